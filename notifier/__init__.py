@@ -1,0 +1,3 @@
+"""Time-zone-aware reminders for hybrid events."""
+
+__version__ = "0.1.0"
