@@ -1,0 +1,74 @@
+"""Find and read event config files; the thin I/O around :func:`notifier.events.load_event`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from notifier.events import Event, Loaded, Problem, load_event
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class ConfigSet:
+    """Every file loaded; ``events`` only when no file has an error."""
+
+    files: tuple[Loaded, ...]
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(p for loaded in self.files for p in loaded.problems)
+
+    @property
+    def ok(self) -> bool:
+        return all(loaded.event is not None for loaded in self.files)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(loaded.event for loaded in self.files if loaded.event is not None)
+
+
+def find_config_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and every ``*.yaml``/``*.yml`` under folders, sorted, each once."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
+        else:
+            found.append(path)
+    unique = dict.fromkeys(p.resolve() for p in found)
+    by_resolved = {p.resolve(): p for p in found}
+    return [by_resolved[p] for p in unique]
+
+
+def load_config_files(paths: Iterable[Path], *, today: date | None = None) -> ConfigSet:
+    """Load every file; an unreadable file or an event id used twice is an error too."""
+    files: list[Loaded] = []
+    seen: dict[str, str] = {}
+    for path in find_config_files(paths):
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = Problem(source, 1, 1, "error", "unreadable", f"cannot read the file: {exc}")
+            files.append(Loaded(source, None, (problem,)))
+            continue
+        loaded = load_event(text, source, today=today)
+        if loaded.event is not None and loaded.event.id in seen:
+            problem = Problem(
+                source,
+                1,
+                1,
+                "error",
+                "duplicate-event",
+                f'event id "{loaded.event.id}" is already used by {seen[loaded.event.id]}; '
+                "ids must be unique across files",
+            )
+            loaded = Loaded(source, None, (*loaded.problems, problem))
+        elif loaded.event is not None:
+            seen[loaded.event.id] = source
+        files.append(loaded)
+    return ConfigSet(tuple(files))

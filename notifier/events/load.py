@@ -1,0 +1,296 @@
+"""Load an event config from its text, reporting every problem as ``file:line:column``.
+
+Pure: the caller reads the file and passes ``today`` (for year guessing). The header and each
+session are validated separately, so one bad session does not hide the others' problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from notifier.errors import TimeExpressionError
+from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_located
+from notifier.events.model import Event, Loaded, Problem, Session, Severity
+from notifier.events.spec import EventSpec, SessionSpec
+from notifier.times import TimeContext, load_zone, parse_day, parse_duration, parse_when
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class _Report:
+    """Problems of one file, placed by path through its YAML."""
+
+    def __init__(self, source: str, located: Located | None = None) -> None:
+        self.source = source
+        self.located = located or Located(None)
+        self.problems: list[Problem] = []
+        self.partial = False
+
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        path: Path = (),
+        offset: int | None = None,
+    ) -> None:
+        mark = self._mark(path)
+        column = mark.column
+        if offset is not None and mark.single_line:
+            column += offset + (1 if mark.style in ('"', "'") else 0)
+        self.problems.append(Problem(self.source, mark.line, column, severity, code, message))
+
+    def add_at(self, severity: Severity, code: str, message: str, mark: Mark) -> None:
+        self.problems.append(Problem(self.source, mark.line, mark.column, severity, code, message))
+
+    def time_error(self, exc: TimeExpressionError, path: Path) -> None:
+        self.add("error", exc.code, exc.message, path, exc.column)
+
+    def _mark(self, path: Path) -> Mark:
+        for depth in range(len(path), -1, -1):
+            prefix = path[:depth]
+            if prefix in self.located.values:
+                return self.located.values[prefix]
+        return Mark(1, 1)
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def load_event(text: str, source: str, *, today: date | None = None) -> Loaded:
+    """Validate one event file's text; ``event`` is None when anything is an error."""
+    report = _Report(source)
+    try:
+        report.located = load_located(text)
+    except YamlSyntaxError as exc:
+        report.add_at("error", "yaml-syntax", exc.message, exc.mark)
+        return Loaded(source, None, tuple(report.problems))
+    for path, mark in report.located.duplicates:
+        report.add_at("error", "duplicate-key", f'"{path[-1]}" is given twice; keep one', mark)
+    data = report.located.data
+    if not isinstance(data, dict):
+        report.add(
+            "error",
+            "not-a-mapping",
+            "an event file is a mapping with id, name, zone "
+            "and sessions; see the README's config format",
+        )
+        return Loaded(source, None, tuple(report.problems))
+    event = _load_mapping(data, report, today)
+    problems = tuple(sorted(report.problems, key=lambda p: (p.line, p.column)))
+    return Loaded(source, None if report.failed else event, problems)
+
+
+def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> Event | None:
+    header_data = {k: v for k, v in data.items() if k != "sessions"}
+    header_data["sessions"] = [{"id": "x", "title": "x", "when": "x"}]  # checked one by one
+    header = _validate(EventSpec, header_data, (), report)
+    if header is None:
+        # keep checking the sessions against what is valid in the header: every problem at once
+        header = _lenient_header(header_data)
+        report.partial = True
+    raw_sessions = data.get("sessions")
+    if not isinstance(raw_sessions, list) or not raw_sessions:
+        report.add(
+            "error",
+            "no-sessions",
+            'the event needs a "sessions" list with at least one session',
+            ("sessions",) if "sessions" in data else (),
+        )
+        return None
+    specs = [
+        _validate(SessionSpec, raw, ("sessions", i), report) for i, raw in enumerate(raw_sessions)
+    ]
+    if header is None:
+        return None
+    sessions = _resolve_sessions(header, specs, report, today)
+    return Event(
+        id=header.id,
+        name=header.name,
+        zone=header.zone,
+        source=report.source,
+        sessions=tuple(sessions),
+        year=header.year,
+        dates=(header.dates.start, header.dates.end) if header.dates else None,
+        venue=header.venue,
+    )
+
+
+def _lenient_header(header_data: dict[str, Any]) -> EventSpec | None:
+    lenient = dict(header_data)
+    for _ in range(len(header_data) + 1):
+        try:
+            return EventSpec.model_validate(lenient)
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                lenient.pop(field, None)
+                if field in ("id", "name", "zone"):
+                    lenient[field] = {"id": "invalid", "name": "invalid", "zone": "UTC"}[field]
+    return None
+
+
+def _validate(model: type[_M], raw: object, path: Path, report: _Report) -> _M | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            _pydantic_problem(model, error, path, report)
+        return None
+
+
+def _pydantic_problem(model: type[BaseModel], error: Any, base: Path, report: _Report) -> None:
+    loc: Path = (*base, *error["loc"])
+    name = str(loc[-1]) if loc else ""
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else "; remove it"
+        mark = report.located.keys.get(loc)
+        if mark is not None:
+            report.add_at("error", "unknown-key", f'unknown key "{name}"{hint}', mark)
+            return
+        report.add("error", "unknown-key", f'unknown key "{name}"{hint}', loc)
+    elif error["type"] == "string_pattern_mismatch" and name == "id":
+        report.add(
+            "error",
+            "invalid-id",
+            f'id "{error["input"]}" must be lowercase letters, digits and hyphens, like ccpcj-32',
+            loc,
+        )
+    elif error["type"] == "missing":
+        report.add("error", "missing-key", f'missing key "{name}"', loc[:-1])
+    else:
+        where = ".".join(str(p) for p in error["loc"]) or "value"
+        report.add("error", "invalid-value", f"{where}: {error['msg']}", loc)
+
+
+def _resolve_sessions(
+    header: EventSpec, specs: list[SessionSpec | None], report: _Report, today: date | None
+) -> list[Session]:
+    event_zone = _check_zone(header.zone, ("zone",), report)
+    defaults = _offsets(header.reminders, ("reminders",), report)
+    year = header.year or (header.dates.start.year if header.dates else None)
+    seen: dict[str, int] = {}
+    sessions = []
+    for i, spec in enumerate(specs):
+        if spec is None:
+            continue
+        path: Path = ("sessions", i)
+        if spec.id in seen:
+            report.add(
+                "error",
+                "duplicate-session",
+                f'session id "{spec.id}" is already used by '
+                f"session {seen[spec.id] + 1}; ids must be unique",
+                (*path, "id"),
+            )
+        seen.setdefault(spec.id, i)
+        session = _resolve_session(header, spec, path, report, (event_zone, year, today, defaults))
+        if session is not None:
+            sessions.append(session)
+    return sessions
+
+
+_Context = tuple[str | None, int | None, date | None, tuple[timedelta, ...]]
+
+
+def _resolve_session(
+    header: EventSpec, spec: SessionSpec, path: Path, report: _Report, ctx: _Context
+) -> Session | None:
+    event_zone, year, today, defaults = ctx
+    zone = _check_zone(spec.zone, (*path, "zone"), report) if spec.zone else event_zone
+    if zone is None and spec.zone:
+        return None  # the bad zone is reported already
+    day = None
+    if spec.day is not None:
+        try:
+            day = parse_day(spec.day, TimeContext(year=year, today=today))
+        except TimeExpressionError as exc:
+            report.time_error(exc, (*path, "day"))
+            return None
+    try:
+        resolved = parse_when(spec.when, TimeContext(zone=zone, year=year, day=day, today=today))
+    except TimeExpressionError as exc:
+        if not (exc.code == "missing-zone" and zone is None):  # else: bad event zone, reported
+            report.time_error(exc, (*path, "when"))
+        return None
+    for issue in resolved.warnings:
+        report.add("warning", issue.code, issue.message, (*path, "when"), issue.column)
+    _check_span(header, spec, resolved.start.date(), resolved.end is not None, path, report)
+    reminders = (
+        _offsets(spec.reminders, (*path, "reminders"), report) if spec.reminders else defaults
+    )
+    return Session(
+        id=spec.id,
+        title=spec.title,
+        when=spec.when,
+        start=resolved.start,
+        end=resolved.end,
+        zone=resolved.zone,
+        reminders=reminders,
+        channels=tuple(spec.channels or header.channels),
+        kind=spec.kind,
+        description=spec.description,
+        join_url=str(spec.join_url) if spec.join_url else None,
+        room=spec.room,
+        venue=spec.venue or header.venue,
+        mode=spec.mode,
+        organizer=spec.organizer,
+        cancelled=spec.cancelled,
+        line=report.located.values.get(path, Mark(0, 0)).line,
+    )
+
+
+def _check_span(
+    header: EventSpec, spec: SessionSpec, day: date, has_end: bool, path: Path, report: _Report
+) -> None:
+    if spec.kind == "deadline" and has_end:
+        report.add(
+            "error",
+            "deadline-range",
+            'a deadline has one time, not a range; write only its moment, or use kind "session"',
+            (*path, "when"),
+        )
+    dates = header.dates
+    if dates is not None and not dates.start <= day <= dates.end:
+        report.add(
+            "warning",
+            "outside-event-dates",
+            f"{day.isoformat()} is outside the "
+            f"event's dates ({dates.start.isoformat()} to {dates.end.isoformat()}); "
+            "check the date or the event's dates",
+            (*path, "when"),
+        )
+
+
+def _check_zone(name: str, path: Path, report: _Report) -> str | None:
+    try:
+        return load_zone(name).key
+    except TimeExpressionError as exc:
+        report.add("error", exc.code, exc.message, path)
+        return None
+
+
+def _offsets(texts: list[str], path: Path, report: _Report) -> tuple[timedelta, ...]:
+    offsets: list[timedelta] = []
+    for i, text in enumerate(texts):
+        try:
+            offset = parse_duration(text)
+        except TimeExpressionError as exc:
+            report.add("error", exc.code, exc.message, (*path, i))
+            continue
+        if offset in offsets:
+            report.add(
+                "warning",
+                "duplicate-reminder",
+                f'"{text}" is listed twice; it is sent once',
+                (*path, i),
+            )
+            continue
+        offsets.append(offset)
+    return tuple(sorted(offsets, reverse=True))

@@ -1,0 +1,79 @@
+"""Events and sessions after validation: exact instants, exact reminder offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or doubtful) in a config file, with where it is."""
+
+    source: str
+    line: int
+    column: int
+    severity: Severity
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}:{self.column}"
+        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session with its instants; ``start`` and ``end`` are aware, in the venue's zone."""
+
+    id: str
+    title: str
+    when: str
+    start: datetime
+    end: datetime | None
+    zone: str
+    reminders: tuple[timedelta, ...]
+    channels: tuple[str, ...]
+    kind: str = "session"
+    description: str | None = None
+    join_url: str | None = None
+    room: str | None = None
+    venue: str | None = None
+    mode: str | None = None
+    organizer: str | None = None
+    cancelled: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Event:
+    """A validated event file."""
+
+    id: str
+    name: str
+    zone: str
+    source: str
+    sessions: tuple[Session, ...]
+    year: int | None = None
+    dates: tuple[date, date] | None = None
+    venue: str | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What loading one file gave: the event if it had no errors, and every problem."""
+
+    source: str
+    event: Event | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")

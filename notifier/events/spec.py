@@ -1,0 +1,80 @@
+"""The event config file as written: pydantic models that refuse unknown keys.
+
+These hold text as the organizer wrote it; :mod:`notifier.events.load` resolves times and
+offsets and reports every problem with its file position.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+Slug = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        max_length=64,
+        description="lowercase letters, digits and hyphens",
+    ),
+]
+Text = Annotated[str, Field(min_length=1)]
+Channel = Literal["email", "webhook"]
+Mode = Literal["online", "onsite", "hybrid"]
+DEFAULT_REMINDERS = ("1d", "1h", "10m")
+
+
+def _default_channels() -> list[Channel]:
+    return ["email"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class DateSpan(_Strict):
+    """The event's first and last day."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateSpan:
+        if self.end < self.start:
+            raise ValueError("end is before start; the first day comes first")
+        return self
+
+
+class SessionSpec(_Strict):
+    """One session (or deadline) as written in the config."""
+
+    id: Slug
+    title: Text
+    when: Text
+    description: str | None = None
+    day: str | None = None
+    zone: str | None = None
+    join_url: HttpUrl | None = None
+    room: str | None = None
+    venue: str | None = None
+    mode: Mode | None = None
+    organizer: str | None = None
+    kind: Literal["session", "deadline"] = "session"
+    reminders: list[Text] | None = None
+    channels: list[Channel] | None = None
+    cancelled: bool = False
+
+
+class EventSpec(_Strict):
+    """One event file."""
+
+    id: Slug
+    name: Text
+    zone: Text
+    year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+    dates: DateSpan | None = None
+    venue: str | None = None
+    reminders: list[Text] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
+    channels: list[Channel] = Field(default_factory=_default_channels)
+    sessions: list[SessionSpec] = Field(min_length=1)

@@ -1,0 +1,144 @@
+"""Text and JSON for the command line: conversions, validation summaries, schedules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifier.configfiles import ConfigSet
+from notifier.events import Event, Loaded, Session
+from notifier.jobs import PlannedReminder
+from notifier.times import ResolvedTime, format_duration, format_moment, format_range, utc_z
+from notifier.times.zones import format_offset
+
+
+def zone_name(tz: tzinfo) -> str:
+    return tz.key if isinstance(tz, ZoneInfo) else str(tz)
+
+
+def conversion_lines(resolved: ResolvedTime, targets: Sequence[tzinfo]) -> list[str]:
+    """One line per zone: the written zone first, then UTC, then each ``--to`` zone."""
+    rows = [(f"{resolved.zone} (as written)", resolved.tz)]
+    rows += [(zone_name(tz), tz) for tz in targets]
+    width = max(len(name) for name, _ in rows)
+    return [
+        f"{name:<{width}}  {format_range(resolved.start, resolved.end, tz)}" for name, tz in rows
+    ]
+
+
+def _local(moment: datetime | None, tz: tzinfo) -> dict[str, Any] | None:
+    if moment is None:
+        return None
+    local = moment.astimezone(tz)
+    return {
+        "local": local.isoformat(timespec="minutes"),
+        "abbreviation": local.tzname(),
+        "utc_offset": format_offset(local.utcoffset() or timedelta(0)),
+    }
+
+
+def conversion_json(resolved: ResolvedTime, targets: Sequence[tzinfo]) -> dict[str, Any]:
+    return {
+        "zone": resolved.zone,
+        "start": resolved.start.isoformat(timespec="minutes"),
+        "end": resolved.end.isoformat(timespec="minutes") if resolved.end else None,
+        "start_utc": utc_z(resolved.start),
+        "end_utc": utc_z(resolved.end) if resolved.end else None,
+        "warnings": [{"code": w.code, "message": w.message} for w in resolved.warnings],
+        "conversions": [
+            {
+                "zone": zone_name(tz),
+                "start": _local(resolved.start, tz),
+                "end": _local(resolved.end, tz),
+            }
+            for tz in targets
+        ],
+    }
+
+
+def summary_line(loaded: Loaded) -> str:
+    """``path: ok, event X, 7 sessions (23 May 2023 – 26 May 2023), 21 reminders, 0 warnings``."""
+    event = loaded.event
+    if event is None:
+        return f"{loaded.source}: {len(loaded.errors)} error(s), {len(loaded.warnings)} warning(s)"
+    starts = [s.start for s in event.sessions]
+    first, last = min(starts), max(starts)
+    reminders = sum(len(s.reminders) for s in event.sessions if not s.cancelled)
+    cancelled = sum(1 for s in event.sessions if s.cancelled)
+    extra = f", {cancelled} cancelled" if cancelled else ""
+    return (
+        f"{loaded.source}: ok, event {event.id}, {len(event.sessions)} sessions{extra} "
+        f"({first:%d %b %Y} – {last:%d %b %Y}, {event.zone}), {reminders} reminders, "
+        f"{len(loaded.warnings)} warning(s)"
+    )
+
+
+def session_lines(events: Iterable[Event], viewer: tzinfo) -> list[str]:
+    lines = []
+    for event in events:
+        lines.append(f"{event.name} [{event.id}], venue zone {event.zone}")
+        for session in sorted(event.sessions, key=lambda s: s.start):
+            lines.append(_session_line(session, viewer))
+    return lines
+
+
+def _session_line(session: Session, viewer: tzinfo) -> str:
+    here = format_range(session.start, session.end, viewer)
+    venue = format_range(session.start, session.end, session.start.tzinfo or viewer)
+    status = "  CANCELLED, no reminders" if session.cancelled else ""
+    same = zone_name(viewer) == session.zone
+    where = "" if same else f"  (venue: {venue})"
+    return f"  {session.id:<40} {here}{where}{status}\n    {session.title}"
+
+
+def reminder_lines(planned: Sequence[PlannedReminder], viewer: tzinfo) -> list[str]:
+    header = (
+        f"{'send at (' + zone_name(viewer) + ')':<34} {'send at (UTC)':<21} {'before':<7} session"
+    )
+    lines = [header]
+    for reminder in planned:
+        flags = f"  [{', '.join(reminder.flags)}]" if reminder.flags else ""
+        lines.append(
+            f"{format_moment(reminder.send_at_utc, viewer):<34} {utc_z(reminder.send_at_utc):<21} "
+            f"{format_duration(reminder.offset):<7} {reminder.event_id}/{reminder.session.id}"
+            f"{flags}"
+        )
+        lines.extend(f"{'':<34} {note}" for note in reminder.dst_notes)
+    return lines
+
+
+def schedule_json(
+    config: ConfigSet, planned: Sequence[PlannedReminder], viewer: tzinfo
+) -> dict[str, Any]:
+    return {
+        "viewer_zone": zone_name(viewer),
+        "sessions": [
+            {
+                "event": event.id,
+                "session": s.id,
+                "title": s.title,
+                "zone": s.zone,
+                "start_utc": utc_z(s.start),
+                "end_utc": utc_z(s.end) if s.end else None,
+                "start_local": s.start.astimezone(viewer).isoformat(timespec="minutes"),
+                "cancelled": s.cancelled,
+            }
+            for event in config.events
+            for s in sorted(event.sessions, key=lambda s: s.start)
+        ],
+        "reminders": [
+            {
+                "event": r.event_id,
+                "session": r.session.id,
+                "offset": format_duration(r.offset),
+                "send_at_utc": utc_z(r.send_at_utc),
+                "send_at_local": r.send_at_utc.astimezone(viewer).isoformat(timespec="minutes"),
+                "session_start_utc": utc_z(r.session.start),
+                "flags": list(r.flags),
+                "notes": list(r.dst_notes),
+            }
+            for r in planned
+        ],
+    }
