@@ -42,7 +42,8 @@ def plan_reminders(
             if session.cancelled:
                 continue
             for offset in session.reminders:
-                send_at = (session.start - offset).astimezone(UTC)
+                # exact: subtracting from an aware local datetime would shift the wall clock instead
+                send_at = session.start.astimezone(UTC) - offset
                 zones = _zones(session, viewer)
                 notes = tuple(
                     note for tz in zones if (note := _dst_note(session, offset, send_at, tz))
