@@ -92,7 +92,7 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
     header = _validate(EventSpec, header_data, (), report)
     if header is None:
         # keep checking the sessions against what is valid in the header: every problem at once
-        header = _lenient_header(header_data)
+        header = _lenient(EventSpec, header_data)
         report.partial = True
     raw_sessions = data.get("sessions")
     if not isinstance(raw_sessions, list) or not raw_sessions:
@@ -104,7 +104,10 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
         )
         return None
     specs = [
-        _validate(SessionSpec, raw, ("sessions", i), report) for i, raw in enumerate(raw_sessions)
+        (spec, True)
+        if (spec := _validate(SessionSpec, raw, ("sessions", i), report)) is not None
+        else (_lenient(SessionSpec, raw), False)
+        for i, raw in enumerate(raw_sessions)
     ]
     if header is None:
         return None
@@ -121,17 +124,32 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
     )
 
 
-def _lenient_header(header_data: dict[str, Any]) -> EventSpec | None:
-    lenient = dict(header_data)
-    for _ in range(len(header_data) + 1):
+_PLACEHOLDERS: dict[str, str] = {
+    "id": "invalid",
+    "name": "invalid",
+    "title": "invalid",
+    "zone": "UTC",
+}
+
+
+def _lenient(model: type[_M], data: object) -> _M | None:
+    """``data`` without the fields that failed (placeholders for required ones), if it helps.
+
+    Used only to keep checking the rest of a file after an error is reported; the event of a
+    file with errors is never returned.
+    """
+    if not isinstance(data, dict):
+        return None
+    lenient = dict(data)
+    for _ in range(len(data) + 1):
         try:
-            return EventSpec.model_validate(lenient)
+            return model.model_validate(lenient)
         except ValidationError as exc:
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else ""
                 lenient.pop(field, None)
-                if field in ("id", "name", "zone"):
-                    lenient[field] = {"id": "invalid", "name": "invalid", "zone": "UTC"}[field]
+                if field in _PLACEHOLDERS and field in model.model_fields:
+                    lenient[field] = _PLACEHOLDERS[field]
     return None
 
 
@@ -170,18 +188,21 @@ def _pydantic_problem(model: type[BaseModel], error: Any, base: Path, report: _R
 
 
 def _resolve_sessions(
-    header: EventSpec, specs: list[SessionSpec | None], report: _Report, today: date | None
+    header: EventSpec,
+    specs: list[tuple[SessionSpec | None, bool]],
+    report: _Report,
+    today: date | None,
 ) -> list[Session]:
     event_zone = _check_zone(header.zone, ("zone",), report)
     defaults = _offsets(header.reminders, ("reminders",), report)
     year = header.year or (header.dates.start.year if header.dates else None)
     seen: dict[str, int] = {}
     sessions = []
-    for i, spec in enumerate(specs):
+    for i, (spec, valid) in enumerate(specs):
         if spec is None:
             continue
         path: Path = ("sessions", i)
-        if spec.id in seen:
+        if valid and spec.id in seen:
             report.add(
                 "error",
                 "duplicate-session",
@@ -189,7 +210,8 @@ def _resolve_sessions(
                 f"session {seen[spec.id] + 1}; ids must be unique",
                 (*path, "id"),
             )
-        seen.setdefault(spec.id, i)
+        if valid:
+            seen.setdefault(spec.id, i)
         session = _resolve_session(header, spec, path, report, (event_zone, year, today, defaults))
         if session is not None:
             sessions.append(session)

@@ -277,7 +277,13 @@ def test_every_problem_in_a_file_is_listed_not_only_the_first() -> None:
             header,
         ).problems
     ]
-    assert codes == ["invalid-id", "unknown-zone", "unknown-key", "weekday-mismatch"]
+    assert codes == [
+        "invalid-id",
+        "unknown-zone",
+        "weekday-mismatch",
+        "unknown-key",
+        "weekday-mismatch",
+    ]
 
 
 def test_sessions_override_reminders_channels_and_zone() -> None:
