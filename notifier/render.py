@@ -69,10 +69,14 @@ def summary_line(loaded: Loaded) -> str:
     cancelled = sum(1 for s in event.sessions if s.cancelled)
     extra = f", {cancelled} cancelled" if cancelled else ""
     return (
-        f"{loaded.source}: ok, event {event.id}, {len(event.sessions)} sessions{extra} "
-        f"({first:%d %b %Y} – {last:%d %b %Y}, {event.zone}), {reminders} reminders, "
-        f"{len(loaded.warnings)} warning(s)"
+        f"{loaded.source}: ok, event {event.id}, {_count(len(event.sessions), 'session')}{extra} "
+        f"({first:%d %b %Y} – {last:%d %b %Y}, {event.zone}), {_count(reminders, 'reminder')}, "
+        f"{_count(len(loaded.warnings), 'warning')}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def session_lines(events: Iterable[Event], viewer: tzinfo) -> list[str]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from notifier.times.zones import (
 )
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_CONTINUED = re.compile(r"\(\s*continued\s*\)", re.IGNORECASE)
 _YEAR_SEARCH = 40  # a month-day falls on each weekday at least once in any 11 years
 
 
@@ -59,7 +61,8 @@ def parse_when(text: str, context: TimeContext | None = None) -> ResolvedTime:
 def parse_day(text: str, context: TimeContext | None = None) -> date:
     """A day heading (``MONDAY, 14 OCTOBER``) or an ISO date, as a date."""
     context = context or TimeContext()
-    parsed = parse_parts(text)
+    # programmes repeat a heading after a page break as "TUESDAY, 15 OCTOBER (CONTINUED)"
+    parsed = parse_parts(_CONTINUED.sub(lambda m: " " * len(m[0]), text))
     if parsed.start is not None or parsed.zone is not None:
         column = parsed.start.column if parsed.start else None
         raise TimeExpressionError(
