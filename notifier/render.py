@@ -63,7 +63,7 @@ def summary_line(loaded: Loaded) -> str:
     event = loaded.event
     if event is None:
         return f"{loaded.source}: {len(loaded.errors)} error(s), {len(loaded.warnings)} warning(s)"
-    starts = [s.start for s in event.sessions]
+    starts = [s.start_utc for s in event.sessions]
     first, last = min(starts), max(starts)
     reminders = sum(len(s.reminders) for s in event.sessions if not s.cancelled)
     cancelled = sum(1 for s in event.sessions if s.cancelled)
@@ -83,7 +83,7 @@ def session_lines(events: Iterable[Event], viewer: tzinfo) -> list[str]:
     lines = []
     for event in events:
         lines.append(f"{event.name} [{event.id}], venue zone {event.zone}")
-        for session in sorted(event.sessions, key=lambda s: s.start):
+        for session in sorted(event.sessions, key=lambda s: s.start_utc):
             lines.append(_session_line(session, viewer))
     return lines
 
@@ -124,13 +124,13 @@ def schedule_json(
                 "session": s.id,
                 "title": s.title,
                 "zone": s.zone,
-                "start_utc": utc_z(s.start),
+                "start_utc": utc_z(s.start_utc),
                 "end_utc": utc_z(s.end) if s.end else None,
                 "start_local": s.start.astimezone(viewer).isoformat(timespec="minutes"),
                 "cancelled": s.cancelled,
             }
             for event in config.events
-            for s in sorted(event.sessions, key=lambda s: s.start)
+            for s in sorted(event.sessions, key=lambda s: s.start_utc)
         ],
         "reminders": [
             {
@@ -139,7 +139,7 @@ def schedule_json(
                 "offset": format_duration(r.offset),
                 "send_at_utc": utc_z(r.send_at_utc),
                 "send_at_local": r.send_at_utc.astimezone(viewer).isoformat(timespec="minutes"),
-                "session_start_utc": utc_z(r.session.start),
+                "session_start_utc": utc_z(r.session.start_utc),
                 "flags": list(r.flags),
                 "notes": list(r.dst_notes),
             }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -46,6 +46,16 @@ class Session:
     organizer: str | None = None
     cancelled: bool = False
     line: int = 0
+
+    @property
+    def start_utc(self) -> datetime:
+        """The start in UTC: compare and subtract these, never the local values (a fold's two
+        wall times compare equal in one zone, and local subtraction is wall-clock arithmetic)."""
+        return self.start.astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime | None:
+        return self.end.astimezone(UTC) if self.end is not None else None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from notifier.events import Event, Session
@@ -43,7 +43,7 @@ def plan_reminders(
                 continue
             for offset in session.reminders:
                 # exact: subtracting from an aware local datetime would shift the wall clock instead
-                send_at = session.start.astimezone(UTC) - offset
+                send_at = session.start_utc - offset
                 zones = _zones(session, viewer)
                 notes = tuple(
                     note for tz in zones if (note := _dst_note(session, offset, send_at, tz))

@@ -8,6 +8,7 @@ from datetime import timedelta
 from notifier.errors import TimeExpressionError
 
 _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+MAX_OFFSET_S = 366 * 86400
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
@@ -23,6 +24,10 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(
         int(value) * size for value, (_, size) in zip(match.groups(), _UNITS, strict=True) if value
     )
+    if seconds > MAX_OFFSET_S:
+        raise TimeExpressionError(
+            "invalid-duration", f'"{text}" is more than a year; reminders go at most 366d before', 0
+        )
     if seconds == 0:
         raise TimeExpressionError("invalid-duration", f'"{text}" is zero; a reminder needs time', 0)
     return timedelta(seconds=seconds)

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from notifier.errors import TimeExpressionError
+from notifier.times.dates import make_date
 from notifier.times.model import ResolvedTime
 from notifier.times.wall import describe, localize, offset_text
 from notifier.times.zones import load_zone, zone_label
@@ -65,6 +66,7 @@ def _instant(text: str, zone: tzinfo | None, column: int) -> tuple[datetime, tzi
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise TimeExpressionError("invalid-date", f"{text!r}: {exc}", column) from exc
+    make_date(moment.year, moment.month, moment.day, column)  # the same year range as listings
     if moment.tzinfo is None:
         if zone is None:
             raise TimeExpressionError(

@@ -33,7 +33,9 @@ _TOKEN = re.compile(
     |(?P<space>\s+)
     |(?P<other>.)
     """,
-    re.VERBOSE | re.IGNORECASE,
+    # ASCII: with plain IGNORECASE, "ſ" matches "s" and "ı" matches "i", and the words found
+    # would not be the keys the tables hold
+    re.VERBOSE | re.IGNORECASE | re.ASCII,
 )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from notifier.errors import TimeExpressionError
+from notifier.times.dates import make_date
 from notifier.times.iso import parse_iso
 from notifier.times.model import Issue, ResolvedTime, TimeContext
 from notifier.times.parse import Clock, Parsed, parse_parts
@@ -29,7 +30,8 @@ from notifier.times.zones import (
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CONTINUED = re.compile(r"\(\s*continued\s*\)", re.IGNORECASE)
-_YEAR_SEARCH = 40  # a month-day falls on each weekday at least once in any 11 years
+_YEAR_SEARCH = 40
+# a month-day falls on each weekday at least once in any 11 years
 
 
 def parse_when(text: str, context: TimeContext | None = None) -> ResolvedTime:
@@ -85,18 +87,13 @@ def _resolve_date(parsed: Parsed, context: TimeContext, issues: list[Issue]) -> 
                 "no date; write one (23 May 2023) or put the row under a day heading",
                 0,
             )
-        day = context.day
+        day = make_date(context.day.year, context.day.month, context.day.day, None)
     else:
         parts = parsed.date
-        year = parts.year or context.year or (context.day.year if context.day else None)
+        year = _first_given(parts.year, context.year, context.day.year if context.day else None)
         if year is None:
             year = _year_from_weekday(parsed, context, issues)
-        try:
-            day = date(year, parts.month, parts.day)
-        except ValueError as exc:
-            raise TimeExpressionError(
-                "invalid-date", f"there is no such date: {exc}", parts.column
-            ) from exc
+        day = make_date(year, parts.month, parts.day, parts.column)
     if parsed.weekday is not None and parsed.weekday[0] != day.weekday():
         written = _WEEKDAY_NAMES[parsed.weekday[0]]
         raise TimeExpressionError(
@@ -106,6 +103,10 @@ def _resolve_date(parsed: Parsed, context: TimeContext, issues: list[Issue]) -> 
             parsed.weekday[1],
         )
     return day
+
+
+def _first_given(*years: int | None) -> int | None:
+    return next((year for year in years if year is not None), None)
 
 
 def _year_from_weekday(parsed: Parsed, context: TimeContext, issues: list[Issue]) -> int:

@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones, reset_tzpath
 
 from notifier.errors import TimeExpressionError
+
+# Use the tzdata package only, never the host's /usr/share/zoneinfo: the same config must give
+# the same instants on every machine, and the rules in use are the pinned, logged tzdata version
+# (this also keeps the host's "localtime" from passing for a zone).
+reset_tzpath(to=[])
 
 Season = Literal["standard", "daylight", "generic", "fixed"]
 
@@ -183,12 +188,13 @@ def parse_offset(text: str, column: int | None = None) -> timedelta:
     if not match:
         raise TimeExpressionError("invalid-offset", f'"{text}" is not a UTC offset', column)
     hours, minutes = int(match[2]), int(match[3] or 0)
-    if hours > 14 or minutes >= 60:
+    delta = timedelta(hours=hours, minutes=minutes)
+    delta = -delta if match[1] == "-" else delta
+    if minutes >= 60 or not timedelta(hours=-12) <= delta <= timedelta(hours=14):
         raise TimeExpressionError(
             "invalid-offset", f'"{text}" is outside the real range of offsets (-12 to +14)', column
         )
-    delta = timedelta(hours=hours, minutes=minutes)
-    return -delta if match[1] == "-" else delta
+    return delta
 
 
 def _tznames_around(tz: ZoneInfo, day: date) -> set[str]:

@@ -1,4 +1,4 @@
-"""Every time form in the seed listings (../shared/seeds/) resolves to the instant worked out by hand.
+"""Every time form in the seed listings (shared/seeds/) resolves to the instant worked out by hand.
 
 The expected instants are literals: the listing's wall time minus the zone's offset on that
 date, done on paper (CEST = UTC+2, CET = UTC+1, JST = UTC+9, EST = UTC-5), never with zoneinfo.
@@ -229,7 +229,7 @@ CRIMECOP12_ROWS = [
 def test_crimecop12_rows_without_zone_resolve_in_the_venue_zone_on_the_heading_day(
     heading: str, row: str, start_utc: datetime, end_utc: datetime | None
 ) -> None:
-    """Rows write venue-local a.m./p.m. times with no zone; the venue's zone and heading settle them."""
+    """Rows give venue-local a.m./p.m. times and no zone; the venue zone and heading settle them."""
     day = parse_day(heading, TimeContext(year=2024))
 
     resolved = parse_when(row, TimeContext(zone="Europe/Vienna", day=day))
