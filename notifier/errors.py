@@ -27,3 +27,36 @@ class ConfigError(NotifierError, ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class SettingsError(NotifierError, ValueError):
+    """Settings (environment variables, ``.env``) that cannot be used; says which and why."""
+
+
+class StoreError(NotifierError, RuntimeError):
+    """The registration/delivery store failed or refused an operation."""
+
+
+class RegistrationError(StoreError, ValueError):
+    """A registration that is invalid as given (``field`` names the culprit)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class DeliveryError(NotifierError):
+    """A reminder could not be delivered on a channel."""
+
+
+class TransientDeliveryError(DeliveryError, ConnectionError):
+    """Worth retrying later: connection trouble, timeouts, SMTP 4xx, HTTP 5xx/429."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying will not help: SMTP 5xx for this recipient, HTTP 4xx, a bad address."""
