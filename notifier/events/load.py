@@ -112,7 +112,9 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
     if header is None:
         return None
     sessions = _resolve_sessions(header, specs, report, today)
+    lateness = _lateness(header.lateness, report)
     return Event(
+        lateness=lateness,
         id=header.id,
         name=header.name,
         zone=header.zone,
@@ -288,6 +290,18 @@ def _check_span(
             "check the date or the event's dates",
             (*path, "when"),
         )
+
+
+def _lateness(written: dict[str, str], report: _Report) -> tuple[tuple[timedelta, timedelta], ...]:
+    """``{1d: 6h, 10m: 2m}``: for each reminder offset, how late it may still be sent."""
+    pairs = []
+    for key, value in written.items():
+        path: Path = ("lateness", key)
+        try:
+            pairs.append((parse_duration(key), parse_duration(value)))
+        except TimeExpressionError as exc:
+            report.add("error", exc.code, f"lateness {key}: {exc.message}", path)
+    return tuple(pairs)
 
 
 def _check_zone(name: str, path: Path, report: _Report) -> str | None:

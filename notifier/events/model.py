@@ -70,6 +70,8 @@ class Event:
     year: int | None = None
     dates: tuple[date, date] | None = None
     venue: str | None = None
+    # reminder offset -> how late it may still go out after downtime (see notifier.jobs.policy)
+    lateness: tuple[tuple[timedelta, timedelta], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -77,4 +77,5 @@ class EventSpec(_Strict):
     venue: str | None = None
     reminders: list[Text] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
     channels: list[Channel] = Field(default_factory=_default_channels)
+    lateness: dict[str, Text] = Field(default_factory=dict)
     sessions: list[SessionSpec] = Field(min_length=1)

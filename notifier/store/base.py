@@ -3,6 +3,12 @@
 Backends (``sqlite.py``, ``redis.py``) sit beside this file, as APScheduler 3's job stores do;
 ``tests/store/`` runs one contract suite over both.
 
+A ``StoreError`` from ``claim_delivery`` means the outcome is unknown (a timed-out claim may
+have landed), so callers must not send: at most once wins over at least once there.
+``release_delivery`` drops only records still ``claimed``; ``record_delivery(error=None)``
+clears ``last_error``; email identity ignores case; a re-registration's None fields keep the
+stored values.
+
 Delivery keys are claimed before anything is sent (claim first: a crash after SMTP 250 must not
 mail 2,000 people twice), so a key is sent at most once by a store's claim. A key carries the
 session's instant, so a moved session is announced again under a new key.
@@ -11,7 +17,7 @@ session's instant, so a moved session is announced again under a new key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 Attendance = Literal["onsite", "online", "undecided"]
@@ -64,7 +70,8 @@ class ReminderRef:
     @property
     def key(self) -> str:
         """``event/session/20230523T0710Z/3600``: stable, and new when the session moves."""
-        return f"{self.event_id}/{self.session_id}/{self.start_utc:%Y%m%dT%H%MZ}/{self.offset_s}"
+        start = self.start_utc.astimezone(UTC)  # one instant, one key, whatever zone it came in
+        return f"{self.event_id}/{self.session_id}/{start:%Y%m%dT%H%MZ}/{self.offset_s}"
 
 
 def delivery_key(ref: ReminderRef, registration_id: str, channel: ChannelName) -> str:

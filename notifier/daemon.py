@@ -1,0 +1,185 @@
+"""The long-running service: config → APScheduler jobs → fan-outs on the event loop.
+
+One process holds one store, one set of channels and one scheduler thread, made at start and
+closed in reverse order. The job set follows the config files (watched, debounced); a config
+edit with errors is logged and ignored, so the last good config keeps running. On start and
+every ``reconcile_interval_s``, reminders that are due but have no finished fan-out are fired
+(APScheduler drops a one-off job from its store as it hands it over, so a crash then would
+otherwise lose it). SIGTERM/SIGINT stop intake, let in-flight sends finish (bounded), hand back
+deliveries not yet attempted, and exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import structlog
+import watchfiles
+from apscheduler.schedulers.base import BaseScheduler
+
+from notifier.configfiles import ConfigSet, load_config_files
+from notifier.events import Event, Session
+from notifier.jobs.fanout import FanoutDeps, run_fanout
+from notifier.jobs.scheduler import REMINDER_FUNC
+from notifier.jobs.sync import apply_jobs, desired_jobs, ref_for, ref_from_kwargs
+from notifier.settings import Settings
+from notifier.store.base import ReminderRef
+
+log = structlog.get_logger("notifier.daemon")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Service:
+    """The running state of one process: current events, scheduler, fan-outs in flight."""
+
+    def __init__(
+        self, settings: Settings, deps: FanoutDeps, scheduler: BaseScheduler, config: ConfigSet
+    ) -> None:
+        self.settings = settings
+        self.deps = deps
+        self.scheduler = scheduler
+        self.events: dict[str, Event] = {e.id: e for e in config.events}
+        self.in_flight: dict[str, asyncio.Task[Any]] = {}
+        self.stop = asyncio.Event()
+
+    # -- job set -----------------------------------------------------------------------
+    async def sync_jobs(self) -> None:
+        desired = desired_jobs(self.events.values(), self.deps.clock())
+        result = await asyncio.to_thread(apply_jobs, self.scheduler, desired)
+        log.info(
+            "jobs_synced",
+            added=result.added,
+            updated=result.updated,
+            removed=result.removed,
+            unchanged=result.unchanged,
+        )
+
+    async def reconcile(self) -> int:
+        """Fire every reminder that is due, recent, and has no finished fan-out. Returns count."""
+        now = self.deps.clock()
+        lookback = timedelta(seconds=self.settings.reconcile_lookback_s)
+        fired = 0
+        for event, session, offset in self._reminders():
+            send_at = session.start_utc - offset
+            if not now - lookback <= send_at <= now:
+                continue
+            ref = ref_for(event, session, offset)
+            if ref.key in self.in_flight:
+                continue
+            fanout = await self.deps.store.get_fanout(ref)
+            if fanout is None or fanout.status == "started":
+                self.start_fanout(ref)
+                fired += 1
+        if fired:
+            log.info("reconcile_fired", count=fired)
+        return fired
+
+    def _reminders(self) -> list[tuple[Event, Session, timedelta]]:
+        return [
+            (event, session, offset)
+            for event in self.events.values()
+            for session in event.sessions
+            if not session.cancelled
+            for offset in session.reminders
+        ]
+
+    # -- firing ------------------------------------------------------------------------
+    def on_job_fired(self, kwargs: dict[str, Any]) -> None:
+        """Called on the loop by the scheduler thread's LoopExecutor."""
+        self.start_fanout(ref_from_kwargs(kwargs))
+
+    def start_fanout(self, ref: ReminderRef) -> None:
+        if ref.key in self.in_flight or self.stop.is_set():
+            return
+        found = self._lookup(ref)
+        if found is None:
+            log.info("stale_reminder_ignored", reminder=ref.key)
+            return
+        event, session = found
+        task = asyncio.create_task(run_fanout(self.deps, event, session, ref), name=ref.key)
+        self.in_flight[ref.key] = task
+        task.add_done_callback(lambda t: self._fanout_finished(ref.key, t))
+
+    def _lookup(self, ref: ReminderRef) -> tuple[Event, Session] | None:
+        """The session as the current config has it, if the reminder still matches it."""
+        event = self.events.get(ref.event_id)
+        session = (
+            next((s for s in event.sessions if s.id == ref.session_id), None) if event else None
+        )
+        if event is None or session is None or session.cancelled:
+            return None
+        if session.start_utc != ref.start_utc:
+            return None  # moved: the synced job for the new time carries the new instant
+        if timedelta(seconds=ref.offset_s) not in session.reminders:
+            return None
+        return event, session
+
+    def _fanout_finished(self, key: str, task: asyncio.Task[Any]) -> None:
+        self.in_flight.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("reminder_fanout_crashed", reminder=key, error=repr(exc))
+
+    # -- config ------------------------------------------------------------------------
+    async def reload_config(self) -> None:
+        today = self.deps.clock().date()
+        config = await asyncio.to_thread(load_config_files, self.settings.config, today=today)
+        if not config.ok or not config.files:
+            for problem in config.problems:
+                log.error("config_invalid", problem=str(problem))
+            log.warning(
+                "config_reload_refused", reason="errors; the last good config keeps running"
+            )
+            return
+        self.events = {e.id: e for e in config.events}
+        log.info("config_reloaded", events=len(self.events))
+        await self.sync_jobs()
+        await self.reconcile()
+
+    async def watch_config(self) -> None:
+        paths = [p for p in self.settings.config if p.exists()]
+        async for _changes in watchfiles.awatch(
+            *paths,
+            debounce=self.settings.config_debounce_ms,
+            stop_event=self.stop,
+            recursive=True,
+        ):
+            await self.reload_config()
+
+    async def reconcile_forever(self) -> None:
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.reconcile_interval_s):
+                    await self.stop.wait()
+            if not self.stop.is_set():
+                await self.reconcile()
+
+    async def idle(self) -> bool:
+        """No fan-out running and no reminder job left: what --until-idle waits for."""
+        if self.in_flight:
+            return False
+        jobs = await asyncio.to_thread(self.scheduler.get_jobs)
+        return not any(job.func_ref == REMINDER_FUNC for job in jobs)
+
+
+def tzdata_version() -> str:
+    try:
+        return version("tzdata")
+    except PackageNotFoundError:  # zoneinfo then uses the system's files; the log says so
+        return "unknown"
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

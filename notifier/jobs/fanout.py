@@ -1,0 +1,198 @@
+"""When a reminder fires: deliver it to every registration of its session, once each.
+
+Each delivery key is claimed in the store before anything is sent (at most once per key);
+transient failures are retried with exponential backoff and jitter until ``max_attempts`` or
+the session's start, whichever comes first; every outcome lands in the delivery log:
+``sent``, ``failed`` (permanent, or attempts used up), ``expired`` (the session started first)
+or ``skipped`` (the reminder was already too late when it fired).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from notifier.channels.base import Channel, ReminderMessage
+from notifier.errors import PermanentDeliveryError, TransientDeliveryError
+from notifier.events import Event, Session
+from notifier.jobs.policy import allowed_lateness
+from notifier.signing import make_token
+from notifier.store.base import ChannelName, Registration, ReminderRef, Store, delivery_key
+
+log = structlog.get_logger("notifier.fanout")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_s: float = 2.0
+    max_s: float = 300.0
+
+    def delay_s(self, attempt: int, retry_after_s: float | None) -> float:
+        """Full-jitter exponential backoff; a server's Retry-After is honoured as a floor."""
+        ceiling = min(self.max_s, self.base_s * 2 ** (attempt - 1))
+        delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+        return max(delay, retry_after_s or 0.0)
+
+
+@dataclass
+class FanoutDeps:
+    """What a fan-out needs; made once per process by the daemon, shared by all fan-outs."""
+
+    store: Store
+    channels: Mapping[ChannelName, Channel]
+    signing_secret: str
+    public_base_url: str
+    concurrency: asyncio.Semaphore
+    retry: RetryPolicy
+    clock: Callable[[], datetime]
+    stopping: asyncio.Event
+
+
+async def run_fanout(
+    deps: FanoutDeps, event: Event, session: Session, ref: ReminderRef
+) -> Counter[str]:
+    """Deliver one reminder to everyone following the session; returns outcome counts."""
+    now = deps.clock()
+    offset = timedelta(seconds=ref.offset_s)
+    registrations = await deps.store.registrations_for(event.id, session.id)
+    targets = [
+        (registration, channel)
+        for registration in registrations
+        for channel in registration.channels
+        if channel in session.channels and channel in deps.channels
+    ]
+    too_late = now - (ref.start_utc - offset) > allowed_lateness(event, offset)
+    if now >= ref.start_utc or too_late:
+        counts = await _skip_all(deps, ref, targets, now)
+        await deps.store.record_fanout(ref, "skipped", now, dict(counts))
+        log.info("reminder_skipped", reminder=ref.key, started=now >= ref.start_utc, **counts)
+        return counts
+    await deps.store.record_fanout(ref, "started", now, {})
+    sequence = await deps.store.session_sequence(event.id, session.id, ref.start_utc)
+    outcomes = await asyncio.gather(
+        *(_deliver(deps, event, session, ref, reg, channel, sequence) for reg, channel in targets)
+    )
+    counts = Counter(outcomes)
+    await deps.store.record_fanout(ref, "done", deps.clock(), dict(counts))
+    log.info("reminder_fanout_done", reminder=ref.key, **counts)
+    return counts
+
+
+async def _skip_all(
+    deps: FanoutDeps,
+    ref: ReminderRef,
+    targets: list[tuple[Registration, ChannelName]],
+    now: datetime,
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for registration, channel in targets:
+        key = delivery_key(ref, registration.id, channel)
+        if await deps.store.claim_delivery(key, ref, registration.id, channel, now):
+            await deps.store.record_delivery(key, "skipped", 0, now, "too late: session started")
+            counts["skipped"] += 1
+        else:
+            counts["already_claimed"] += 1
+    return counts
+
+
+async def _deliver(
+    deps: FanoutDeps,
+    event: Event,
+    session: Session,
+    ref: ReminderRef,
+    registration: Registration,
+    channel_name: ChannelName,
+    sequence: int,
+) -> str:
+    key = delivery_key(ref, registration.id, channel_name)
+    if not await deps.store.claim_delivery(key, ref, registration.id, channel_name, deps.clock()):
+        return "already_claimed"  # another run (a replica, a restart) owns it
+    async with deps.concurrency:
+        message = _message(deps, event, session, ref, registration, key, sequence)
+        return await _attempt_until_done(deps, deps.channels[channel_name], message)
+
+
+def _message(
+    deps: FanoutDeps,
+    event: Event,
+    session: Session,
+    ref: ReminderRef,
+    registration: Registration,
+    key: str,
+    sequence: int,
+) -> ReminderMessage:
+    token = make_token(deps.signing_secret, "unsubscribe", registration.id)
+    return ReminderMessage(
+        delivery_key=key,
+        ref=ref,
+        event_id=event.id,
+        event_name=event.name,
+        session=session,
+        registration=registration,
+        offset=timedelta(seconds=ref.offset_s),
+        now_utc=deps.clock(),
+        unsubscribe_url=f"{deps.public_base_url.rstrip('/')}/unsubscribe/{token}",
+        sequence=sequence,
+    )
+
+
+async def _attempt_until_done(deps: FanoutDeps, channel: Channel, message: ReminderMessage) -> str:
+    key, store = message.delivery_key, deps.store
+    attempt = 0
+    while True:
+        if deps.stopping.is_set():
+            await store.release_delivery(key)  # hand back: the next run sends it
+            return "handed_back"
+        attempt += 1
+        try:
+            receipt = await channel.send(message)
+        except asyncio.CancelledError:
+            # cut off mid-send at shutdown: it may have gone out, so it is not retried
+            note = "interrupted during send at shutdown; not retried to avoid a duplicate"
+            await asyncio.shield(store.record_delivery(key, "failed", attempt, deps.clock(), note))
+            raise
+        except PermanentDeliveryError as exc:
+            await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
+            log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=True)
+            return "failed"
+        except TransientDeliveryError as exc:
+            outcome = await _after_transient(deps, message, attempt, exc)
+            if outcome is not None:
+                return outcome
+            continue
+        await store.record_delivery(key, "sent", attempt, deps.clock())
+        log.info(
+            "reminder_sent", delivery=key, channel=channel.name, attempt=attempt, receipt=receipt
+        )
+        return "sent"
+
+
+async def _after_transient(
+    deps: FanoutDeps, message: ReminderMessage, attempt: int, exc: TransientDeliveryError
+) -> str | None:
+    """Record the failure; wait for the next attempt, or say how the delivery ended."""
+    key, now = message.delivery_key, deps.clock()
+    if attempt >= deps.retry.max_attempts:
+        await deps.store.record_delivery(key, "failed", attempt, now, str(exc))
+        log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=False)
+        return "failed"
+    delay_s = deps.retry.delay_s(attempt, exc.retry_after_s)
+    if now + timedelta(seconds=delay_s) >= message.ref.start_utc:
+        await deps.store.record_delivery(key, "expired", attempt, now, str(exc))
+        log.warning("delivery_expired", delivery=key, attempt=attempt)
+        return "expired"
+    await deps.store.record_delivery(key, "claimed", attempt, now, str(exc))
+    log.info("delivery_retry", delivery=key, attempt=attempt, delay_s=round(delay_s, 2))
+    try:
+        async with asyncio.timeout(delay_s):
+            await deps.stopping.wait()
+    except TimeoutError:
+        pass
+    return None

@@ -1,0 +1,80 @@
+"""APScheduler 3, kept off the event loop.
+
+Two traps shape this module:
+
+* ``RedisJobStore`` (and the SQLAlchemy store) are synchronous, and ``AsyncIOScheduler`` calls
+  its job store on the event loop, so every add/remove would block it (apscheduler #972). Here
+  the scheduler is a ``BackgroundScheduler`` in its own thread; the loop changes the job set
+  only through ``asyncio.to_thread`` (see :mod:`notifier.jobs.sync`).
+* Due jobs must run on the loop. :class:`LoopExecutor` hands each fired job's kwargs to the loop
+  with ``call_soon_threadsafe``; persisted jobs name :func:`reminder_due`, which is never
+  called. A one-off job leaves its store when handed over, so a crash right then loses it:
+  the daemon's reconcile pass covers that (every due reminder without a fan-out record fires).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.redis import RedisJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+REMINDER_FUNC = "notifier.jobs.scheduler:reminder_due"
+Dispatch = Callable[[dict[str, Any]], None]
+
+
+def reminder_due(**kwargs: Any) -> None:
+    """Marker that persisted reminder jobs point to; :class:`LoopExecutor` runs them instead."""
+    raise RuntimeError("reminder jobs run through notifier's LoopExecutor, not directly")
+
+
+class LoopExecutor(BaseExecutor):  # type: ignore[misc]  # APScheduler ships no type hints
+    """Hands fired jobs to the asyncio loop; never runs anything in the scheduler's thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, dispatch: Dispatch) -> None:
+        super().__init__()
+        self._loop = loop
+        self._dispatch = dispatch
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        self._loop.call_soon_threadsafe(self._dispatch, dict(job.kwargs))
+        self._run_job_success(job.id, [])
+
+
+def make_jobstore(store_url: str, prefix: str = "notifier:") -> BaseJobStore:
+    """APScheduler's own store beside ours: Redis keys under the prefix, or the SQLite file."""
+    parts = urlsplit(store_url)
+    if parts.scheme in ("redis", "rediss"):
+        return RedisJobStore(
+            jobs_key=f"{prefix}apscheduler.jobs",
+            run_times_key=f"{prefix}apscheduler.run_times",
+            db=int(parts.path.strip("/") or 0),
+            host=parts.hostname or "localhost",
+            port=parts.port or 6379,
+            username=parts.username or None,
+            password=parts.password,
+            ssl=parts.scheme == "rediss",
+            socket_timeout=10,
+        )
+    return SQLAlchemyJobStore(url=store_url, tablename="notifier_apscheduler_jobs")
+
+
+def make_scheduler(
+    jobstore: BaseJobStore, loop: asyncio.AbstractEventLoop, dispatch: Dispatch
+) -> BackgroundScheduler:
+    """A scheduler in its own thread, UTC only (never the host's zone), handing jobs to ``loop``."""
+    return BackgroundScheduler(
+        jobstores={"default": jobstore},
+        executors={"default": LoopExecutor(loop, dispatch)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=UTC,
+        daemon=True,
+    )

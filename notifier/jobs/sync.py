@@ -1,0 +1,120 @@
+"""Keep APScheduler's job set equal to the config: one job per (session, reminder offset).
+
+:func:`desired_jobs` is pure; :func:`apply_jobs` is blocking (the job stores are synchronous)
+and must be called through ``asyncio.to_thread``. An unchanged config writes nothing; a moved
+session's job is rewritten with its new instant, which its delivery keys carry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import BaseScheduler
+
+from notifier.events import Event, Session
+from notifier.jobs.policy import allowed_lateness
+from notifier.jobs.scheduler import REMINDER_FUNC
+from notifier.store.base import ReminderRef
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One reminder job as the config wants it."""
+
+    id: str
+    run_at_utc: datetime
+    grace_s: int
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+    @property
+    def writes(self) -> int:
+        return self.added + self.updated + self.removed
+
+
+def ref_for(event: Event, session: Session, offset: timedelta) -> ReminderRef:
+    return ReminderRef(event.id, session.id, session.start_utc, int(offset.total_seconds()))
+
+
+def job_kwargs(ref: ReminderRef) -> dict[str, Any]:
+    return {
+        "event_id": ref.event_id,
+        "session_id": ref.session_id,
+        "offset_s": ref.offset_s,
+        "start_utc": ref.start_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def ref_from_kwargs(kwargs: dict[str, Any]) -> ReminderRef:
+    start = datetime.strptime(kwargs["start_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return ReminderRef(kwargs["event_id"], kwargs["session_id"], start, int(kwargs["offset_s"]))
+
+
+def desired_jobs(events: Iterable[Event], now: datetime) -> dict[str, JobSpec]:
+    """Jobs for every reminder still in the future; past ones are the reconcile pass's."""
+    jobs = {}
+    for event in events:
+        for session in event.sessions:
+            if session.cancelled:
+                continue
+            for offset in session.reminders:
+                ref = ref_for(event, session, offset)
+                run_at = session.start_utc - offset
+                if run_at <= now:
+                    continue
+                grace = allowed_lateness(event, offset)
+                job_id = f"{event.id}/{session.id}/{ref.offset_s}"
+                jobs[job_id] = JobSpec(job_id, run_at, int(grace.total_seconds()), job_kwargs(ref))
+    return jobs
+
+
+def _same(job: Any, spec: JobSpec) -> bool:
+    return bool(
+        job.next_run_time == spec.run_at_utc
+        and job.kwargs == spec.kwargs
+        and job.misfire_grace_time == spec.grace_s
+    )
+
+
+def apply_jobs(scheduler: BaseScheduler, desired: dict[str, JobSpec]) -> SyncResult:
+    """Make the scheduler's reminder jobs equal ``desired``. Blocking: run in a thread."""
+    existing = {job.id: job for job in scheduler.get_jobs() if job.func_ref == REMINDER_FUNC}
+    added = updated = unchanged = 0
+    for job_id, spec in desired.items():
+        job = existing.get(job_id)
+        if job is not None and _same(job, spec):
+            unchanged += 1
+            continue
+        scheduler.add_job(
+            REMINDER_FUNC,
+            trigger="date",
+            run_date=spec.run_at_utc,
+            id=job_id,
+            name=job_id,
+            kwargs=spec.kwargs,
+            misfire_grace_time=spec.grace_s,
+            replace_existing=True,
+        )
+        if job is None:
+            added += 1
+        else:
+            updated += 1
+    stale = existing.keys() - desired.keys()
+    for job_id in stale:
+        # it may have fired (and left the store) between the listing and now
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(job_id)
+
+    return SyncResult(added, updated, len(stale), unchanged)

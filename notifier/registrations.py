@@ -1,0 +1,119 @@
+"""Turn what a participant (or an organizer's CSV) gives into a valid registration.
+
+Each refusal is a :class:`RegistrationError` naming the field and what to do; nothing is
+stored half-valid. Used by the CLI now and by the HTTP API later.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from notifier.errors import RegistrationError, TimeExpressionError
+from notifier.events import Event
+from notifier.store.base import Attendance, Registration
+from notifier.times import load_zone
+
+ATTENDANCE: tuple[Attendance, ...] = ("onsite", "online", "undecided")
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    """A registration as given, before checks."""
+
+    email: str | None = None
+    webhook_url: str | None = None
+    timezone: str = "UTC"
+    sessions: tuple[str, ...] | None = None
+    attendance: str = "undecided"
+
+
+def build_registration(event: Event, given: RegistrationInput, now: datetime) -> Registration:
+    """A checked registration with a new id; the store merges it with an existing one."""
+    email = _email(given.email) if given.email else None
+    webhook = _webhook(given.webhook_url) if given.webhook_url else None
+    if email is None and webhook is None:
+        raise RegistrationError("email", "give an email address or a webhook URL")
+    try:
+        zone = load_zone(given.timezone).key
+    except TimeExpressionError as exc:
+        raise RegistrationError("timezone", exc.message) from exc
+    if given.attendance not in ATTENDANCE:
+        raise RegistrationError("attendance", f"use one of {', '.join(ATTENDANCE)}")
+    return Registration(
+        id=uuid.uuid4().hex,
+        event_id=event.id,
+        timezone=zone,
+        created_at=now,
+        email=email,
+        webhook_url=webhook,
+        sessions=_sessions(event, given.sessions),
+        attendance=given.attendance,
+    )
+
+
+def _email(text: str) -> str:
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise RegistrationError("email", f"not a valid address: {exc}") from None
+
+
+def _webhook(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistrationError("webhook_url", "use an http:// or https:// URL with a host")
+    return parts.geturl()
+
+
+def _sessions(event: Event, wanted: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if not wanted:
+        return None  # the whole event
+    known = {s.id: s for s in event.sessions}
+    for session_id in wanted:
+        if session_id not in known:
+            close = difflib.get_close_matches(session_id, list(known), n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            raise RegistrationError("sessions", f'no session "{session_id}" in {event.id}{hint}')
+        if known[session_id].cancelled:
+            raise RegistrationError("sessions", f'session "{session_id}" is cancelled')
+    return tuple(dict.fromkeys(wanted))
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One row of an import: its number (header is row 1) and the input or the problem."""
+
+    row: int
+    given: RegistrationInput | None
+    problem: str | None = None
+
+
+def read_csv(text: str) -> Iterable[CsvRow]:
+    """Rows of ``email,timezone,sessions`` (sessions space- or semicolon-separated; empty: all)."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"email", "timezone"} - set(reader.fieldnames or [])
+    if missing:
+        yield CsvRow(
+            1, None, f"the header needs columns email,timezone,sessions; missing {sorted(missing)}"
+        )
+        return
+    for number, row in enumerate(reader, start=2):
+        sessions = tuple((row.get("sessions") or "").replace(";", " ").split())
+        yield CsvRow(
+            number,
+            RegistrationInput(
+                email=(row.get("email") or "").strip() or None,
+                timezone=(row.get("timezone") or "").strip() or "UTC",
+                sessions=sessions or None,
+                attendance=(row.get("attendance") or "undecided").strip() or "undecided",
+            ),
+        )

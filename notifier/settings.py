@@ -1,0 +1,171 @@
+"""Service settings: ``NOTIFIER_*`` environment variables and an optional ``.env`` file.
+
+Loaded once by the CLI and passed down; nothing reads the environment elsewhere. Misspelt
+``NOTIFIER_`` variables are errors (a silently ignored ``NOTIFIER_SMTP_HOTS`` would send mail
+to the outbox folder instead of the SMTP server). Secrets are ``SecretStr`` and every URL that
+may hold a password is shown through :func:`redact_url`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from notifier.errors import SettingsError
+
+PREFIX = "NOTIFIER_"
+
+
+class Settings(BaseSettings):
+    """Every setting, its default, and its meaning (the README's table is made from these)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_nested_delimiter="__", env_file=".env", extra="forbid"
+    )
+
+    config: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path("config/events")],
+        description="Event config files or folders, comma-separated.",
+    )
+    data_dir: Path = Field(Path("data"), description="Folder for the embedded store and outbox.")
+    store_url: str | None = Field(
+        None,
+        description="redis://[:password@]host:port/db, rediss://…, or sqlite:///path "
+        "(default: sqlite:///<data_dir>/notifier.db).",
+    )
+    email_backend: Literal["smtp", "file"] | None = Field(
+        None, description="smtp or file (default: smtp when smtp_host is set, else file)."
+    )
+    outbox_dir: Path | None = Field(None, description="Outbox folder (default <data_dir>/outbox).")
+    smtp_host: str | None = Field(None, description="SMTP server host name.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="Default: 587 (starttls), 465 (tls), 25 (none)."
+    )
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        "starttls", description="none, starttls or tls (implicit TLS)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP AUTH user name.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP AUTH password (secret).")
+    smtp_from: str = Field(
+        "Event reminders <reminders@localhost>", description="From address of reminder emails."
+    )
+    smtp_timeout_s: float = Field(30.0, gt=0, description="Deadline for each SMTP operation.")
+    smtp_pool_size: int = Field(4, ge=1, le=64, description="SMTP connections kept open.")
+    public_base_url: AnyHttpUrl = Field(
+        AnyHttpUrl("http://localhost:8000"), description="Base URL for links in reminders."
+    )
+    signing_secret: SecretStr | None = Field(
+        None,
+        description="Secret for signing links (default: generated once into "
+        "<data_dir>/signing.key; required with Redis, shared by all replicas).",
+    )
+    send_concurrency: int = Field(20, ge=1, le=1000, description="Deliveries in flight at once.")
+    max_attempts: int = Field(5, ge=1, le=50, description="Attempts per delivery.")
+    retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
+    retry_max_s: float = Field(300.0, gt=0, description="Longest retry delay.")
+    config_debounce_ms: int = Field(500, ge=0, description="Wait for edits to settle.")
+    reconcile_interval_s: float = Field(60.0, gt=0, description="Catch-up check period.")
+    reconcile_lookback_s: float = Field(
+        7 * 86400.0,
+        gt=0,
+        description="How far back a start-up catch-up looks for missed reminders.",
+    )
+    shutdown_timeout_s: float = Field(20.0, gt=0, description="Time to finish in-flight sends.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level.")
+    log_format: Literal["json", "console"] = Field("json", description="json or console.")
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(p.strip()) for p in value.split(",") if p.strip()]
+        return value
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'notifier.db'}"
+
+    @property
+    def resolved_email_backend(self) -> Literal["smtp", "file"]:
+        if self.email_backend is not None:
+            return self.email_backend
+        return "smtp" if self.smtp_host else "file"
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def resolved_smtp_port(self) -> int:
+        return self.smtp_port or {"starttls": 587, "tls": 465, "none": 25}[self.smtp_tls]
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.resolved_store_url.startswith(("redis://", "rediss://"))
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``: for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Settings from the environment (and ``.env``), refusing unknown ``NOTIFIER_`` names."""
+    env = os.environ if environ is None else environ
+    known = {PREFIX + name.upper() for name in Settings.model_fields}
+    for name in env:
+        if name.startswith(PREFIX) and name.split("__")[0] not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise SettingsError(f"unknown setting {name}{hint}")
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]  # pydantic-settings kwargs
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None  # no chained input values: may be secret
+    if settings.uses_redis and settings.signing_secret is None:
+        raise SettingsError(
+            "NOTIFIER_SIGNING_SECRET is required with a Redis store: every replica must sign "
+            "links with the same secret"
+        )
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    """Which settings are wrong and why, without echoing their values."""
+    lines = []
+    for error in exc.errors(include_input=False):
+        name = PREFIX + "_".join(str(p) for p in error["loc"]).upper()
+        lines.append(f"{name}: {error['msg']}")
+    return "; ".join(lines)
+
+
+def signing_secret(settings: Settings) -> str:
+    """The link-signing secret: the setting, or one generated once into the data folder."""
+    if settings.signing_secret is not None:
+        return settings.signing_secret.get_secret_value()
+    path = settings.data_dir / "signing.key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    # create with 0600 from the start: the key must never be readable by other users
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value

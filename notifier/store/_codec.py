@@ -1,0 +1,172 @@
+"""What both backends share: UTC text for instants, address identity, merging, records.
+
+Records are flat (a reminder's fields sit beside the delivery's) so that one reader serves an
+SQLite row and a Redis JSON object alike. Instants are stored as UTC ISO 8601 text with
+microseconds always written, so text order is time order and a value read back compares equal
+to the one written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from notifier.errors import RegistrationError, StoreError
+from notifier.store.base import (
+    ChannelName,
+    Delivery,
+    Fanout,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+)
+
+REGISTRATION_FIELDS = tuple(Registration.__dataclass_fields__)
+
+
+class Record(Protocol):
+    """A stored record by field name: a JSON object or an ``sqlite3.Row``."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def utc_text(value: datetime, name: str) -> str:
+    """``2023-05-23T07:10:00.000000+00:00``; a naive datetime is refused, never guessed."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{name}: naive datetime {value.isoformat()}; pass an aware one (UTC)")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def check_registration(registration: Registration) -> None:
+    """Refuse a registration the store could not identify or order."""
+    if not registration.email and not registration.webhook_url:
+        raise RegistrationError("email", "give an email address or a webhook_url")
+    if registration.created_at.tzinfo is None:
+        raise RegistrationError("created_at", "naive datetime; pass an aware one (UTC)")
+
+
+def address_key(registration: Registration) -> str:
+    """sha256 of the identity address: the email (case-folded), else the webhook URL.
+
+    Hashed so that keys and indexes never hold a whole address (STYLE: never whole addresses).
+    """
+    if registration.email:
+        address = "email:" + registration.email.strip().lower()
+    else:
+        address = "webhook:" + (registration.webhook_url or "").strip()
+    return hashlib.sha256(address.encode()).hexdigest()
+
+
+def merge_registration(existing: Registration, incoming: Registration) -> Registration:
+    """Re-registration of one address: new details win, sessions are a union.
+
+    ``sessions`` None (the whole event) wins over any list. An address left out of
+    ``incoming`` (None) keeps the stored one, so registering for one more session by email
+    does not drop a webhook given earlier. The id and ``created_at`` stay the original's.
+    """
+    sessions: tuple[str, ...] | None = None
+    if existing.sessions is not None and incoming.sessions is not None:
+        sessions = tuple(dict.fromkeys(existing.sessions + incoming.sessions))
+    return replace(
+        existing,
+        timezone=incoming.timezone,
+        attendance=incoming.attendance,
+        language=incoming.language,
+        email=incoming.email or existing.email,
+        webhook_url=incoming.webhook_url or existing.webhook_url,
+        sessions=sessions,
+    )
+
+
+def registration_record(registration: Registration) -> dict[str, Any]:
+    """A flat record (a row, a JSON object) with ``address_key`` for the identity index."""
+    record = {name: getattr(registration, name) for name in REGISTRATION_FIELDS}
+    record["created_at"] = utc_text(registration.created_at, "created_at")
+    record["sessions"] = None if registration.sessions is None else list(registration.sessions)
+    record["address_key"] = address_key(registration)
+    return record
+
+
+def registration_from_record(record: Record) -> Registration:
+    """Read :func:`registration_record` back (``sessions`` already decoded to a list)."""
+    fields = {name: record[name] for name in REGISTRATION_FIELDS}
+    fields["created_at"] = parse_utc(record["created_at"])
+    fields["sessions"] = None if record["sessions"] is None else tuple(record["sessions"])
+    return Registration(**fields)
+
+
+def ref_record(ref: ReminderRef) -> dict[str, Any]:
+    return {
+        "event_id": ref.event_id,
+        "session_id": ref.session_id,
+        "start_utc": utc_text(ref.start_utc, "start_utc"),
+        "offset_s": ref.offset_s,
+    }
+
+
+def ref_from_record(record: Record) -> ReminderRef:
+    start_utc = parse_utc(record["start_utc"])
+    return ReminderRef(record["event_id"], record["session_id"], start_utc, int(record["offset_s"]))
+
+
+def claim_record(
+    key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
+) -> dict[str, Any]:
+    """A new delivery record, status ``claimed``, flat: the ref's fields sit beside the rest."""
+    now_text = utc_text(now, "now")
+    return {
+        "key": key,
+        **ref_record(ref),
+        "registration_id": registration_id,
+        "channel": channel,
+        "status": "claimed",
+        "attempts": 0,
+        "created_at": now_text,
+        "updated_at": now_text,
+        "last_error": None,
+        "sent_at": None,
+    }
+
+
+def delivery_from_record(record: Record) -> Delivery:
+    return Delivery(
+        key=record["key"],
+        ref=ref_from_record(record),
+        registration_id=record["registration_id"],
+        channel=record["channel"],
+        status=record["status"],
+        attempts=int(record["attempts"]),
+        created_at=parse_utc(record["created_at"]),
+        updated_at=parse_utc(record["updated_at"]),
+        last_error=record["last_error"],
+        sent_at=None if record["sent_at"] is None else parse_utc(record["sent_at"]),
+    )
+
+
+def fanout_record(
+    ref: ReminderRef, status: FanoutStatus, now: datetime, counts: dict[str, int]
+) -> dict[str, Any]:
+    """A fan-out record, flat, keyed by the reminder's key; ``counts`` left as a dict."""
+    updated_at = utc_text(now, "now")
+    return {
+        "key": ref.key,
+        **ref_record(ref),
+        "status": status,
+        "updated_at": updated_at,
+        "counts": dict(counts),
+    }
+
+
+def fanout_from_record(record: Record, counts: dict[str, Any] | None = None) -> Fanout:
+    """Read :func:`fanout_record` back; ``counts`` if the record holds them encoded."""
+    counts = record["counts"] if counts is None else counts
+    counted = {str(name): int(n) for name, n in counts.items()}
+    return Fanout(
+        ref_from_record(record), record["status"], parse_utc(record["updated_at"]), counted
+    )

@@ -1,0 +1,152 @@
+"""Where the Redis store keeps things, and the atomic steps that change them.
+
+The layout is documented in ``redis.py``'s docstring; :class:`RedisKeys` builds its names.
+Each Lua script is one atomic step on the server that also keeps the index sets in step with
+the records, so no crash between two commands can leave a claimed key out of its listings.
+Registrations merge in Python under WATCH/MULTI instead (one merge rule for both backends):
+the ``*_watched`` steps raise ``WatchError`` when another writer got between, to be retried.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from redis.asyncio.client import Pipeline
+
+from notifier.errors import RegistrationError
+from notifier.store._codec import merge_registration, registration_from_record, registration_record
+from notifier.store.base import Registration
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    """Key names under ``prefix``; ids are used as given (they must not contain ``/``)."""
+
+    prefix: str
+
+    def registration(self, registration_id: str) -> str:
+        return f"{self.prefix}reg:{registration_id}"
+
+    def registrations(self, event_id: str | None = None) -> str:
+        return f"{self.prefix}regs" + ("" if event_id is None else f":{event_id}")
+
+    def address(self, event_id: str, address_key: str) -> str:
+        return f"{self.prefix}addr:{event_id}:{address_key}"
+
+    def delivery(self, key: str) -> str:
+        return f"{self.prefix}dlv:{key}"
+
+    def deliveries(self, event_id: str | None = None, session_id: str | None = None) -> str:
+        index = f"{self.prefix}dlvs"
+        if event_id is not None:
+            index += f":{event_id}" if session_id is None else f":{event_id}/{session_id}"
+        return index
+
+    def delivery_and_indexes(self, key: str, event_id: str, session_id: str) -> list[str]:
+        """KEYS for the claim and release scripts."""
+        return [
+            self.delivery(key),
+            self.deliveries(),
+            self.deliveries(event_id),
+            self.deliveries(event_id, session_id),
+        ]
+
+    def fanout(self, reminder_key: str) -> str:
+        return f"{self.prefix}fanout:{reminder_key}"
+
+    def sequence(self, event_id: str, session_id: str) -> str:
+        return f"{self.prefix}seq:{event_id}/{session_id}"
+
+
+# KEYS: delivery_and_indexes. ARGV: record JSON, delivery key. Returns 1 if this call claimed.
+CLAIM_LUA = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+for i = 2, 4 do redis.call('SADD', KEYS[i], ARGV[2]) end
+return 1
+"""
+
+# KEYS: delivery. ARGV: status, attempts, now, has_error ('1'/'0'), error. 0: no such record.
+RECORD_LUA = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local record = cjson.decode(raw)
+record['status'] = ARGV[1]
+record['attempts'] = tonumber(ARGV[2])
+record['updated_at'] = ARGV[3]
+if ARGV[4] == '1' then record['last_error'] = ARGV[5] else record['last_error'] = cjson.null end
+if ARGV[1] == 'sent' then record['sent_at'] = ARGV[3] end
+redis.call('SET', KEYS[1], cjson.encode(record))
+return 1
+"""
+
+# KEYS: delivery_and_indexes. ARGV: delivery key. Only a bare claim goes: a sent or failed
+# record is history, and dropping it would let the reminder go out again.
+RELEASE_LUA = """
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw)['status'] ~= 'claimed' then return 0 end
+redis.call('DEL', KEYS[1])
+for i = 2, 4 do redis.call('SREM', KEYS[i], ARGV[1]) end
+return 1
+"""
+
+# KEYS: sequence. ARGV: start_utc. 0 at first; +1 each time the start differs from the last.
+SEQUENCE_LUA = """
+local start, sequence = unpack(redis.call('HMGET', KEYS[1], 'start_utc', 'sequence'))
+if not start then sequence = 0
+elseif start ~= ARGV[1] then sequence = tonumber(sequence) + 1
+else return tonumber(sequence) end
+redis.call('HSET', KEYS[1], 'start_utc', ARGV[1], 'sequence', sequence)
+return sequence
+"""
+
+
+async def add_watched(pipe: Pipeline, keys: RedisKeys, registration: Registration) -> Registration:
+    """Insert, or merge into the address's registration: one WATCH/MULTI attempt."""
+    record = registration_record(registration)
+    addr = keys.address(registration.event_id, record["address_key"])
+    await pipe.watch(addr)
+    existing_id = await pipe.get(addr)
+    existing = None
+    if existing_id is not None:
+        reg = keys.registration(text(existing_id))
+        await pipe.watch(reg)
+        raw = await pipe.get(reg)
+        existing = None if raw is None else registration_from_record(json.loads(raw))
+    if existing is None:
+        stored, reg = registration, keys.registration(registration.id)
+        await pipe.watch(reg)
+        if await pipe.exists(reg):
+            message = f"{registration.id!r} belongs to another address; use a fresh id"
+            raise RegistrationError("id", message)
+    else:
+        stored = merge_registration(existing, registration)
+    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
+    pipe.set(reg, json.dumps(registration_record(stored)))
+    pipe.set(addr, stored.id)
+    pipe.sadd(keys.registrations(), stored.id)
+    pipe.sadd(keys.registrations(stored.event_id), stored.id)
+    await pipe.execute()
+    return stored
+
+
+async def remove_watched(pipe: Pipeline, keys: RedisKeys, registration_id: str) -> bool:
+    """Delete a registration, its address key and its index entries: one WATCH/MULTI attempt."""
+    reg = keys.registration(registration_id)
+    await pipe.watch(reg)
+    raw = await pipe.get(reg)
+    if raw is None:
+        return False
+    # while reg exists its address key names it (both change in one MULTI), so drop both
+    record = json.loads(raw)
+    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
+    pipe.delete(reg, keys.address(record["event_id"], record["address_key"]))
+    pipe.srem(keys.registrations(), registration_id)
+    pipe.srem(keys.registrations(record["event_id"]), registration_id)
+    await pipe.execute()
+    return True
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text, whether or not the client decodes responses."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,250 @@
+"""The production store: Redis through one ``redis.asyncio`` pool.
+
+Key layout, every key under ``prefix`` (default ``notifier:``)::
+
+    reg:{registration_id}              string  registration, JSON
+    regs                               set     every registration id
+    regs:{event_id}                    set     the event's registration ids
+    addr:{event_id}:{sha256(address)}  string  registration id: one registration per address
+    dlv:{delivery_key}                 string  delivery record, JSON; claimed with SET NX
+    dlvs                               set     every delivery key
+    dlvs:{event_id}                    set     the event's delivery keys
+    dlvs:{event_id}/{session_id}       set     the session's delivery keys
+    fanout:{reminder_key}              string  fan-out record, JSON
+    seq:{event_id}/{session_id}        hash    start_utc, sequence (iCalendar SEQUENCE)
+
+``sha256(address)`` hashes ``email:`` plus the lower-cased email, else ``webhook:`` plus the URL.
+Registrations change under WATCH/MULTI on their ``addr`` and ``reg`` keys, so two replicas
+registering one address end with one record holding both sessions. Delivery claims, updates
+and releases are Lua scripts: each is one atomic step that also keeps the index sets right.
+Every call runs under a deadline and any Redis failure surfaces as :class:`StoreError`, whose
+text names the server but never its password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError, WatchError
+
+from notifier.errors import StoreError
+from notifier.store._codec import (
+    check_registration,
+    claim_record,
+    delivery_from_record,
+    fanout_from_record,
+    fanout_record,
+    registration_from_record,
+    utc_text,
+)
+from notifier.store._redis_layout import (
+    CLAIM_LUA,
+    RECORD_LUA,
+    RELEASE_LUA,
+    SEQUENCE_LUA,
+    RedisKeys,
+    add_watched,
+    remove_watched,
+    text,
+)
+from notifier.store.base import (
+    ChannelName,
+    Delivery,
+    DeliveryStatus,
+    Fanout,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+)
+
+T = TypeVar("T")
+WATCH_ATTEMPTS = 50
+
+
+def open_redis_store(url: str, *, prefix: str = "notifier:", timeout_s: float = 5.0) -> RedisStore:
+    """A store on its own pool for ``url`` (``redis://[:password@]host:port/db``, ``rediss://``)."""
+    # few, short retries: a replica restart is ridden out, a dead server fails within timeout_s
+    retry = Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries=3)
+    try:
+        client = Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=retry
+        )
+    except ValueError as exc:
+        password = urlsplit(url).password
+        message = _redact(str(exc), password, unquote(password or ""))
+        raise StoreError(f"redis url: {message}; write redis://[:password@]host:port/db") from exc
+    return RedisStore(client, prefix, timeout_s=timeout_s, owns_client=True)
+
+
+class RedisStore:
+    """:class:`~notifier.store.base.Store` on a ``redis.asyncio`` client (one pool)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        prefix: str = "notifier:",
+        *,
+        timeout_s: float = 5.0,
+        owns_client: bool = False,
+    ) -> None:
+        self._client = client
+        self._keys = RedisKeys(prefix)
+        self._timeout_s = timeout_s
+        self._owns_client = owns_client
+        self._claim = client.register_script(CLAIM_LUA)
+        self._record = client.register_script(RECORD_LUA)
+        self._release = client.register_script(RELEASE_LUA)
+        self._sequence = client.register_script(SEQUENCE_LUA)
+
+    @asynccontextmanager
+    async def _guard(self, action: str) -> AsyncIterator[None]:
+        """A deadline for ``action``, and Redis failures as StoreError without the password."""
+        kwargs = self._client.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                yield
+        except TimeoutError as exc:
+            raise StoreError(
+                f"redis store at {where}: {action} got no answer within {self._timeout_s}s;"
+                " check that the server is up and reachable"
+            ) from exc
+        except (RedisError, OSError) as exc:
+            detail = _redact(f"{type(exc).__name__}: {exc}", kwargs.get("password"))
+            raise StoreError(
+                f"redis store at {where}: {action} failed ({detail});"
+                " check that the server is up and the store URL and password are right"
+            ) from exc
+
+    async def _watched(self, action: str, attempt: Callable[[Pipeline], Awaitable[T]]) -> T:
+        """Run ``attempt`` (WATCH, read, MULTI, EXEC) again while another writer gets between."""
+        async with self._guard(action):
+            for _ in range(WATCH_ATTEMPTS):
+                async with self._client.pipeline(transaction=True) as pipe:
+                    try:
+                        return await attempt(pipe)
+                    except WatchError:
+                        continue
+        raise StoreError(f"redis store: {action} kept colliding with other writers; try again")
+
+    async def add_registration(self, registration: Registration) -> Registration:
+        check_registration(registration)
+        return await self._watched(
+            "add_registration", lambda pipe: add_watched(pipe, self._keys, registration)
+        )
+
+    async def get_registration(self, registration_id: str) -> Registration | None:
+        async with self._guard("get_registration"):
+            raw = await self._client.get(self._keys.registration(registration_id))
+        return None if raw is None else registration_from_record(json.loads(raw))
+
+    async def remove_registration(self, registration_id: str) -> bool:
+        return await self._watched(
+            "remove_registration", lambda pipe: remove_watched(pipe, self._keys, registration_id)
+        )
+
+    async def list_registrations(self, event_id: str | None = None) -> list[Registration]:
+        index = self._keys.registrations(event_id)
+        records = await self._records("list_registrations", index, self._keys.registration)
+        found = [registration_from_record(record) for record in records]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
+        return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
+
+    async def _records(
+        self, action: str, index: str, record_key: Callable[[str], str]
+    ) -> list[dict[str, Any]]:
+        """The JSON records an index set names (skipping any removed since it was read)."""
+        async with self._guard(action):
+            keys = [record_key(text(member)) for member in await self._client.smembers(index)]
+            values = await self._client.mget(keys) if keys else []
+        return [json.loads(value) for value in values if value is not None]
+
+    async def claim_delivery(
+        self, key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
+    ) -> bool:
+        record = json.dumps(claim_record(key, ref, registration_id, channel, now))
+        keys = self._keys.delivery_and_indexes(key, ref.event_id, ref.session_id)
+        async with self._guard("claim_delivery"):
+            return bool(await self._claim(keys=keys, args=[record, key]))
+
+    async def record_delivery(
+        self,
+        key: str,
+        status: DeliveryStatus,
+        attempts: int,
+        now: datetime,
+        error: str | None = None,
+    ) -> None:
+        args = [status, attempts, utc_text(now, "now"), int(error is not None), error or ""]
+        async with self._guard("record_delivery"):
+            found = await self._record(keys=[self._keys.delivery(key)], args=args)
+        if not found:
+            raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
+
+    async def release_delivery(self, key: str) -> None:
+        delivery = await self.get_delivery(key)
+        if delivery is None:
+            return
+        keys = self._keys.delivery_and_indexes(key, delivery.ref.event_id, delivery.ref.session_id)
+        async with self._guard("release_delivery"):
+            await self._release(keys=keys, args=[key])
+
+    async def get_delivery(self, key: str) -> Delivery | None:
+        async with self._guard("get_delivery"):
+            raw = await self._client.get(self._keys.delivery(key))
+        return None if raw is None else delivery_from_record(json.loads(raw))
+
+    async def list_deliveries(
+        self, event_id: str | None = None, session_id: str | None = None
+    ) -> list[Delivery]:
+        index = self._keys.deliveries(event_id, session_id)
+        records = await self._records("list_deliveries", index, self._keys.delivery)
+        found = [delivery_from_record(r) for r in records]
+        if session_id is not None:  # only needed without an event; harmless with one
+            found = [d for d in found if d.ref.session_id == session_id]
+        return sorted(found, key=lambda d: (d.created_at, d.key))
+
+    async def get_fanout(self, ref: ReminderRef) -> Fanout | None:
+        async with self._guard("get_fanout"):
+            raw = await self._client.get(self._keys.fanout(ref.key))
+        return None if raw is None else fanout_from_record(json.loads(raw))
+
+    async def record_fanout(
+        self, ref: ReminderRef, status: FanoutStatus, now: datetime, counts: dict[str, int]
+    ) -> None:
+        record = json.dumps(fanout_record(ref, status, now, counts))
+        async with self._guard("record_fanout"):
+            await self._client.set(self._keys.fanout(ref.key), record)
+
+    async def session_sequence(self, event_id: str, session_id: str, start_utc: datetime) -> int:
+        key = self._keys.sequence(event_id, session_id)
+        async with self._guard("session_sequence"):
+            return int(await self._sequence(keys=[key], args=[utc_text(start_utc, "start_utc")]))
+
+    async def ping(self) -> None:
+        async with self._guard("ping"):
+            await self._client.ping()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            async with self._guard("aclose"):
+                await self._client.aclose()
+
+
+def _redact(text: str, *secrets: str | None) -> str:
+    """``text`` without the secrets: URLs and error details may carry the password."""
+    for secret in secrets:
+        text = text.replace(secret, "***") if secret else text
+    return text

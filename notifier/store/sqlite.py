@@ -1,0 +1,250 @@
+"""The embedded store: one SQLite file through aiosqlite (the loop never waits on disk).
+
+Tables are prefixed ``notifier_`` because APScheduler's SQLAlchemy job store may share the
+file. WAL lets readers run beside the writer; ``busy_timeout`` makes a second process wait for
+the write lock instead of failing. Every write runs in ``BEGIN IMMEDIATE``, so a claim or a
+merge is atomic across processes; a lock serialises this store's own coroutines, which share
+one connection and so would otherwise share (and could roll back) each other's transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from notifier.errors import RegistrationError, StoreError
+from notifier.store._codec import (
+    check_registration,
+    claim_record,
+    delivery_from_record,
+    fanout_from_record,
+    fanout_record,
+    merge_registration,
+    registration_from_record,
+    registration_record,
+    utc_text,
+)
+from notifier.store.base import (
+    ChannelName,
+    Delivery,
+    DeliveryStatus,
+    Fanout,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+)
+
+Params = Sequence[Any] | Mapping[str, Any]
+BUSY_TIMEOUT_MS = 5_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifier_registrations (
+    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, address_key TEXT NOT NULL,
+    timezone TEXT NOT NULL, created_at TEXT NOT NULL, email TEXT, webhook_url TEXT,
+    sessions TEXT NOT NULL, attendance TEXT NOT NULL, language TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS notifier_registrations_address
+    ON notifier_registrations (event_id, address_key);
+CREATE TABLE IF NOT EXISTS notifier_deliveries (
+    key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
+    start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, registration_id TEXT NOT NULL,
+    channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_error TEXT, sent_at TEXT);
+CREATE INDEX IF NOT EXISTS notifier_deliveries_by ON notifier_deliveries (event_id, session_id);
+CREATE TABLE IF NOT EXISTS notifier_fanouts (
+    key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
+    start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, status TEXT NOT NULL,
+    updated_at TEXT NOT NULL, counts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notifier_session_sequences (
+    event_id TEXT NOT NULL, session_id TEXT NOT NULL, start_utc TEXT NOT NULL,
+    sequence INTEGER NOT NULL, PRIMARY KEY (event_id, session_id));
+"""
+INSERT_REGISTRATION = """INSERT INTO notifier_registrations VALUES (:id, :event_id, :address_key,
+    :timezone, :created_at, :email, :webhook_url, :sessions, :attendance, :language)"""
+UPDATE_REGISTRATION = """UPDATE notifier_registrations SET timezone = :timezone, email = :email,
+    webhook_url = :webhook_url, sessions = :sessions, attendance = :attendance,
+    language = :language WHERE id = :id"""
+CLAIM = """INSERT INTO notifier_deliveries VALUES (:key, :event_id, :session_id, :start_utc,
+    :offset_s, :registration_id, :channel, :status, :attempts, :created_at, :updated_at,
+    :last_error, :sent_at) ON CONFLICT (key) DO NOTHING"""
+RECORD_FANOUT = """INSERT OR REPLACE INTO notifier_fanouts VALUES (:key, :event_id, :session_id,
+    :start_utc, :offset_s, :status, :updated_at, :counts)"""
+RECORD = """UPDATE notifier_deliveries SET status = ?, attempts = ?, updated_at = ?,
+    last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?"""
+# one statement: the stored start is compared and replaced within the same row update
+NEXT_SEQUENCE = """INSERT INTO notifier_session_sequences VALUES (?, ?, ?, 0)
+    ON CONFLICT (event_id, session_id) DO UPDATE SET
+    sequence = sequence + (start_utc != excluded.start_utc), start_utc = excluded.start_utc
+    RETURNING sequence"""
+
+
+async def open_sqlite_store(path: Path) -> SqliteStore:
+    """Open the store at ``path``, creating its folder, file and tables if needed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"sqlite store {path}: cannot open ({exc}); check the path") from exc
+    db.row_factory = sqlite3.Row
+    store = SqliteStore(db, path)
+    try:
+        async with store.transaction(begin=False) as conn:
+            pragmas = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
+            await conn.executescript(f"{pragmas} BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
+    except BaseException:
+        await store.aclose()
+        raise
+    return store
+
+
+class SqliteStore:
+    """:class:`~notifier.store.base.Store` on one aiosqlite connection."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self._path = path
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self, begin: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """This store's turn on the connection; with ``begin``, one immediate transaction."""
+        async with self._lock:
+            try:
+                if begin:
+                    await self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                if begin:
+                    await self._db.execute("COMMIT")
+            except BaseException as exc:
+                # always: a cancelled await does not stop a BEGIN already queued on the thread
+                await asyncio.shield(self._db.rollback())  # a no-op outside a transaction
+                if isinstance(exc, sqlite3.Error):
+                    hint = "check that the file is writable and on a local disk"
+                    raise StoreError(f"sqlite store {self._path}: {exc}; {hint}") from exc
+                raise
+
+    async def _fetch(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self.transaction(begin=False) as db, db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _change(self, sql: str, params: Params) -> int:
+        async with self.transaction() as db, db.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def add_registration(self, registration: Registration) -> Registration:
+        check_registration(registration)
+        key = registration_record(registration)["address_key"]
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT * FROM notifier_registrations WHERE event_id = ? AND address_key = ?",
+                (registration.event_id, key),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                stored = merge_registration(_registration(row), registration)
+                await db.execute(UPDATE_REGISTRATION, _registration_row(stored))
+                return stored
+            try:
+                await db.execute(INSERT_REGISTRATION, _registration_row(registration))
+            except sqlite3.IntegrityError as exc:
+                message = f"{registration.id!r} belongs to another address; use a fresh id"
+                raise RegistrationError("id", message) from exc
+        return registration
+
+    async def get_registration(self, registration_id: str) -> Registration | None:
+        sql = "SELECT * FROM notifier_registrations WHERE id = ?"
+        rows = await self._fetch(sql, (registration_id,))
+        return _registration(rows[0]) if rows else None
+
+    async def remove_registration(self, registration_id: str) -> bool:
+        sql = "DELETE FROM notifier_registrations WHERE id = ?"
+        return await self._change(sql, (registration_id,)) == 1
+
+    async def list_registrations(self, event_id: str | None = None) -> list[Registration]:
+        where, params = _where(event_id=event_id)
+        sql = f"SELECT * FROM notifier_registrations {where} ORDER BY created_at, id"  # noqa: S608 (see _where)
+        return [_registration(row) for row in await self._fetch(sql, params)]
+
+    async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
+        return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
+
+    async def claim_delivery(
+        self, key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
+    ) -> bool:
+        return await self._change(CLAIM, claim_record(key, ref, registration_id, channel, now)) == 1
+
+    async def record_delivery(
+        self,
+        key: str,
+        status: DeliveryStatus,
+        attempts: int,
+        now: datetime,
+        error: str | None = None,
+    ) -> None:
+        now_text = utc_text(now, "now")
+        sent_at = now_text if status == "sent" else None
+        if await self._change(RECORD, (status, attempts, now_text, error, sent_at, key)) != 1:
+            raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
+
+    async def release_delivery(self, key: str) -> None:
+        # only a bare claim: a sent or failed record is history and must keep its key taken
+        sql = "DELETE FROM notifier_deliveries WHERE key = ? AND status = 'claimed'"
+        await self._change(sql, (key,))
+
+    async def get_delivery(self, key: str) -> Delivery | None:
+        rows = await self._fetch("SELECT * FROM notifier_deliveries WHERE key = ?", (key,))
+        return delivery_from_record(rows[0]) if rows else None
+
+    async def list_deliveries(
+        self, event_id: str | None = None, session_id: str | None = None
+    ) -> list[Delivery]:
+        where, params = _where(event_id=event_id, session_id=session_id)
+        sql = f"SELECT * FROM notifier_deliveries {where} ORDER BY created_at, key"  # noqa: S608 (see _where)
+        return [delivery_from_record(row) for row in await self._fetch(sql, params)]
+
+    async def get_fanout(self, ref: ReminderRef) -> Fanout | None:
+        rows = await self._fetch("SELECT * FROM notifier_fanouts WHERE key = ?", (ref.key,))
+        return fanout_from_record(rows[0], json.loads(rows[0]["counts"])) if rows else None
+
+    async def record_fanout(
+        self, ref: ReminderRef, status: FanoutStatus, now: datetime, counts: dict[str, int]
+    ) -> None:
+        record = fanout_record(ref, status, now, counts)
+        await self._change(RECORD_FANOUT, {**record, "counts": json.dumps(record["counts"])})
+
+    async def session_sequence(self, event_id: str, session_id: str, start_utc: datetime) -> int:
+        params = (event_id, session_id, utc_text(start_utc, "start_utc"))
+        async with self.transaction() as db, db.execute(NEXT_SEQUENCE, params) as cursor:
+            row = await cursor.fetchone()
+        if row is None:  # RETURNING always yields the row; this only guards a broken SQLite
+            raise StoreError(f"sqlite store {self._path}: no sequence for {session_id!r}")
+        return int(row[0])
+
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1")
+
+    async def aclose(self) -> None:
+        await self._db.close()
+
+
+def _where(**columns: str | None) -> tuple[str, list[str]]:
+    """``WHERE a = ? AND b = ?`` for the columns given a value: names are ours, values bound."""
+    given = {name: value for name, value in columns.items() if value is not None}
+    if not given:
+        return "", []
+    return "WHERE " + " AND ".join(f"{name} = ?" for name in given), list(given.values())
+
+
+def _registration_row(registration: Registration) -> dict[str, Any]:
+    record = registration_record(registration)
+    return {**record, "sessions": json.dumps(record["sessions"])}  # JSON null: whole event
+
+
+def _registration(row: sqlite3.Row) -> Registration:
+    return registration_from_record({**dict(row), "sessions": json.loads(row["sessions"])})
