@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from notifier import __version__
+from notifier import __version__, cli_service
 from notifier.configfiles import load_config_files
 from notifier.errors import TimeExpressionError
 from notifier.jobs import plan_reminders
@@ -146,3 +146,7 @@ def schedule(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+for _command in (cli_service.run, cli_service.demo, cli_service.register, cli_service.deliveries):
+    main.add_command(_command)

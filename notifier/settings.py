@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="SMTP AUTH user name.")
     smtp_password: SecretStr | None = Field(None, description="SMTP AUTH password (secret).")
     smtp_from: str = Field(
-        "Event reminders <reminders@localhost>", description="From address of reminder emails."
+        "Event reminders <reminders@example.org>", description="From address of reminder emails."
     )
     smtp_timeout_s: float = Field(30.0, gt=0, description="Deadline for each SMTP operation.")
     smtp_pool_size: int = Field(4, ge=1, le=64, description="SMTP connections kept open.")

@@ -1,0 +1,194 @@
+"""Email over SMTP with aiosmtplib: a small pool of connections shared by every fan-out.
+
+A connection that raised, or timed out, is closed and dropped: aiosmtplib cannot say what state
+the server is in after that, and a desynced connection could pair a reply with the wrong mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from email.message import EmailMessage
+from typing import Literal
+
+import aiosmtplib
+
+from notifier.channels.base import ReminderMessage
+from notifier.channels.compose import check_identity, compose_email
+from notifier.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    SettingsError,
+    TransientDeliveryError,
+)
+from notifier.store.base import ChannelName
+
+TlsMode = Literal["none", "starttls", "tls"]
+# servers drop idle sessions (often after 60-300 s); an older pooled one is replaced, not tried
+_MAX_IDLE_S = 50.0
+
+
+class SmtpChannel:
+    """Sends one message per recipient through at most ``pool_size`` SMTP connections."""
+
+    name: ChannelName = "email"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        tls: TlsMode,
+        username: str | None,
+        password: str | None,
+        sender: str,
+        public_base_url: str,
+        timeout_s: float = 30.0,
+        pool_size: int = 4,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if tls not in ("none", "starttls", "tls"):
+            raise SettingsError(f"NOTIFIER_SMTP_TLS is {tls!r}; use none, starttls or tls")
+        if pool_size < 1 or timeout_s <= 0:
+            raise SettingsError("the SMTP pool size and timeout must be positive")
+        if (username is None) != (password is None):
+            raise SettingsError("set both NOTIFIER_SMTP_USERNAME and PASSWORD, or neither")
+        check_identity(sender, public_base_url)
+        self._host, self._port, self._tls, self._tls_context = host, port, tls, tls_context
+        self._username, self._password = username, password
+        self._sender, self._public_base_url = sender, public_base_url
+        self._timeout_s = timeout_s
+        self._slots = asyncio.Semaphore(pool_size)  # open connections, idle or busy
+        self._idle: asyncio.Queue[tuple[aiosmtplib.SMTP, float]] = asyncio.Queue()
+        self._closed = False
+
+    async def send(self, message: ReminderMessage) -> str:
+        """Deliver one reminder; return its Message-ID."""
+        email_message = compose_email(
+            message, sender=self._sender, public_base_url=self._public_base_url
+        )
+        recipient = email_message["To"].addresses[0].addr_spec
+        async with self._slots:
+            if self._closed:
+                raise TransientDeliveryError("the email channel is shut down; retry after restart")
+            client = await self._borrow()
+            transport = client.transport
+            try:
+                await self._transmit(client, email_message, recipient)
+            except BaseException:
+                _drop(client, transport)  # errored, timed out or cancelled: never reused
+                raise
+            if self._closed:
+                _drop(client)
+            else:
+                self._idle.put_nowait((client, time.monotonic()))
+        return str(email_message["Message-ID"])
+
+    async def aclose(self) -> None:
+        """Say QUIT on every idle connection; sends still running close theirs when done."""
+        self._closed = True
+        while not self._idle.empty():
+            client, _ = self._idle.get_nowait()
+            transport = client.transport
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                pass  # closing anyway; a server that already hung up needs no QUIT
+            finally:
+                _drop(client, transport)
+
+    async def _borrow(self) -> aiosmtplib.SMTP:
+        while not self._idle.empty():
+            client, idle_since = self._idle.get_nowait()
+            if client.is_connected and time.monotonic() - idle_since < _MAX_IDLE_S:
+                return client
+            _drop(client)
+        return await self._open()
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            use_tls=self._tls == "tls",
+            start_tls=self._tls == "starttls",
+            tls_context=self._tls_context,
+            timeout=self._timeout_s,
+        )
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await client.connect()
+                # log in here, not in connect(): on failure we drop the socket ourselves
+                if self._username is not None and self._password is not None:
+                    await client.login(self._username, self._password)
+        except Exception as exc:
+            _drop(client)
+            raise self._classify(exc, f"connecting to {self._host}:{self._port}") from exc
+        except BaseException:
+            _drop(client)
+            raise
+        return client
+
+    async def _transmit(self, client: aiosmtplib.SMTP, message: EmailMessage, to: str) -> None:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                refused, _ = await client.send_message(message, recipients=[to])
+        except Exception as exc:
+            raise self._classify(exc, f"sending to {_masked(to)}", to) from exc
+        if to in refused:  # one recipient refused raises; checked anyway, in case that changes
+            answer = refused[to]
+            raise self._classify(
+                aiosmtplib.SMTPRecipientRefused(answer.code, answer.message, to),
+                f"sending to {_masked(to)}",
+                to,
+            )
+
+    def _classify(self, exc: Exception, doing: str, recipient: str = "") -> DeliveryError:
+        """Transient if a later try may work (4xx, network, timeouts), else permanent."""
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+            exc = exc.recipients[0]
+        server = _scrub(str(getattr(exc, "message", exc)), self._password, recipient)
+        where = f"SMTP {self._host}:{self._port}, {doing}"
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return PermanentDeliveryError(
+                f"{where}: login refused ({exc.code} {server}); check NOTIFIER_SMTP_USERNAME "
+                "and NOTIFIER_SMTP_PASSWORD"
+            )
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            if 400 <= exc.code < 500:
+                return TransientDeliveryError(f"{where}: {exc.code} {server} (temporary)")
+            return PermanentDeliveryError(f"{where}: {exc.code} {server}")
+        if isinstance(exc, TimeoutError):
+            return TransientDeliveryError(f"{where}: no answer within {self._timeout_s:g} s")
+        if isinstance(exc, OSError):  # disconnects, refused connections, TLS failures
+            return TransientDeliveryError(f"{where}: {type(exc).__name__}: {server}")
+        # the server lacks what we need (STARTTLS, AUTH, SMTPUTF8): settings, not luck
+        return PermanentDeliveryError(f"{where}: {server}; check the NOTIFIER_SMTP_* settings")
+
+
+def _drop(client: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None = None) -> None:
+    """Abort the socket rather than close it politely.
+
+    A polite TLS close waits up to 30 s for the server's close_notify, and aiosmtplib may have
+    started one already (``quit()``, errors): ``transport`` is the one the client held before.
+    """
+    transport = transport or client.transport
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+    client.close()
+
+
+def _masked(address: str) -> str:
+    """``j***@example.org``: logs and the delivery log never hold whole addresses."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _scrub(text: str, password: str | None, recipient: str) -> str:
+    """The server's words without the password or the full address, on one line."""
+    if password:
+        text = text.replace(password, "***")
+    if recipient:
+        text = text.replace(recipient, _masked(recipient))
+    return " ".join(text.split())

@@ -1,0 +1,68 @@
+"""Email into a folder: one ``.eml`` file per reminder, for the embedded default and for demos.
+
+The file holds the bytes SMTP would carry (the same composer, the same SMTP line endings), so
+any mail client opens it and what you see there is what participants get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from datetime import UTC
+from pathlib import Path
+
+from notifier.channels.base import ReminderMessage
+from notifier.channels.compose import check_identity, compose_email
+from notifier.errors import TransientDeliveryError
+from notifier.store.base import ChannelName
+
+
+class OutboxChannel:
+    """Writes ``<outbox>/<UTC timestamp>-<key hash>.eml``; the receipt is that path."""
+
+    name: ChannelName = "email"
+
+    def __init__(
+        self, outbox: str | os.PathLike[str], *, sender: str, public_base_url: str
+    ) -> None:
+        check_identity(sender, public_base_url)
+        self._outbox = Path(outbox)
+        self._sender = sender
+        self._public_base_url = public_base_url
+
+    async def send(self, message: ReminderMessage) -> str:
+        """Write the reminder atomically; return the file's path."""
+        email_message = compose_email(
+            message, sender=self._sender, public_base_url=self._public_base_url
+        )
+        stamp = message.now_utc.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        digest = hashlib.sha256(message.delivery_key.encode()).hexdigest()[:12]
+        path = self._outbox / f"{stamp}-{digest}.eml"
+        try:
+            await asyncio.to_thread(_write_atomically, path, email_message.as_bytes())
+        except OSError as exc:
+            raise TransientDeliveryError(
+                f"cannot write {path}: {exc.strerror or exc}; check that the outbox folder "
+                "exists, is writable and has space (NOTIFIER_OUTBOX)"
+            ) from exc
+        return str(path)
+
+    async def aclose(self) -> None:
+        """Nothing to close: every write finishes inside its send."""
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: a reader never sees half a message."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
