@@ -7,6 +7,7 @@ never edited); STARTTLS is trusted through SSL_CERT_FILE pointing at a trustme C
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import os
@@ -47,9 +48,12 @@ class Handler:
     script: list[str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     data_commands: int = 0
+    delay_s: float = 0.0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.data_commands += 1
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)  # a slow server: the send is in flight meanwhile
         if self.script:
             return self.script.pop(0)
         content = envelope.original_content or b""

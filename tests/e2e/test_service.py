@@ -145,3 +145,18 @@ def test_demo_writes_a_reminder_file_on_the_embedded_default(workspace: Workspac
     path = workspace.root / line.removeprefix("reminder delivered: ")
     assert path.suffix == ".eml"
     assert "Subject: Reminder: Demo side event" in path.read_text(encoding="utf-8")
+
+
+def test_sigterm_during_a_send_lets_it_finish_and_exits_zero(
+    workspace: Workspace, smtp: SmtpServer
+) -> None:
+    """Ops stop and upgrade the service; an in-flight reminder must not be lost or doubled."""
+    smtp.handler.delay_s = 2.0
+    _setup(workspace, due_in_s=3)
+    daemon = workspace.start()
+    wait_until(lambda: smtp.handler.data_commands == 1)
+    assert daemon.stop(signal.SIGTERM) == 0, daemon.log_text()
+    assert len(smtp.handler.received) == 1
+    shown = workspace.notifier("deliveries", "e2e", "--json")
+    assert [r["status"] for r in json.loads(shown.stdout)] == ["sent"]
+    daemon.wait_for("in_flight_drained")
