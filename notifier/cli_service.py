@@ -80,7 +80,7 @@ def run(config: tuple[Path, ...], until_idle: bool) -> None:
 )
 def demo(timezone: str, lead_s: int) -> None:
     """Create a demo event starting in a few minutes, register someone, deliver a reminder."""
-    settings = _settings()
+    settings = _settings(log_format="console")  # a person is watching: readable log lines
     paths = _run(
         run_demo(settings, timezone=timezone, lead=timedelta(seconds=lead_s), echo=click.echo)
     )

@@ -63,8 +63,9 @@ def summary_line(loaded: Loaded) -> str:
     event = loaded.event
     if event is None:
         return f"{loaded.source}: {len(loaded.errors)} error(s), {len(loaded.warnings)} warning(s)"
+    venue = ZoneInfo(event.zone)
     starts = [s.start_utc for s in event.sessions]
-    first, last = min(starts), max(starts)
+    first, last = min(starts).astimezone(venue), max(starts).astimezone(venue)
     reminders = sum(len(s.reminders) for s in event.sessions if not s.cancelled)
     cancelled = sum(1 for s in event.sessions if s.cancelled)
     extra = f", {cancelled} cancelled" if cancelled else ""
