@@ -170,9 +170,9 @@ def register_list(event_id: str | None) -> None:
 
 @register.command("import")
 @click.argument("event_id")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))  # Excel writes a BOM
 def register_import(event_id: str, csv_file: Any) -> None:
-    """Import a CSV with columns email,timezone,sessions; prints one line per row."""
+    """Import a CSV (email,timezone,sessions[,webhook_url]); prints one line per row."""
     settings = _settings()
     event = _event(settings, event_id)
     text = csv_file.read()

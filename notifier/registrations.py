@@ -98,20 +98,25 @@ class CsvRow:
 
 
 def read_csv(text: str) -> Iterable[CsvRow]:
-    """Rows of ``email,timezone,sessions`` (sessions space- or semicolon-separated; empty: all)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"email", "timezone"} - set(reader.fieldnames or [])
-    if missing:
+    """Rows of ``email,timezone,sessions[,webhook_url]``; sessions space- or ``;``-separated
+    (empty: the whole event). Row numbers are file line numbers, blank lines included."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    columns = set(reader.fieldnames or [])
+    if "timezone" not in columns or not columns & {"email", "webhook_url"}:
         yield CsvRow(
-            1, None, f"the header needs columns email,timezone,sessions; missing {sorted(missing)}"
+            1,
+            None,
+            "the header needs columns email,timezone,sessions "
+            f"(webhook_url optional); found {sorted(columns)}",
         )
         return
-    for number, row in enumerate(reader, start=2):
+    for row in reader:
         sessions = tuple((row.get("sessions") or "").replace(";", " ").split())
         yield CsvRow(
-            number,
+            reader.line_num,
             RegistrationInput(
                 email=(row.get("email") or "").strip() or None,
+                webhook_url=(row.get("webhook_url") or "").strip() or None,
                 timezone=(row.get("timezone") or "").strip() or "UTC",
                 sessions=sessions or None,
                 attendance=(row.get("attendance") or "undecided").strip() or "undecided",

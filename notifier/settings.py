@@ -127,8 +127,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     env = os.environ if environ is None else environ
     known = {PREFIX + name.upper() for name in Settings.model_fields}
     for name in env:
-        if name.startswith(PREFIX) and name.split("__")[0] not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
+        # pydantic-settings matches names in any case, and no setting is nested (no "__")
+        if name.upper().startswith(PREFIX) and name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise SettingsError(f"unknown setting {name}{hint}")
     try:
@@ -147,7 +148,8 @@ def _describe(exc: ValidationError) -> str:
     """Which settings are wrong and why, without echoing their values."""
     lines = []
     for error in exc.errors(include_input=False):
-        name = PREFIX + "_".join(str(p) for p in error["loc"]).upper()
+        name = "_".join(str(p) for p in error["loc"]).upper()
+        name = name if name.startswith(PREFIX) else PREFIX + name  # .env names carry it
         lines.append(f"{name}: {error['msg']}")
     return "; ".join(lines)
 
