@@ -102,13 +102,12 @@ def read_csv(text: str) -> Iterable[CsvRow]:
     (empty: the whole event). Row numbers are file line numbers, blank lines included."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     columns = set(reader.fieldnames or [])
-    if "timezone" not in columns or not columns & {"email", "webhook_url"}:
-        yield CsvRow(
-            1,
-            None,
-            "the header needs columns email,timezone,sessions "
-            f"(webhook_url optional); found {sorted(columns)}",
-        )
+    missing = [c for c in ("email", "timezone") if c not in columns]
+    if "webhook_url" in columns and missing == ["email"]:
+        missing = []  # a webhook-only import
+    if missing:
+        problem = f"the header needs columns email,timezone,sessions; missing {missing}"
+        yield CsvRow(1, None, problem)
         return
     for row in reader:
         sessions = tuple((row.get("sessions") or "").replace(";", " ").split())
