@@ -23,7 +23,14 @@ from notifier.errors import PermanentDeliveryError, TransientDeliveryError
 from notifier.events import Event, Session
 from notifier.jobs.policy import allowed_lateness
 from notifier.signing import make_token
-from notifier.store.base import ChannelName, Registration, ReminderRef, Store, delivery_key
+from notifier.store.base import (
+    ChannelName,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+    Store,
+    delivery_key,
+)
 
 log = structlog.get_logger("notifier.fanout")
 
@@ -59,20 +66,16 @@ async def run_fanout(
     deps: FanoutDeps, event: Event, session: Session, ref: ReminderRef
 ) -> Counter[str]:
     """Deliver one reminder to everyone following the session; returns outcome counts."""
+    previous = await deps.store.get_fanout(ref)
+    if previous is not None and previous.status in ("done", "skipped"):
+        return Counter(already_done=1)  # a second firing (replica, catch-up) keeps the record
     now = deps.clock()
-    offset = timedelta(seconds=ref.offset_s)
-    registrations = await deps.store.registrations_for(event.id, session.id)
-    targets = [
-        (registration, channel)
-        for registration in registrations
-        for channel in registration.channels
-        if channel in session.channels and channel in deps.channels
-    ]
-    too_late = now - (ref.start_utc - offset) > allowed_lateness(event, offset)
-    if now >= ref.start_utc or too_late:
-        counts = await _skip_all(deps, ref, targets, now)
+    targets = await _targets(deps, event, session, ref, now)
+    reason = _skip_reason(event, ref, now)
+    if reason is not None:
+        counts = await _skip_all(deps, ref, targets, now, reason)
         await deps.store.record_fanout(ref, "skipped", now, dict(counts))
-        log.info("reminder_skipped", reminder=ref.key, started=now >= ref.start_utc, **counts)
+        log.info("reminder_skipped", reminder=ref.key, reason=reason, **counts)
         return counts
     await deps.store.record_fanout(ref, "started", now, {})
     sequence = await deps.store.session_sequence(event.id, session.id, ref.start_utc)
@@ -80,9 +83,40 @@ async def run_fanout(
         *(_deliver(deps, event, session, ref, reg, channel, sequence) for reg, channel in targets)
     )
     counts = Counter(outcomes)
-    await deps.store.record_fanout(ref, "done", deps.clock(), dict(counts))
-    log.info("reminder_fanout_done", reminder=ref.key, **counts)
+    # handed-back deliveries leave the fan-out "started", so the next catch-up pass resends them
+    status: FanoutStatus = "started" if counts["handed_back"] else "done"
+    await deps.store.record_fanout(ref, status, deps.clock(), dict(counts))
+    log.info("reminder_fanout_done", reminder=ref.key, status=status, **counts)
     return counts
+
+
+def _skip_reason(event: Event, ref: ReminderRef, now: datetime) -> str | None:
+    offset = timedelta(seconds=ref.offset_s)
+    if now >= ref.start_utc:
+        return "too late: the session has started"
+    if now - (ref.start_utc - offset) > allowed_lateness(event, offset):
+        return "too late: past the lateness allowed for this reminder"
+    return None
+
+
+async def _targets(
+    deps: FanoutDeps, event: Event, session: Session, ref: ReminderRef, now: datetime
+) -> list[tuple[Registration, ChannelName]]:
+    """Who gets it on which channel; a channel this process lacks is recorded, not dropped."""
+    targets = []
+    for registration in await deps.store.registrations_for(event.id, session.id):
+        for channel in registration.channels:
+            if channel not in session.channels:
+                continue
+            if channel in deps.channels:
+                targets.append((registration, channel))
+                continue
+            key = delivery_key(ref, registration.id, channel)
+            if await deps.store.claim_delivery(key, ref, registration.id, channel, now):
+                note = f"no {channel} channel in this service; nothing was sent"
+                await deps.store.record_delivery(key, "failed", 0, now, note)
+                log.warning("delivery_failed", delivery=key, reason="channel unavailable")
+    return targets
 
 
 async def _skip_all(
@@ -90,12 +124,13 @@ async def _skip_all(
     ref: ReminderRef,
     targets: list[tuple[Registration, ChannelName]],
     now: datetime,
+    reason: str,
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
     for registration, channel in targets:
         key = delivery_key(ref, registration.id, channel)
         if await deps.store.claim_delivery(key, ref, registration.id, channel, now):
-            await deps.store.record_delivery(key, "skipped", 0, now, "too late: session started")
+            await deps.store.record_delivery(key, "skipped", 0, now, reason)
             counts["skipped"] += 1
         else:
             counts["already_claimed"] += 1
@@ -111,12 +146,18 @@ async def _deliver(
     channel_name: ChannelName,
     sequence: int,
 ) -> str:
-    key = delivery_key(ref, registration.id, channel_name)
-    if not await deps.store.claim_delivery(key, ref, registration.id, channel_name, deps.clock()):
-        return "already_claimed"  # another run (a replica, a restart) owns it
+    # claim inside the slot: a claim waiting for a slot when shutdown cuts in would be stranded
     async with deps.concurrency:
-        message = _message(deps, event, session, ref, registration, key, sequence)
-        return await _attempt_until_done(deps, deps.channels[channel_name], message)
+        key = delivery_key(ref, registration.id, channel_name)
+        if not await deps.store.claim_delivery(
+            key, ref, registration.id, channel_name, deps.clock()
+        ):
+            return "already_claimed"  # another run (a replica, a restart) owns it
+
+        def compose() -> ReminderMessage:
+            return _message(deps, event, session, ref, registration, key, sequence)
+
+        return await _attempt_until_done(deps, deps.channels[channel_name], key, compose)
 
 
 def _message(
@@ -143,35 +184,54 @@ def _message(
     )
 
 
-async def _attempt_until_done(deps: FanoutDeps, channel: Channel, message: ReminderMessage) -> str:
-    key, store = message.delivery_key, deps.store
+async def _attempt_until_done(
+    deps: FanoutDeps, channel: Channel, key: str, compose: Callable[[], ReminderMessage]
+) -> str:
+    """Send until sent, failed or expired; each attempt is composed afresh ("starts in …")."""
+    store = deps.store
     attempt = 0
-    while True:
-        if deps.stopping.is_set():
-            await store.release_delivery(key)  # hand back: the next run sends it
-            return "handed_back"
-        attempt += 1
-        try:
-            receipt = await channel.send(message)
-        except asyncio.CancelledError:
-            # cut off mid-send at shutdown: it may have gone out, so it is not retried
-            note = "interrupted during send at shutdown; not retried to avoid a duplicate"
-            await asyncio.shield(store.record_delivery(key, "failed", attempt, deps.clock(), note))
-            raise
-        except PermanentDeliveryError as exc:
-            await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
-            log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=True)
-            return "failed"
-        except TransientDeliveryError as exc:
-            outcome = await _after_transient(deps, message, attempt, exc)
-            if outcome is not None:
-                return outcome
-            continue
-        await store.record_delivery(key, "sent", attempt, deps.clock())
-        log.info(
-            "reminder_sent", delivery=key, channel=channel.name, attempt=attempt, receipt=receipt
-        )
-        return "sent"
+    sending = False
+    try:
+        while True:
+            if deps.stopping.is_set():
+                await store.release_delivery(key)  # hand back: the next run sends it
+                return "handed_back"
+            attempt += 1
+            message = compose()
+            sending = True
+            try:
+                receipt = await channel.send(message)
+            except PermanentDeliveryError as exc:
+                await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
+                log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=True)
+                return "failed"
+            except TransientDeliveryError as exc:
+                sending = False
+                outcome = await _after_transient(deps, message, attempt, exc)
+                if outcome is not None:
+                    return outcome
+                continue
+            await store.record_delivery(key, "sent", attempt, deps.clock())
+            log.info(
+                "reminder_sent",
+                delivery=key,
+                channel=channel.name,
+                attempt=attempt,
+                receipt=receipt,
+            )
+            return "sent"
+    except asyncio.CancelledError:
+        await asyncio.shield(_interrupted(deps, key, attempt, sending))
+        raise
+
+
+async def _interrupted(deps: FanoutDeps, key: str, attempt: int, sending: bool) -> None:
+    """Cut off at shutdown: mid-send it may have gone out (not retried); else hand it back."""
+    if sending:
+        note = "interrupted during send at shutdown; not retried to avoid a duplicate"
+        await deps.store.record_delivery(key, "failed", attempt, deps.clock(), note)
+    else:
+        await deps.store.release_delivery(key)
 
 
 async def _after_transient(

@@ -69,9 +69,10 @@ class ReminderRef:
 
     @property
     def key(self) -> str:
-        """``event/session/20230523T0710Z/3600``: stable, and new when the session moves."""
+        """``event/session/20230523T071000Z/3600``: stable, and new when the session moves
+        (to the second: a session moved by seconds is a new instant too)."""
         start = self.start_utc.astimezone(UTC)  # one instant, one key, whatever zone it came in
-        return f"{self.event_id}/{self.session_id}/{start:%Y%m%dT%H%MZ}/{self.offset_s}"
+        return f"{self.event_id}/{self.session_id}/{start:%Y%m%dT%H%M%SZ}/{self.offset_s}"
 
 
 def delivery_key(ref: ReminderRef, registration_id: str, channel: ChannelName) -> str:

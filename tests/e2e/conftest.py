@@ -229,3 +229,10 @@ def wait_until(predicate: Any, timeout_s: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Save as editors do (write aside, rename), so the watcher never sees half a file."""
+    aside = path.with_name(f".{path.name}.swp")
+    aside.write_text(text, encoding="utf-8")
+    aside.replace(path)

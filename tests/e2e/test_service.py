@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from tests.e2e.conftest import SmtpServer, Workspace, event_yaml, soon, wait_until
+from tests.e2e.conftest import (
+    SmtpServer,
+    Workspace,
+    event_yaml,
+    soon,
+    wait_until,
+    write_atomically,
+)
 
 START_IN = timedelta(minutes=5)
 ZoneTokyo = ZoneInfo("Asia/Tokyo")
@@ -91,7 +98,7 @@ def test_moving_a_session_while_running_announces_the_new_time(
     daemon = workspace.start()
     daemon.wait_for("service_ready")
     new_start = soon(4) + 2 * START_IN  # ten minutes later than before, reminder due in 4 s
-    workspace.config_file.write_text(event_yaml(new_start, [2 * START_IN]), encoding="utf-8")
+    write_atomically(workspace.config_file, event_yaml(new_start, [2 * START_IN]))
     daemon.wait_for("config_reloaded")
     wait_until(lambda: len(smtp.handler.received) == 1)
     assert daemon.stop() == 0
@@ -107,7 +114,7 @@ def test_breaking_the_config_while_running_keeps_the_old_schedule(
     _setup(workspace, due_in_s=5)
     daemon = workspace.start()
     daemon.wait_for("service_ready")
-    workspace.config_file.write_text("id: e2e\nsessions: [oops\n", encoding="utf-8")
+    write_atomically(workspace.config_file, "id: e2e\nsessions: [oops\n")
     daemon.wait_for("config_reload_refused")
     wait_until(lambda: len(smtp.handler.received) == 1)
     assert daemon.stop() == 0

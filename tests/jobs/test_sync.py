@@ -75,7 +75,7 @@ def test_moved_session_reschedules_its_jobs_with_the_new_instant(
     assert (result.updated, result.added, result.removed) == (2, 0, 0)
     job = scheduler.get_job("demo/a/3600")
     assert job.next_run_time == datetime(2023, 5, 23, 8, 0, tzinfo=UTC)
-    assert ref_from_kwargs(job.kwargs).key == "demo/a/20230523T0900Z/3600"
+    assert ref_from_kwargs(job.kwargs).key == "demo/a/20230523T090000Z/3600"
     assert job.func_ref == REMINDER_FUNC
 
 

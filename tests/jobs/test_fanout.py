@@ -1,0 +1,415 @@
+"""The fan-out at fire time, over both store backends and a real SMTP server with scripted replies.
+
+Each test builds the event from YAML, registers people in the real store, and runs
+``run_fanout`` with an injected clock: the reminder for the "talk" session is due at ``NOW``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+
+from notifier.channels import SmtpChannel
+from notifier.events import Event
+from notifier.jobs.fanout import RetryPolicy, run_fanout
+from notifier.jobs.sync import ref_for
+from notifier.store import Store, open_store
+from notifier.store.base import ReminderRef, delivery_key
+from tests.jobs.conftest import (
+    NOW,
+    Clock,
+    MailServer,
+    event_yaml,
+    fanout_deps,
+    load_test_event,
+    plain_text,
+    registration,
+)
+
+START = NOW + timedelta(minutes=10)  # the talk's 10-minute reminder is due exactly at NOW
+TEN_MINUTES = timedelta(minutes=10)
+
+
+def _event(reminders: tuple[str, ...] = ("10m",)) -> Event:
+    """Two sessions: "talk" at START, "panel" two hours later."""
+    text = event_yaml({"talk": START, "panel": START + timedelta(hours=2)}, reminders=reminders)
+    return load_test_event(text)
+
+
+def _talk(event: Event, offset: timedelta = TEN_MINUTES) -> ReminderRef:
+    session = next(s for s in event.sessions if s.id == "talk")
+    return ref_for(event, session, offset)
+
+
+async def _register(store: Store, *names: str, whole_event: tuple[str, ...] = ()) -> None:
+    for name in names:
+        await store.add_registration(registration(name))
+    for name in whole_event:
+        await store.add_registration(registration(name, sessions=None))
+
+
+async def _statuses(store: Store, event: Event) -> dict[str, tuple[str, int]]:
+    """registration id -> (status, attempts), from the delivery log of the talk."""
+    log = await store.list_deliveries(event.id, "talk")
+    return {d.registration_id: (d.status, d.attempts) for d in log}
+
+
+async def test_each_follower_gets_one_email_and_whole_event_registrations_count(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """Exactly one reminder per participant and channel: none missing, none doubled."""
+    event = _event()
+    await _register(store, "ada", whole_event=("dee",))
+    await store.add_registration(registration("eve", sessions=("panel",)))  # not this session
+    # a webhook too, but this process has only email: still one email, nothing else
+    await store.add_registration(registration("bob", webhook_url="https://hooks.example.org/b"))
+    deps = fanout_deps(store, smtp_channel, Clock())
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(sent=3)
+    assert mail_server.handler.recipients == Counter(
+        {"ada@example.org": 1, "bob@example.org": 1, "dee@example.org": 1}
+    )
+    assert await _statuses(store, event) == {
+        "ada": ("sent", 1),
+        "bob": ("sent", 1),
+        "dee": ("sent", 1),
+    }
+    fanout = await store.get_fanout(_talk(event))
+    assert fanout is not None
+    assert (fanout.status, fanout.counts) == ("done", {"sent": 3})
+
+
+async def test_second_run_of_the_same_reminder_sends_nothing_new(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """A job may run twice (a retry, a restart): the claims make the second run send nothing."""
+    event = _event()
+    await _register(store, "ada", "bob", whole_event=("dee",))
+    deps = fanout_deps(store, smtp_channel, Clock())
+    ref = _talk(event)
+
+    first = await run_fanout(deps, event, event.sessions[0], ref)
+    second = await run_fanout(deps, event, event.sessions[0], ref)
+    await store.record_fanout(ref, "started", deps.clock(), {})  # as if the first had crashed
+    third = await run_fanout(deps, event, event.sessions[0], ref)
+
+    assert first == Counter(sent=3)
+    assert second == Counter(already_done=1)  # the finished fan-out record is kept as it was
+    assert third == Counter(already_claimed=3)  # an unfinished one re-runs; claims stop repeats
+    assert sum(mail_server.handler.data_calls.values()) == 3
+    assert set((await _statuses(store, event)).values()) == {("sent", 1)}
+
+
+async def test_two_replicas_running_the_same_reminder_at_once_send_each_email_once(
+    store: Store, store_url: str, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """Several replicas may fire the same job together; the store's claim lets one send."""
+    event = _event()
+    await _register(store, "ada", "bob", "cy", whole_event=("dee",))
+    other_store = await open_store(store_url)  # the second replica's own connection
+    try:
+        ref = _talk(event)
+        results = await asyncio.gather(
+            run_fanout(fanout_deps(store, smtp_channel, Clock()), event, event.sessions[0], ref),
+            run_fanout(
+                fanout_deps(other_store, smtp_channel, Clock()), event, event.sessions[0], ref
+            ),
+        )
+    finally:
+        await other_store.aclose()
+
+    assert results[0] + results[1] == Counter(sent=4, already_claimed=4)
+    assert mail_server.handler.recipients == Counter(
+        {f"{name}@example.org": 1 for name in ("ada", "bob", "cy", "dee")}
+    )
+
+
+async def test_permanent_refusal_is_recorded_failed_after_one_attempt_with_the_error(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """A 550 will not change on retry; the log must say why, without the whole address."""
+    event = _event()
+    await _register(store, "ada")
+    mail_server.handler.replies["ada@example.org"] = [
+        "550 5.1.1 <ada@example.org>: mailbox unavailable"
+    ]
+    deps = fanout_deps(store, smtp_channel, Clock())
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(failed=1)
+    assert mail_server.handler.data_calls["ada@example.org"] == 1
+    delivery = await store.get_delivery(delivery_key(_talk(event), "ada", "email"))
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts, delivery.sent_at) == ("failed", 1, None)
+    assert delivery.last_error is not None
+    assert "550" in delivery.last_error
+    assert "mailbox unavailable" in delivery.last_error
+    assert "ada@example.org" not in delivery.last_error  # STYLE: never whole addresses
+
+
+async def test_transient_failures_are_retried_then_sent_with_attempts_counted(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """A greylisting 451 must not lose the reminder; the log shows how many tries it took."""
+    event = _event()
+    await _register(store, "ada")
+    mail_server.handler.replies["ada@example.org"] = ["451 4.7.1 greylisted"] * 2
+    deps = fanout_deps(store, smtp_channel, Clock())
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(sent=1)
+    assert mail_server.handler.data_calls["ada@example.org"] == 3
+    assert len(mail_server.handler.accepted_for("ada@example.org")) == 1
+    delivery = await store.get_delivery(delivery_key(_talk(event), "ada", "email"))
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts, delivery.sent_at) == ("sent", 3, NOW)
+    assert delivery.last_error is None
+
+
+async def test_transient_failures_until_attempts_run_out_are_recorded_failed(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """Retries are bounded; when they run out the delivery is failed, not left pending."""
+    event = _event()
+    await _register(store, "ada")
+    mail_server.handler.replies["ada@example.org"] = ["451 4.3.0 try again later"] * 10
+    retry = RetryPolicy(max_attempts=3, base_s=0.05, max_s=0.1)
+    deps = fanout_deps(store, smtp_channel, Clock(), retry=retry)
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(failed=1)
+    assert mail_server.handler.data_calls["ada@example.org"] == 3
+    delivery = await store.get_delivery(delivery_key(_talk(event), "ada", "email"))
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts) == ("failed", retry.max_attempts)
+    assert delivery.last_error is not None
+    assert "451" in delivery.last_error
+
+
+async def test_retry_that_would_land_after_the_session_start_is_recorded_expired(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """A reminder that would arrive after the session started is not sent, and not waited for."""
+    event = _event(reminders=("1m",))  # due at START - 1 min: the session starts 60 s after
+    await _register(store, "ada")
+    mail_server.handler.replies["ada@example.org"] = ["451 4.3.0 try again later"]
+    retry = RetryPolicy(max_attempts=5, base_s=300.0, max_s=300.0)  # next try in 150-300 s
+    deps = fanout_deps(store, smtp_channel, Clock(START - timedelta(minutes=1)), retry=retry)
+    ref = _talk(event, timedelta(minutes=1))
+
+    began = time.monotonic()
+    counts = await run_fanout(deps, event, event.sessions[0], ref)
+
+    assert time.monotonic() - began < 5.0  # gave up at once instead of sleeping to the retry
+    assert counts == Counter(expired=1)
+    assert mail_server.handler.data_calls["ada@example.org"] == 1
+    delivery = await store.get_delivery(delivery_key(ref, "ada", "email"))
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts) == ("expired", 1)
+    assert delivery.last_error is not None
+    assert "451" in delivery.last_error
+
+
+@pytest.mark.parametrize(
+    "fired_at",
+    [START + timedelta(minutes=1), START - TEN_MINUTES + timedelta(minutes=3)],
+    ids=["session-started", "past-lateness-before-start"],
+)
+async def test_reminder_fired_too_late_is_skipped_for_everyone(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel, fired_at: datetime
+) -> None:
+    """After downtime a stale reminder is worse than none; the log still says it was skipped."""
+    event = _event()  # 10m reminder: 2.5 min lateness by default
+    await _register(store, "ada", whole_event=("dee",))
+    deps = fanout_deps(store, smtp_channel, Clock(fired_at))
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(skipped=2)
+    assert mail_server.handler.data_calls == Counter()
+    assert await _statuses(store, event) == {"ada": ("skipped", 0), "dee": ("skipped", 0)}
+    fanout = await store.get_fanout(_talk(event))
+    assert fanout is not None
+    assert (fanout.status, fanout.counts) == ("skipped", {"skipped": 2})
+
+
+async def test_reminder_fired_late_but_within_its_lateness_is_still_sent(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """The boundary on the other side: 2 minutes late for a 10-minute reminder is still useful."""
+    event = _event()
+    await _register(store, "ada")
+    clock = Clock(START - TEN_MINUTES + timedelta(minutes=2))
+    deps = fanout_deps(store, smtp_channel, clock)
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(sent=1)
+    (message,) = mail_server.handler.accepted_for("ada@example.org")
+    assert "Starts in 8 minutes." in plain_text(message)
+
+
+async def test_concurrency_bound_caps_simultaneous_sends(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """2,000 followers must not open 2,000 SMTP sessions at once; the semaphore is the cap."""
+    event = _event()
+    names = [f"p{i:02d}" for i in range(10)]
+    await _register(store, *names)
+    mail_server.handler.delay_s = 0.05  # each DATA takes a while, so overlaps are visible
+    deps = fanout_deps(store, smtp_channel, Clock(), concurrency=2)
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(sent=10)
+    assert mail_server.handler.max_in_flight == 2  # the cap, and it was reached
+    assert sum(mail_server.handler.recipients.values()) == 10
+
+
+async def test_stopping_before_the_first_attempt_hands_the_claim_back(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """At shutdown an unattempted delivery must stay sendable, or a restart would lose it."""
+    event = _event()
+    await _register(store, "ada", whole_event=("dee",))
+    deps = fanout_deps(store, smtp_channel, Clock())
+    ref = _talk(event)
+    deps.stopping.set()
+
+    stopped = await run_fanout(deps, event, event.sessions[0], ref)
+
+    assert stopped == Counter(handed_back=2)
+    assert mail_server.handler.data_calls == Counter()
+    for name in ("ada", "dee"):
+        assert await store.get_delivery(delivery_key(ref, name, "email")) is None
+    deps.stopping.clear()  # the next process
+    assert await run_fanout(deps, event, event.sessions[0], ref) == Counter(sent=2)
+    assert mail_server.handler.recipients == Counter({"ada@example.org": 1, "dee@example.org": 1})
+
+
+async def test_send_cut_off_at_shutdown_is_recorded_failed_and_not_sent_again(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """Mail cut off mid-DATA may have gone out: at most once wins, and the log says why."""
+    event = _event()
+    await _register(store, "ada")
+    mail_server.handler.replies["ada@example.org"] = ["stall"]
+    deps = fanout_deps(store, smtp_channel, Clock())
+    ref = _talk(event)
+    task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
+    async with asyncio.timeout(5):
+        while mail_server.handler.in_flight == 0:
+            await asyncio.sleep(0.01)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    delivery = await store.get_delivery(delivery_key(ref, "ada", "email"))
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error is not None
+    assert "shutdown" in delivery.last_error
+    again = await run_fanout(deps, event, event.sessions[0], ref)
+    assert again == Counter(already_claimed=1)
+    assert mail_server.handler.data_calls["ada@example.org"] == 1
+
+
+async def test_every_outcome_lands_in_the_delivery_log(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """Nothing is silently dropped: each follower's delivery ends in the log with its outcome."""
+    event = _event()
+    await _register(store, "ada", "bob", "cy", whole_event=("dee",))
+    await store.add_registration(registration("eve", sessions=("panel",)))
+    handler = mail_server.handler
+    handler.replies["ada@example.org"] = ["550 5.1.1 mailbox unavailable"]
+    handler.replies["bob@example.org"] = ["451 4.7.1 greylisted"]
+    handler.replies["dee@example.org"] = ["421 4.3.2 shutting down"] * 3
+    deps = fanout_deps(store, smtp_channel, Clock(), retry=RetryPolicy(3, 0.05, 0.1))
+    ref = _talk(event)
+
+    counts = await run_fanout(deps, event, event.sessions[0], ref)
+
+    assert counts == Counter(sent=2, failed=2)
+    statuses = await _statuses(store, event)
+    # a 421 closes a pooled connection that another recipient's send may be using, so only
+    # the scripted recipients' attempt counts are exact
+    assert {name: status for name, (status, _) in statuses.items()} == {
+        "ada": "failed",
+        "bob": "sent",
+        "cy": "sent",
+        "dee": "failed",
+    }
+    assert (statuses["ada"][1], statuses["dee"][1]) == (1, 3)
+    assert statuses["bob"][1] >= 2
+    log = await store.list_deliveries(event.id, "talk")
+    assert sum(counts.values()) == len(log)
+    assert all(d.status != "claimed" for d in log)  # nothing left in limbo
+    assert all(d.last_error for d in log if d.status == "failed")
+    fanout = await store.get_fanout(ref)
+    assert fanout is not None
+    assert (fanout.status, fanout.counts) == ("done", dict(counts))
+
+
+async def test_retried_email_says_how_soon_the_session_starts_when_finally_sent(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """A retry minutes later must not claim the old lead time ("starts in 10 minutes")."""
+    event = _event()
+    await _register(store, "ada")
+    clock = Clock()
+    handler = mail_server.handler
+    handler.replies["ada@example.org"] = ["451 4.7.1 greylisted"]
+
+    def three_minutes_pass(recipient: str, reply: str) -> None:
+        if reply.startswith("451"):
+            clock.advance(timedelta(minutes=3))  # the retry goes out at START - 7 min
+
+    handler.on_reply = three_minutes_pass
+    deps = fanout_deps(store, smtp_channel, clock)
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(sent=1)
+    (message,) = handler.accepted_for("ada@example.org")
+    assert "Starts in 7 minutes." in plain_text(message), plain_text(message)
+
+
+async def test_deliveries_queued_when_a_fanout_is_cut_off_are_sent_by_the_next_run(
+    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+) -> None:
+    """drain cancels fan-outs still running at its deadline; the queued ones must not be lost."""
+    event = _event()
+    await _register(store, "ada", "bob", "cy")
+    handler = mail_server.handler
+    for name in ("ada", "bob", "cy"):
+        handler.replies[f"{name}@example.org"] = ["stall"]  # a server that stopped answering
+    deps = fanout_deps(store, smtp_channel, Clock(), concurrency=1)
+    ref = _talk(event)
+    task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
+    async with asyncio.timeout(5):  # one send stuck in DATA, two waiting for the bound
+        while handler.in_flight == 0:
+            await asyncio.sleep(0.01)
+
+    deps.stopping.set()  # what drain does: stop, then cancel after shutdown_timeout_s
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    handler.replies.clear()  # the server is back for the next process
+    again = await run_fanout(
+        fanout_deps(store, smtp_channel, Clock()), event, event.sessions[0], ref
+    )
+
+    log = {d.registration_id: (d.status, d.attempts) for d in await store.list_deliveries()}
+    assert again == Counter(sent=2, already_claimed=1), log
+    assert sum(handler.recipients.values()) == 2
