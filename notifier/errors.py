@@ -60,3 +60,7 @@ class TransientDeliveryError(DeliveryError, ConnectionError):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying will not help: SMTP 5xx for this recipient, HTTP 4xx, a bad address."""
+
+
+class GoneDeliveryError(PermanentDeliveryError):
+    """The endpoint answered 410 Gone: stop sending to it (its webhook is disabled)."""

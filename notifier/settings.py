@@ -9,6 +9,7 @@ may hold a password is shown through :func:`redact_url`.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -67,6 +68,17 @@ class Settings(BaseSettings):
         description="Secret for signing links (default: generated once into "
         "<data_dir>/signing.key; required with Redis, shared by all replicas).",
     )
+    http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    http_port: int = Field(8000, ge=0, le=65535, description="HTTP API port (0: disabled).")
+    organizer_token: SecretStr | None = Field(
+        None, description="Bearer token for the organizer endpoints (unset: they answer 401)."
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, description="Deadline for each webhook POST.")
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs webhooks may reach despite the private-address guard, "
+        "comma-separated (e.g. 10.0.0.0/8 for a private deployment).",
+    )
     send_concurrency: int = Field(20, ge=1, le=1000, description="Deliveries in flight at once.")
     max_attempts: int = Field(5, ge=1, le=50, description="Attempts per delivery.")
     retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
@@ -87,6 +99,20 @@ class Settings(BaseSettings):
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):
             return [Path(p.strip()) for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for text in value:
+            ipaddress.ip_network(text, strict=False)  # ValueError names the bad one
         return value
 
     @property

@@ -44,6 +44,9 @@ class Registration:
     sessions: tuple[str, ...] | None = None
     attendance: Attendance = "undecided"
     language: str = "en"
+    # double opt-in: an email registration made through the API waits for its confirmation
+    # link; organizer-entered (CLI, import) and webhook-only registrations start confirmed
+    confirmed: bool = True
 
     def follows(self, session_id: str) -> bool:
         return self.sessions is None or session_id in self.sessions
@@ -112,10 +115,17 @@ class Store(Protocol):
     async def add_registration(self, registration: Registration) -> Registration:
         """Insert, or merge into the registration with the same event and address.
 
-        Returns the stored registration (its ``id`` is the existing one when merged).
+        Returns the stored registration (its ``id`` is the existing one when merged). A merge
+        keeps ``confirmed`` True once it was True (re-registering never un-confirms).
         """
 
     async def get_registration(self, registration_id: str) -> Registration | None: ...
+
+    async def confirm_registration(self, registration_id: str) -> Registration | None:
+        """Mark it confirmed (idempotent); None if there is no such registration."""
+
+    async def disable_webhook(self, registration_id: str) -> bool:
+        """Drop its webhook URL (the endpoint answered 410 Gone); True if it had one."""
 
     async def remove_registration(self, registration_id: str) -> bool:
         """Delete it; True if it existed. Its delivery records stay (they are history)."""
