@@ -55,7 +55,8 @@ async def run_demo(
     folder = settings.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "demo.yaml").write_text(demo_event_yaml(start, offset), encoding="utf-8")
-    demo_settings = settings.model_copy(update={"config": [folder]})
+    # no HTTP API for the demo: it exits once the reminder is out, and port 8000 may be taken
+    demo_settings = settings.model_copy(update={"config": [folder], "http_port": 0})
     config = load_config_files([folder], today=now.date())
     (event,) = config.events
     store = await open_store(settings.resolved_store_url)

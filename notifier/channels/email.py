@@ -68,6 +68,10 @@ class SmtpChannel:
         email_message = compose_email(
             message, sender=self._sender, public_base_url=self._public_base_url
         )
+        return await self.send_email(email_message)
+
+    async def send_email(self, email_message: EmailMessage) -> str:
+        """Send one composed message (a reminder, a confirmation) to its single To address."""
         recipient = email_message["To"].addresses[0].addr_spec
         async with self._slots:
             if self._closed:

@@ -10,7 +10,8 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from datetime import UTC
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 from notifier.channels.base import ReminderMessage
@@ -37,8 +38,15 @@ class OutboxChannel:
         email_message = compose_email(
             message, sender=self._sender, public_base_url=self._public_base_url
         )
-        stamp = message.now_utc.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        digest = hashlib.sha256(message.delivery_key.encode()).hexdigest()[:12]
+        return await self.send_email(email_message, message.now_utc, message.delivery_key)
+
+    async def send_email(
+        self, email_message: EmailMessage, now_utc: datetime | None = None, key: str = ""
+    ) -> str:
+        """Write one composed message as ``<UTC time>-<hash of key or Message-ID>.eml``."""
+        stamp = (now_utc or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        digest = hashlib.sha256((key or str(email_message["Message-ID"])).encode()).hexdigest()
+        digest = digest[:12]
         path = self._outbox / f"{stamp}-{digest}.eml"
         try:
             await asyncio.to_thread(_write_atomically, path, email_message.as_bytes())

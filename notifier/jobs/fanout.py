@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from notifier.channels.base import Channel, ReminderMessage
-from notifier.errors import PermanentDeliveryError, TransientDeliveryError
+from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
 from notifier.events import Event, Session
 from notifier.jobs.policy import allowed_lateness
 from notifier.signing import make_token
@@ -105,6 +105,8 @@ async def _targets(
     """Who gets it on which channel; a channel this process lacks is recorded, not dropped."""
     targets = []
     for registration in await deps.store.registrations_for(event.id, session.id):
+        if not registration.confirmed:
+            continue  # double opt-in: nothing goes to an address that has not confirmed
         for channel in registration.channels:
             if channel not in session.channels:
                 continue
@@ -204,6 +206,9 @@ async def _attempt_until_done(
             except PermanentDeliveryError as exc:
                 await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
                 log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=True)
+                if isinstance(exc, GoneDeliveryError):  # 410: the receiver asked us to stop
+                    await store.disable_webhook(message.registration.id)
+                    log.warning("webhook_disabled", registration=message.registration.id)
                 return "failed"
             except TransientDeliveryError as exc:
                 sending = False

@@ -1,0 +1,68 @@
+"""The double opt-in email: one link confirms a registration made through the API."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Protocol
+
+import jinja2
+
+from notifier.store.base import Registration
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("notifier.channels", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+class EmailSender(Protocol):
+    """What can send one composed email (the SMTP channel, the outbox)."""
+
+    async def send_email(self, email_message: EmailMessage) -> str: ...
+
+
+def _one_line(text: str) -> str:
+    # a CR or LF in a header value would start a new header: fold them to spaces
+    return " ".join(text.split())
+
+
+def compose_confirmation(
+    *,
+    registration: Registration,
+    event_name: str,
+    session_titles: Sequence[str] | None,
+    confirm_url: str,
+    unsubscribe_url: str,
+    sender: str,
+    now_utc: datetime,
+) -> EmailMessage:
+    """The confirmation request for ``registration`` (which must have an email address)."""
+    if not registration.email:
+        raise ValueError("a confirmation goes to an email address")
+    values = {
+        "event_name": _one_line(event_name),
+        "sessions": [_one_line(t) for t in session_titles or ()],
+        "timezone": registration.timezone,
+        "confirm_url": confirm_url,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(addr_spec=registration.email)
+    message["Subject"] = f"Confirm your reminders for {values['event_name']}"
+    message["Date"] = format_datetime(now_utc)
+    domain = sender.rsplit("@", 1)[-1].strip("> ")
+    digest = hashlib.sha256(f"confirm:{registration.id}".encode()).hexdigest()
+    message["Message-ID"] = f"<{digest}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(_ENV.get_template("confirm.txt.j2").render(**values))
+    message.add_alternative(_ENV.get_template("confirm.html.j2").render(**values), subtype="html")
+    return message
