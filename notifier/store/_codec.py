@@ -9,6 +9,7 @@ to the one written.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -55,11 +56,17 @@ def address_key(registration: Registration) -> str:
     """sha256 of the identity address: the email (case-folded), else the webhook URL.
 
     Hashed so that keys and indexes never hold a whole address (STYLE: never whole addresses).
+    A registration left with no address (a webhook-only one whose webhook was disabled) gets
+    ``none:{id}``: a key of its own, so no later sign-up merges into it, and never a sha256
+    hex, so it collides with no address (all of them hashing ``webhook:`` would break the
+    unique index, and would merge strangers).
     """
     if registration.email:
         address = "email:" + registration.email.strip().lower()
+    elif registration.webhook_url:
+        address = "webhook:" + registration.webhook_url.strip()
     else:
-        address = "webhook:" + (registration.webhook_url or "").strip()
+        return f"none:{registration.id}"
     return hashlib.sha256(address.encode()).hexdigest()
 
 
@@ -68,7 +75,9 @@ def merge_registration(existing: Registration, incoming: Registration) -> Regist
 
     ``sessions`` None (the whole event) wins over any list. An address left out of
     ``incoming`` (None) keeps the stored one, so registering for one more session by email
-    does not drop a webhook given earlier. The id and ``created_at`` stay the original's.
+    does not drop a webhook given earlier (and giving a disabled webhook again restores it).
+    The id and ``created_at`` stay the original's. ``confirmed`` never goes back to False: an
+    unconfirmed sign-up of a confirmed address must not hold its reminders back.
     """
     sessions: tuple[str, ...] | None = None
     if existing.sessions is not None and incoming.sessions is not None:
@@ -81,6 +90,7 @@ def merge_registration(existing: Registration, incoming: Registration) -> Regist
         email=incoming.email or existing.email,
         webhook_url=incoming.webhook_url or existing.webhook_url,
         sessions=sessions,
+        confirmed=existing.confirmed or incoming.confirmed,
     )
 
 
@@ -93,11 +103,14 @@ def registration_record(registration: Registration) -> dict[str, Any]:
     return record
 
 
-def registration_from_record(record: Record) -> Registration:
+def registration_from_record(record: Mapping[str, Any]) -> Registration:
     """Read :func:`registration_record` back (``sessions`` already decoded to a list)."""
-    fields = {name: record[name] for name in REGISTRATION_FIELDS}
+    fields = {name: record[name] for name in REGISTRATION_FIELDS if name != "confirmed"}
     fields["created_at"] = parse_utc(record["created_at"])
     fields["sessions"] = None if record["sessions"] is None else tuple(record["sessions"])
+    # records written before double opt-in have no "confirmed": all of those were confirmed
+    # (SQLite gets the same from its column default); SQLite also hands back 0/1, not a bool
+    fields["confirmed"] = bool(record.get("confirmed", True))
     return Registration(**fields)
 
 

@@ -10,12 +10,17 @@ the ``*_watched`` steps raise ``WatchError`` when another writer got between, to
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis.asyncio.client import Pipeline
 
 from notifier.errors import RegistrationError
-from notifier.store._codec import merge_registration, registration_from_record, registration_record
+from notifier.store._codec import (
+    address_key,
+    merge_registration,
+    registration_from_record,
+    registration_record,
+)
 from notifier.store.base import Registration
 
 
@@ -137,12 +142,61 @@ async def remove_watched(pipe: Pipeline, keys: RedisKeys, registration_id: str) 
     raw = await pipe.get(reg)
     if raw is None:
         return False
-    # while reg exists its address key names it (both change in one MULTI), so drop both
+    # while reg exists its address key names it (both change in one MULTI), so drop both; a
+    # registration left with no address has a ``none:`` key that was never set (DEL ignores it)
     record = json.loads(raw)
     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
     pipe.delete(reg, keys.address(record["event_id"], record["address_key"]))
     pipe.srem(keys.registrations(), registration_id)
     pipe.srem(keys.registrations(record["event_id"]), registration_id)
+    await pipe.execute()
+    return True
+
+
+async def read_watched(
+    pipe: Pipeline, keys: RedisKeys, registration_id: str
+) -> Registration | None:
+    """WATCH a registration and read it: the start of a read-change-write attempt."""
+    reg = keys.registration(registration_id)
+    await pipe.watch(reg)
+    raw = await pipe.get(reg)
+    return None if raw is None else registration_from_record(json.loads(raw))
+
+
+async def confirm_watched(
+    pipe: Pipeline, keys: RedisKeys, registration_id: str
+) -> Registration | None:
+    """Mark a registration confirmed: one WATCH/MULTI attempt; no write if it already is."""
+    stored = await read_watched(pipe, keys, registration_id)
+    if stored is None or stored.confirmed:
+        return stored
+    confirmed = replace(stored, confirmed=True)
+    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
+    pipe.set(keys.registration(registration_id), json.dumps(registration_record(confirmed)))
+    await pipe.execute()
+    return confirmed
+
+
+async def disable_webhook_watched(pipe: Pipeline, keys: RedisKeys, registration_id: str) -> bool:
+    """Drop a registration's webhook URL, and its address key if the URL was its identity."""
+    stored = await read_watched(pipe, keys, registration_id)
+    if stored is None or not stored.webhook_url:
+        return False
+    record = registration_record(replace(stored, webhook_url=None))
+    old_key = address_key(stored)
+    old_addr = keys.address(stored.event_id, old_key)
+    # a webhook-only registration leaves with no address (a ``none:`` key of its own): free the
+    # URL's addr key, so a new sign-up of it starts afresh instead of merging into this one; but
+    # only if it still names this registration, never another's identity
+    drop_addr = False
+    if record["address_key"] != old_key:
+        await pipe.watch(old_addr)
+        named = await pipe.get(old_addr)
+        drop_addr = named is not None and text(named) == registration_id
+    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
+    pipe.set(keys.registration(registration_id), json.dumps(record))
+    if drop_addr:
+        pipe.delete(old_addr)
     await pipe.execute()
     return True
 

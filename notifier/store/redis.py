@@ -54,6 +54,8 @@ from notifier.store._redis_layout import (
     SEQUENCE_LUA,
     RedisKeys,
     add_watched,
+    confirm_watched,
+    disable_webhook_watched,
     remove_watched,
     text,
 )
@@ -147,6 +149,17 @@ class RedisStore:
         async with self._guard("get_registration"):
             raw = await self._client.get(self._keys.registration(registration_id))
         return None if raw is None else registration_from_record(json.loads(raw))
+
+    async def confirm_registration(self, registration_id: str) -> Registration | None:
+        return await self._watched(
+            "confirm_registration", lambda pipe: confirm_watched(pipe, self._keys, registration_id)
+        )
+
+    async def disable_webhook(self, registration_id: str) -> bool:
+        return await self._watched(
+            "disable_webhook",
+            lambda pipe: disable_webhook_watched(pipe, self._keys, registration_id),
+        )
 
     async def remove_registration(self, registration_id: str) -> bool:
         return await self._watched(

@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file through aiosqlite (the loop never waits on disk).
 
-Tables are prefixed ``notifier_`` because APScheduler's SQLAlchemy job store may share the
-file. WAL lets readers run beside the writer; ``busy_timeout`` makes a second process wait for
+Tables, statements and the upgrade of files made by older versions are in ``_sqlite_schema.py``.
+WAL lets readers run beside the writer; ``busy_timeout`` makes a second process wait for
 the write lock instead of failing. Every write runs in ``BEGIN IMMEDIATE``, so a claim or a
 merge is atomic across processes; a lock serialises this store's own coroutines, which share
 one connection and so would otherwise share (and could roll back) each other's transaction.
@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,17 @@ from notifier.store._codec import (
     registration_record,
     utc_text,
 )
+from notifier.store._sqlite_schema import (
+    CLAIM,
+    CONFIRM_REGISTRATION,
+    DISABLE_WEBHOOK,
+    INSERT_REGISTRATION,
+    NEXT_SEQUENCE,
+    RECORD,
+    RECORD_FANOUT,
+    UPDATE_REGISTRATION,
+    create_schema,
+)
 from notifier.store.base import (
     ChannelName,
     Delivery,
@@ -44,48 +56,10 @@ from notifier.store.base import (
 
 Params = Sequence[Any] | Mapping[str, Any]
 BUSY_TIMEOUT_MS = 5_000
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifier_registrations (
-    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, address_key TEXT NOT NULL,
-    timezone TEXT NOT NULL, created_at TEXT NOT NULL, email TEXT, webhook_url TEXT,
-    sessions TEXT NOT NULL, attendance TEXT NOT NULL, language TEXT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS notifier_registrations_address
-    ON notifier_registrations (event_id, address_key);
-CREATE TABLE IF NOT EXISTS notifier_deliveries (
-    key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
-    start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, registration_id TEXT NOT NULL,
-    channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_error TEXT, sent_at TEXT);
-CREATE INDEX IF NOT EXISTS notifier_deliveries_by ON notifier_deliveries (event_id, session_id);
-CREATE TABLE IF NOT EXISTS notifier_fanouts (
-    key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
-    start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, status TEXT NOT NULL,
-    updated_at TEXT NOT NULL, counts TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS notifier_session_sequences (
-    event_id TEXT NOT NULL, session_id TEXT NOT NULL, start_utc TEXT NOT NULL,
-    sequence INTEGER NOT NULL, PRIMARY KEY (event_id, session_id));
-"""
-INSERT_REGISTRATION = """INSERT INTO notifier_registrations VALUES (:id, :event_id, :address_key,
-    :timezone, :created_at, :email, :webhook_url, :sessions, :attendance, :language)"""
-UPDATE_REGISTRATION = """UPDATE notifier_registrations SET timezone = :timezone, email = :email,
-    webhook_url = :webhook_url, sessions = :sessions, attendance = :attendance,
-    language = :language WHERE id = :id"""
-CLAIM = """INSERT INTO notifier_deliveries VALUES (:key, :event_id, :session_id, :start_utc,
-    :offset_s, :registration_id, :channel, :status, :attempts, :created_at, :updated_at,
-    :last_error, :sent_at) ON CONFLICT (key) DO NOTHING"""
-RECORD_FANOUT = """INSERT OR REPLACE INTO notifier_fanouts VALUES (:key, :event_id, :session_id,
-    :start_utc, :offset_s, :status, :updated_at, :counts)"""
-RECORD = """UPDATE notifier_deliveries SET status = ?, attempts = ?, updated_at = ?,
-    last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?"""
-# one statement: the stored start is compared and replaced within the same row update
-NEXT_SEQUENCE = """INSERT INTO notifier_session_sequences VALUES (?, ?, ?, 0)
-    ON CONFLICT (event_id, session_id) DO UPDATE SET
-    sequence = sequence + (start_utc != excluded.start_utc), start_utc = excluded.start_utc
-    RETURNING sequence"""
 
 
 async def open_sqlite_store(path: Path) -> SqliteStore:
-    """Open the store at ``path``, creating its folder, file and tables if needed."""
+    """Open the store at ``path``, creating its folder, file and tables, or upgrading them."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -94,9 +68,11 @@ async def open_sqlite_store(path: Path) -> SqliteStore:
     db.row_factory = sqlite3.Row
     store = SqliteStore(db, path)
     try:
-        async with store.transaction(begin=False) as conn:
+        async with store.transaction(begin=False) as conn:  # WAL cannot be set in a transaction
             pragmas = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
-            await conn.executescript(f"{pragmas} BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
+            await conn.executescript(pragmas)
+        async with store.transaction() as conn:
+            await create_schema(conn)
     except BaseException:
         await store.aclose()
         raise
@@ -161,6 +137,25 @@ class SqliteStore:
         sql = "SELECT * FROM notifier_registrations WHERE id = ?"
         rows = await self._fetch(sql, (registration_id,))
         return _registration(rows[0]) if rows else None
+
+    async def confirm_registration(self, registration_id: str) -> Registration | None:
+        params = (registration_id,)
+        async with self.transaction() as db, db.execute(CONFIRM_REGISTRATION, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _registration(row)
+
+    async def disable_webhook(self, registration_id: str) -> bool:
+        async with self.transaction() as db:
+            sql = "SELECT * FROM notifier_registrations WHERE id = ?"
+            async with db.execute(sql, (registration_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None or not row["webhook_url"]:
+                return False
+            # a webhook-only registration loses its identity with its URL: address_key() gives
+            # it a key of its own, so the URL is free to sign up afresh and merges into nothing
+            disabled = replace(_registration(row), webhook_url=None)
+            await db.execute(DISABLE_WEBHOOK, _registration_row(disabled))
+        return True
 
     async def remove_registration(self, registration_id: str) -> bool:
         sql = "DELETE FROM notifier_registrations WHERE id = ?"

@@ -1,0 +1,78 @@
+"""The SQLite store's tables, the statements that change them, and the upgrade of older files.
+
+Tables are prefixed ``notifier_`` because APScheduler's SQLAlchemy job store may share the
+file. :func:`create_schema` runs inside the immediate transaction that opens the store, so two
+processes opening one older file at once upgrade it once: the second waits for the write lock
+and then finds the columns already there.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifier_registrations (
+    id TEXT PRIMARY KEY, event_id TEXT NOT NULL, address_key TEXT NOT NULL,
+    timezone TEXT NOT NULL, created_at TEXT NOT NULL, email TEXT, webhook_url TEXT,
+    sessions TEXT NOT NULL, attendance TEXT NOT NULL, language TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 1);
+CREATE UNIQUE INDEX IF NOT EXISTS notifier_registrations_address
+    ON notifier_registrations (event_id, address_key);
+CREATE TABLE IF NOT EXISTS notifier_deliveries (
+    key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
+    start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, registration_id TEXT NOT NULL,
+    channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_error TEXT, sent_at TEXT);
+CREATE INDEX IF NOT EXISTS notifier_deliveries_by ON notifier_deliveries (event_id, session_id);
+CREATE TABLE IF NOT EXISTS notifier_fanouts (
+    key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
+    start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, status TEXT NOT NULL,
+    updated_at TEXT NOT NULL, counts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notifier_session_sequences (
+    event_id TEXT NOT NULL, session_id TEXT NOT NULL, start_utc TEXT NOT NULL,
+    sequence INTEGER NOT NULL, PRIMARY KEY (event_id, session_id));
+"""
+# columns added since a table was first shipped: (table, column, definition). The default is
+# what every older row meant: registrations before double opt-in were all confirmed.
+ADDED_COLUMNS = (("notifier_registrations", "confirmed", "INTEGER NOT NULL DEFAULT 1"),)
+
+# columns named: a table upgraded by ADD COLUMN and a new one may not list them in one order
+INSERT_REGISTRATION = """INSERT INTO notifier_registrations (id, event_id, address_key, timezone,
+    created_at, email, webhook_url, sessions, attendance, language, confirmed) VALUES (:id,
+    :event_id, :address_key, :timezone, :created_at, :email, :webhook_url, :sessions,
+    :attendance, :language, :confirmed)"""
+UPDATE_REGISTRATION = """UPDATE notifier_registrations SET timezone = :timezone, email = :email,
+    webhook_url = :webhook_url, sessions = :sessions, attendance = :attendance,
+    language = :language, confirmed = :confirmed WHERE id = :id"""
+CONFIRM_REGISTRATION = """UPDATE notifier_registrations SET confirmed = 1 WHERE id = ?
+    RETURNING *"""
+DISABLE_WEBHOOK = """UPDATE notifier_registrations SET webhook_url = NULL,
+    address_key = :address_key WHERE id = :id"""
+CLAIM = """INSERT INTO notifier_deliveries VALUES (:key, :event_id, :session_id, :start_utc,
+    :offset_s, :registration_id, :channel, :status, :attempts, :created_at, :updated_at,
+    :last_error, :sent_at) ON CONFLICT (key) DO NOTHING"""
+RECORD_FANOUT = """INSERT OR REPLACE INTO notifier_fanouts VALUES (:key, :event_id, :session_id,
+    :start_utc, :offset_s, :status, :updated_at, :counts)"""
+RECORD = """UPDATE notifier_deliveries SET status = ?, attempts = ?, updated_at = ?,
+    last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?"""
+# one statement: the stored start is compared and replaced within the same row update
+NEXT_SEQUENCE = """INSERT INTO notifier_session_sequences VALUES (?, ?, ?, 0)
+    ON CONFLICT (event_id, session_id) DO UPDATE SET
+    sequence = sequence + (start_utc != excluded.start_utc), start_utc = excluded.start_utc
+    RETURNING sequence"""
+
+
+async def create_schema(db: aiosqlite.Connection) -> None:
+    """Create missing tables, then add the columns an older file lacks (caller's transaction).
+
+    ``executescript`` would commit a transaction already open, so the statements of
+    :data:`SCHEMA` run one by one, inside the caller's ``BEGIN IMMEDIATE``.
+    """
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            await db.execute(statement)
+    for table, column, definition in ADDED_COLUMNS:
+        async with db.execute(f"PRAGMA table_info({table})") as cursor:
+            present = {row[1] for row in await cursor.fetchall()}  # (cid, name, type, …)
+        if column not in present:
+            await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
