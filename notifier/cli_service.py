@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from notifier.channels import AddressGuard, check_destination
 from notifier.configfiles import load_config_files
 from notifier.demo import run_demo
 from notifier.errors import ConfigError, NotifierError, RegistrationError, SettingsError
@@ -139,6 +140,9 @@ def register_add(
     given = RegistrationInput(email, webhook_url, timezone, sessions or None, attendance)
     try:
         registration = build_registration(event, given, datetime.now(UTC))
+        if registration.webhook_url:
+            guard = AddressGuard(settings.webhook_allowed_networks)
+            asyncio.run(check_destination(registration.webhook_url, guard))
     except RegistrationError as exc:
         raise click.BadParameter(exc.message, param_hint=exc.field) from None
     stored = _run(_with_store(settings, lambda s: s.add_registration(registration)))

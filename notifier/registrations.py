@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from notifier.channels.ssrf import BlockedDestinationError, check_url
 from notifier.errors import RegistrationError, TimeExpressionError
 from notifier.events import Event
 from notifier.store.base import Attendance, Registration
@@ -71,6 +72,10 @@ def _webhook(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RegistrationError("webhook_url", "use an http:// or https:// URL with a host")
+    try:
+        check_url(parts.geturl())  # odd IPv4 spellings, userinfo; addresses are checked later
+    except BlockedDestinationError as exc:
+        raise RegistrationError("webhook_url", str(exc)) from exc
     return parts.geturl()
 
 

@@ -9,10 +9,17 @@ from datetime import datetime
 
 import structlog
 
-from notifier.channels import Channel, OutboxChannel, SmtpChannel
+from notifier.channels import (
+    AddressGuard,
+    Channel,
+    OutboxChannel,
+    SmtpChannel,
+    WebhookChannel,
+    webhook_secret,
+)
 from notifier.configfiles import load_config_files
 from notifier.daemon import Service, install_signal_handlers, tzdata_version, utc_now
-from notifier.errors import ConfigError
+from notifier.errors import ConfigError, SettingsError
 from notifier.jobs.fanout import FanoutDeps, RetryPolicy
 from notifier.jobs.scheduler import make_jobstore, make_scheduler
 from notifier.settings import Settings, redact_url, signing_secret
@@ -23,31 +30,35 @@ log = structlog.get_logger("notifier.service")
 IDLE_POLL_S = 0.2
 
 
-def make_channels(settings: Settings) -> dict[ChannelName, Channel]:
-    """The email channel the settings ask for: SMTP, or the outbox folder."""
+def make_channels(settings: Settings, server_secret: str) -> dict[ChannelName, Channel]:
+    """The email channel the settings ask for (SMTP or the outbox), and the webhook channel."""
     base_url = str(settings.public_base_url)
+    webhook = WebhookChannel(
+        secret_for=lambda registration: webhook_secret(server_secret, registration.id),
+        guard=AddressGuard(settings.webhook_allowed_networks),
+        timeout_s=settings.webhook_timeout_s,
+        pool_size=settings.send_concurrency,
+    )
     if settings.resolved_email_backend == "file":
-        return {
-            "email": OutboxChannel(
-                settings.resolved_outbox_dir, sender=settings.smtp_from, public_base_url=base_url
-            )
-        }
-    if not settings.smtp_host:
-        raise ValueError("NOTIFIER_EMAIL_BACKEND=smtp needs NOTIFIER_SMTP_HOST")
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    return {
-        "email": SmtpChannel(
-            host=settings.smtp_host,
-            port=settings.resolved_smtp_port,
-            tls=settings.smtp_tls,
-            username=settings.smtp_username,
-            password=password,
-            sender=settings.smtp_from,
-            public_base_url=base_url,
-            timeout_s=settings.smtp_timeout_s,
-            pool_size=settings.smtp_pool_size,
+        outbox = OutboxChannel(
+            settings.resolved_outbox_dir, sender=settings.smtp_from, public_base_url=base_url
         )
-    }
+        return {"email": outbox, "webhook": webhook}
+    if not settings.smtp_host:
+        raise SettingsError("NOTIFIER_EMAIL_BACKEND=smtp needs NOTIFIER_SMTP_HOST")
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    smtp = SmtpChannel(
+        host=settings.smtp_host,
+        port=settings.resolved_smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=password,
+        sender=settings.smtp_from,
+        public_base_url=base_url,
+        timeout_s=settings.smtp_timeout_s,
+        pool_size=settings.smtp_pool_size,
+    )
+    return {"email": smtp, "webhook": webhook}
 
 
 @contextlib.asynccontextmanager
@@ -67,7 +78,7 @@ async def open_service(
         store = await open_store(settings.resolved_store_url)
         stack.push_async_callback(store.aclose)
         await store.ping()
-        channels = make_channels(settings)
+        channels = make_channels(settings, signing_secret(settings))
         for channel in channels.values():
             stack.push_async_callback(channel.aclose)
         deps = _deps(settings, store, channels, clock)

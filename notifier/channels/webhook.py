@@ -1,0 +1,265 @@
+"""Webhooks: one signed JSON POST per reminder, through one pooled aiohttp session.
+
+Payload version "1" (``application/json``, UTF-8; ``//`` notes are not part of it)::
+
+    {"type": "reminder", "version": "1",
+     "delivery_id": "ccpcj-32-gitoc/side-event/20230523T071000Z/3600/reg-1/webhook",
+     "event": {"id": "ccpcj-32-gitoc", "name": "The Global Initiative at the 32nd CCPCJ"},
+     "session": {
+       "id": "side-event", "title": "The dynamics of …", "kind": "session",  // or "deadline"
+       "start_utc": "2023-05-23T07:10:00Z",
+       "end_utc": "2023-05-23T08:00:00Z",            // null for deadlines and open ends
+       "start_local": "2023-05-23T16:10:00+09:00",   // in the participant's zone
+       "end_local": "2023-05-23T17:00:00+09:00",     // null when end_utc is
+       "timezone": "Asia/Tokyo",                     // the participant's zone
+       "venue_zone": "Europe/Vienna", "venue_start": "2023-05-23T09:10:00+02:00",
+       "join_url": "https://…",                      // null: none, or not http(s)
+       "room": "Board Room B", "venue": "Vienna International Centre"},  // null: not given
+     "reminder": {"offset": "1h", "offset_s": 3600,  // as planned
+                  "sent_at": "2023-05-23T06:10:00Z", // when composed
+                  "starts_in_s": 3600},              // from sent_at; negative once started
+     "unsubscribe_url": "https://reminders.example.org/unsubscribe/…"}
+
+Headers follow Standard Webhooks (https://www.standardwebhooks.com/): ``webhook-id`` is
+``msg_`` plus 32 hex digits of sha256(delivery_id), the same on every retry so receivers can
+drop duplicates; ``webhook-timestamp`` is the attempt's Unix time in seconds;
+``webhook-signature`` is ``v1,`` plus the base64 HMAC-SHA256 of ``{id}.{timestamp}.{body}``,
+keyed with the registration's ``whsec_`` secret (:func:`webhook_secret`).
+
+Answers: 2xx is delivered; 410 disables the webhook; 3xx and other 4xx fail for good
+(redirects are not followed: they could lead past the address guard); 408, 429 and 5xx are
+retried, after ``Retry-After`` when the receiver sends one (an hour at most).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from yarl import URL
+
+from notifier.channels.base import ReminderMessage
+from notifier.channels.compose import _load_zone, _safe_link
+from notifier.channels.ssrf import (
+    AddressGuard,
+    BlockedDestinationError,
+    GuardedResolver,
+    parse_webhook_url,
+)
+from notifier.errors import (
+    GoneDeliveryError,
+    PermanentDeliveryError,
+    SettingsError,
+    TransientDeliveryError,
+)
+from notifier.store.base import ChannelName, Registration
+from notifier.times import format_duration, utc_z
+
+PAYLOAD_VERSION = "1"
+_MAX_RETRY_AFTER_S = 3600.0
+_MAX_ANSWER_BYTES = 64 * 1024  # longer answers are left unread and their connection dropped
+_DNS_CACHE_S = 30  # caches only addresses the guard let through
+
+
+def webhook_secret(server_secret: str, registration_id: str) -> str:
+    """``whsec_…`` for one registration, derived from the server's signing secret.
+
+    Nothing to store: every replica with the same NOTIFIER_SIGNING_SECRET derives the same key.
+    """
+    key = hmac.new(server_secret.encode(), f"webhook:{registration_id}".encode(), hashlib.sha256)
+    return "whsec_" + base64.b64encode(key.digest()).decode("ascii")
+
+
+def build_payload(message: ReminderMessage) -> dict[str, object]:
+    """The version "1" JSON document (module docstring); pure, like the email composer."""
+    session = message.session
+    your_tz = _load_zone(message.registration.timezone, "the registration's time zone")
+    venue_tz = _load_zone(session.zone, f"session {session.id}'s zone")
+    end = None if session.kind == "deadline" else session.end
+    return {
+        "type": "reminder",
+        "version": PAYLOAD_VERSION,
+        "delivery_id": message.delivery_key,
+        "event": {"id": message.event_id, "name": message.event_name},
+        "session": {
+            "id": session.id,
+            "title": session.title,
+            "kind": session.kind,
+            "start_utc": utc_z(session.start),
+            "end_utc": utc_z(end) if end else None,
+            "start_local": _iso(session.start, your_tz),
+            "end_local": _iso(end, your_tz) if end else None,
+            "timezone": your_tz.key,
+            "venue_zone": venue_tz.key,
+            "venue_start": _iso(session.start, venue_tz),
+            "join_url": _safe_link(session.join_url),
+            "room": session.room or None,
+            "venue": session.venue or None,
+        },
+        "reminder": {
+            "offset": format_duration(message.offset),
+            "offset_s": int(message.offset.total_seconds()),
+            "sent_at": utc_z(message.now_utc),
+            "starts_in_s": round((session.start - message.now_utc).total_seconds()),
+        },
+        "unsubscribe_url": message.unsubscribe_url,
+    }
+
+
+def parse_retry_after(value: str | None, now_s: float) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date), capped at an hour."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit():
+        delay = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None  # absent or unreadable: the fan-out's own backoff decides
+        delay = when.replace(tzinfo=when.tzinfo or UTC).timestamp() - now_s
+    return min(max(delay, 0.0), _MAX_RETRY_AFTER_S)
+
+
+class WebhookChannel:
+    """POSTs signed reminders through one aiohttp session that dials only guarded addresses."""
+
+    name: ChannelName = "webhook"
+
+    def __init__(
+        self,
+        *,
+        secret_for: Callable[[Registration], str],
+        guard: AddressGuard,
+        timeout_s: float = 10.0,
+        pool_size: int = 10,
+        user_agent: str = "notifier-webhooks/1",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if pool_size < 1 or timeout_s <= 0:
+            raise SettingsError("the webhook pool size and timeout must be positive")
+        self._secret_for, self._guard, self._clock = secret_for, guard, clock
+        self._timeout_s, self._pool_size, self._user_agent = timeout_s, pool_size, user_agent
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    async def send(self, message: ReminderMessage) -> str:
+        """Deliver one reminder; return ``HTTP 200`` (the status) for the delivery log."""
+        if self._closed:
+            raise TransientDeliveryError("the webhook channel is shut down; retry after restart")
+        url = message.registration.webhook_url
+        if not url:
+            raise PermanentDeliveryError(f"registration {message.registration.id} has no webhook")
+        target = parse_webhook_url(url, self._guard)
+        payload = json.dumps(build_payload(message), ensure_ascii=False, separators=(",", ":"))
+        body = payload.encode()
+        secret = self._secret_for(message.registration)
+        headers = _signed_headers(secret, message.delivery_key, int(self._clock()), body)
+        status, retry_after = await self._post(target, body, headers)
+        return _judge(status, retry_after, str(target.origin()), self._clock())
+
+    async def aclose(self) -> None:
+        """Close the pooled connections; a send still in flight fails as a connection error."""
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:  # made on first use: it needs the running loop
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self._guard),
+                limit=self._pool_size,
+                ttl_dns_cache=_DNS_CACHE_S,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"user-agent": self._user_agent},
+                cookie_jar=aiohttp.DummyCookieJar(),  # one receiver's cookies reach no other
+                trust_env=False,  # no HTTP(S)_PROXY: a proxy would dial past the guard
+            )
+        return self._session
+
+    async def _post(
+        self, target: URL, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, str | None]:
+        where = f"webhook {target.origin()}"  # never the path or query: they may hold a token
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                async with self._client().post(
+                    target, data=body, headers=headers, allow_redirects=False
+                ) as response:
+                    await _drain(response)
+                    return response.status, response.headers.get("retry-after")
+        except TimeoutError as exc:  # the connection is dropped with the cancelled request
+            message = f"{where}: no answer within {self._timeout_s:g} s"
+            raise TransientDeliveryError(message) from exc
+        except aiohttp.ClientConnectorDNSError as exc:
+            if isinstance(exc.os_error, BlockedDestinationError):
+                raise BlockedDestinationError(f"{where}: {exc.os_error}") from exc
+            raise TransientDeliveryError(f"{where}: cannot resolve ({_reason(exc)})") from exc
+        except aiohttp.InvalidURL as exc:
+            raise PermanentDeliveryError(f"{where}: aiohttp cannot use this URL") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransientDeliveryError(f"{where}: {_reason(exc)}") from exc
+
+
+def _signed_headers(secret: str, delivery_id: str, timestamp_s: int, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers; the id comes from the delivery key, so retries share it."""
+    message_id = "msg_" + hashlib.sha256(delivery_id.encode()).hexdigest()[:32]
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        key = b""
+    if not key:  # never quote the secret, not even a bad one
+        raise PermanentDeliveryError("the webhook secret is not whsec_ plus base64; check it")
+    signed = f"{message_id}.{timestamp_s}.".encode() + body
+    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp_s),
+        "webhook-signature": f"v1,{signature}",
+    }
+
+
+def _judge(status: int, retry_after: str | None, origin: str, now_s: float) -> str:
+    """The receipt for a 2xx; otherwise the error that says whether a retry may help."""
+    where = f"webhook {origin}: HTTP {status}"
+    if 200 <= status < 300:
+        return f"HTTP {status}"
+    if status == 410:
+        raise GoneDeliveryError(f"{where} Gone: the receiver retired it; the webhook is disabled")
+    if 300 <= status < 400:
+        raise PermanentDeliveryError(
+            f"{where}: redirects are not followed (they could lead past the address guard); "
+            "register the final URL"
+        )
+    if status in (408, 429) or status >= 500:
+        delay_s = parse_retry_after(retry_after, now_s)
+        raise TransientDeliveryError(f"{where} (temporary)", retry_after_s=delay_s)
+    raise PermanentDeliveryError(f"{where}: the receiver refused it; check its URL and logs")
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read a short answer to its end, so its connection goes back to the pool."""
+    left = _MAX_ANSWER_BYTES
+    while left > 0 and (chunk := await response.content.read(left)):
+        left -= len(chunk)
+
+
+def _iso(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+def _reason(exc: BaseException) -> str:
+    """What failed, without aiohttp's own text (some of it quotes the whole URL)."""
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
