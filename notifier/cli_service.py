@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from notifier.channels import AddressGuard, check_destination
+from notifier.channels import AddressGuard, check_destination, webhook_secret
 from notifier.configfiles import load_config_files
 from notifier.demo import run_demo
 from notifier.errors import ConfigError, NotifierError, RegistrationError, SettingsError
@@ -20,7 +20,7 @@ from notifier.events import Event
 from notifier.logs import configure_logging
 from notifier.registrations import RegistrationInput, build_registration, read_csv
 from notifier.service import run_service
-from notifier.settings import Settings, load_settings
+from notifier.settings import Settings, load_settings, signing_secret
 from notifier.store import open_store
 from notifier.store.base import Store
 
@@ -148,6 +148,17 @@ def register_add(
     stored = _run(_with_store(settings, lambda s: s.add_registration(registration)))
     scope = ", ".join(stored.sessions) if stored.sessions else "all sessions"
     click.echo(f"registered {stored.id} for {event_id} ({scope}), zone {stored.timezone}")
+    if stored.webhook_url:
+        secret = webhook_secret(signing_secret(settings), stored.id)
+        click.echo(f"webhook signing secret (give it to the receiver): {secret}")
+
+
+@register.command("secret")
+@click.argument("registration_id")
+def register_secret(registration_id: str) -> None:
+    """Print the whsec_ secret a webhook receiver verifies this registration's POSTs with."""
+    settings = _settings()
+    click.echo(webhook_secret(signing_secret(settings), registration_id))
 
 
 @register.command("remove")

@@ -120,13 +120,18 @@ def smtp(ca: tuple[trustme.CA, Path]) -> Iterator[SmtpServer]:
         controller.stop()
 
 
-def event_yaml(start: datetime, offsets: list[timedelta], session_id: str = "talk") -> str:
+START_IN_DEFAULT = timedelta(minutes=5)
+
+
+def event_yaml(
+    start: datetime, offsets: list[timedelta], session_id: str = "talk", channels: str = "[email]"
+) -> str:
     """An event in Vienna with one session at ``start`` (written as venue wall time)."""
     local = start.astimezone(ZoneInfo(VENUE_ZONE))
     reminders = ", ".join(f"{int(o.total_seconds())}s" for o in offsets)
     return (
         "id: e2e\nname: End-to-end event\nzone: Europe/Vienna\nvenue: Vienna International Centre\n"
-        f"reminders: [{reminders}]\nsessions:\n"
+        f"reminders: [{reminders}]\nchannels: {channels}\nsessions:\n"
         f"  - id: {session_id}\n    title: A side event\n"
         f'    when: "{local:%Y-%m-%dT%H:%M:%S}[{VENUE_ZONE}]"\n'
         '    join_url: "https://events.example.org/e2e/join"\n    room: M3\n'
