@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from notifier import __version__, cli_service
+from notifier import __version__, cli_import, cli_service
 from notifier.configfiles import load_config_files
 from notifier.errors import TimeExpressionError
 from notifier.jobs import plan_reminders
@@ -150,3 +150,4 @@ def _aware(moment: datetime) -> datetime:
 
 for _command in (cli_service.run, cli_service.demo, cli_service.register, cli_service.deliveries):
     main.add_command(_command)
+main.add_command(cli_import.import_listing_command)

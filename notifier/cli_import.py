@@ -1,0 +1,88 @@
+"""``notifier import``: a published listing (text, Markdown or HTML) to a draft event config.
+
+The thin I/O around :func:`notifier.listing.import_listing`: read the file or stdin, write
+the YAML, print the report on stderr as ``SOURCE:LINE: …``. The exit status is 0 when a
+config was written (even with report lines) and 1 when nothing could be imported.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from notifier.errors import TimeExpressionError
+from notifier.listing import ImportOptions, import_listing
+from notifier.times import load_zone
+
+_EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+def _check_zone(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return load_zone(value).key
+    except TimeExpressionError as exc:
+        raise click.BadParameter(exc.message) from exc
+
+
+def _check_event_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if value is not None and not _EVENT_ID.fullmatch(value):
+        raise click.BadParameter(
+            f'"{value}" must be lowercase letters, digits and hyphens (at most 64), like ccpcj-32'
+        )
+    return value
+
+
+@click.command("import")
+@click.argument("listing", type=click.File("r", encoding="utf-8"))
+@click.option("--zone", callback=_check_zone, help="Venue zone (IANA), e.g. Europe/Vienna.")
+@click.option("--year", type=click.IntRange(1900, 2200), help="Year for dates without one.")
+@click.option("--event-id", callback=_check_event_id, help="Event id (default: from the name).")
+@click.option("--name", help="Event name (default: the listing's heading).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the YAML here instead of standard output.",
+)
+def import_listing_command(
+    listing: IO[str],
+    zone: str | None,
+    year: int | None,
+    event_id: str | None,
+    name: str | None,
+    output: Path | None,
+) -> None:
+    """Turn a published listing (FILE, or - for stdin) into a draft event config."""
+    source = "<stdin>" if listing.name == "<stdin>" else str(listing.name)
+    try:
+        raw = listing.read()
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{source} is not UTF-8 text: {exc}") from exc
+    # the one clock read: a listing without a year is dated by the weekday nearest today
+    today = datetime.now(UTC).date()
+    options = ImportOptions(source, zone, year, event_id, name, today)
+    result = import_listing(raw, options)
+    for line in result.report_lines(source):
+        click.echo(line, err=True)
+    if result.yaml_text is None:
+        click.echo(
+            f"error: nothing could be imported from {source}: it has no session block, or "
+            "none whose time resolves (see the lines above)",
+            err=True,
+        )
+        sys.exit(1)
+    if output is None:
+        click.echo(result.yaml_text, nl=False)
+    else:
+        try:
+            output.write_text(result.yaml_text, encoding="utf-8")
+        except OSError as exc:
+            raise click.FileError(str(output), hint=exc.strerror or str(exc)) from exc
+    click.echo(f"{result.session_count} session(s) imported from {source}", err=True)

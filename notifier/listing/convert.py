@@ -1,0 +1,209 @@
+"""A listing's text to a draft event config and a report: the one entry point of the package.
+
+The layouts are read in order, each claiming the lines it used so the next cannot take them
+again: programme rows (b), then labelled ``Event:`` blocks (c), then time-led paragraph
+blocks (a). Pure: the caller reads the file and passes ``today`` (only for a year the
+listing does not give).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifier.errors import TimeExpressionError
+from notifier.events import load_event
+from notifier.listing.blocks import group_paragraphs, read_time_blocks
+from notifier.listing.details import read_detail_blocks
+from notifier.listing.draft import Placed, merge_repeats, place, resolve, session_entry, slugify
+from notifier.listing.dump import dump_config
+from notifier.listing.heading import Facts, read_facts
+from notifier.listing.model import Candidate, Found, ReportLine, note
+from notifier.listing.programme import read_programme
+from notifier.listing.text import read_lines
+from notifier.times import TimeContext, parse_day
+
+DEFAULT_REMINDERS = ["1d", "1h", "10m"]
+DEFAULT_CHANNELS = ["email", "webhook"]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the command line adds to the listing; ``source`` names it in every report line."""
+
+    source: str = "<listing>"
+    zone: str | None = None
+    year: int | None = None
+    event_id: str | None = None
+    name: str | None = None
+    today: date | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The YAML text (None when nothing could be imported), its data, and the report."""
+
+    yaml_text: str | None
+    config: dict[str, Any] | None
+    report: tuple[ReportLine, ...] = field(default=())
+
+    @property
+    def session_count(self) -> int:
+        return len(self.config["sessions"]) if self.config else 0
+
+    def report_lines(self, source: str) -> list[str]:
+        return [line.render(source) for line in self.report]
+
+
+def read_listing(raw: str) -> tuple[Found, Facts]:
+    """Every session candidate in ``raw`` (listing order), and the event-wide facts."""
+    lines = read_lines(raw)
+    found, claimed = read_programme(lines)
+    details, detail_lines = read_detail_blocks(group_paragraphs(lines, claimed))
+    found.extend(details)
+    found.extend(read_time_blocks(group_paragraphs(lines, claimed | detail_lines)))
+    found.candidates.sort(key=lambda candidate: candidate.line)
+    paragraphs = [p for p in group_paragraphs(lines, set()) if p is not None]
+    return found, read_facts(paragraphs, (c.title for c in found.candidates))
+
+
+def import_listing(raw: str, options: ImportOptions) -> ImportResult:
+    """The draft config for ``raw``; every block it could not place is in the report."""
+    found, facts = read_listing(raw)
+    report = list(found.report)
+    year = options.year or facts.year or _infer_year(found.candidates, options.today, report)
+    zone = options.zone or _zone(facts, found.candidates, year, options.today, report)
+    placed: list[Placed] = []
+    for candidate in found.candidates:
+        outcome = place(candidate, zone, year, options.today)
+        if isinstance(outcome, Placed):
+            placed.append(outcome)
+            report += [note(candidate.line, f"{w.message} [{w.code}]") for w in outcome.warnings]
+        else:
+            report.append(outcome)
+    placed, merged = merge_repeats(placed)
+    report += merged
+    if not placed or zone is None:
+        return ImportResult(None, None, _sorted(report))
+    config = _config(options, facts, zone, year, placed, report)
+    text = dump_config(config, _header(options.source, len(placed), report))
+    for problem in load_event(text, options.source, today=options.today).errors:
+        report.append(note(0, f"the draft does not validate, please report this: {problem}"))
+    return ImportResult(text, config, _sorted(report))
+
+
+def _sorted(report: list[ReportLine]) -> tuple[ReportLine, ...]:
+    return tuple(sorted(report, key=lambda line: line.line))
+
+
+def _infer_year(
+    candidates: list[Candidate], today: date | None, report: list[ReportLine]
+) -> int | None:
+    """The year nearest ``today`` in which the first dated session falls on its weekday."""
+    for candidate in candidates:
+        try:
+            if candidate.day:
+                year = parse_day(candidate.day, TimeContext(today=today)).year
+                inferred = str(year) not in candidate.day
+            else:
+                resolved = resolve(candidate, "UTC", None, None, today)
+                year = resolved.start.year
+                inferred = any(w.code == "inferred-year" for w in resolved.warnings)
+        except TimeExpressionError:
+            continue
+        if inferred:
+            report.append(
+                note(
+                    candidate.line,
+                    f"the listing gives no year: {year} is the year nearest today in which "
+                    f'"{candidate.day or candidate.when}" falls on that weekday; pass --year '
+                    "if not",
+                )
+            )
+        return year
+    return None
+
+
+def _zone(
+    facts: Facts,
+    candidates: list[Candidate],
+    year: int | None,
+    today: date | None,
+    report: list[ReportLine],
+) -> str | None:
+    """The heading city's zone, else the zone the first resolvable time is written in."""
+    if facts.heading is not None:
+        if facts.heading.zone is not None:
+            return facts.heading.zone
+        report.append(
+            note(
+                facts.heading.line,
+                f'"{facts.heading.city}" is not in the city table; pass --zone with its IANA zone',
+            )
+        )
+    for candidate in candidates:
+        try:
+            day = parse_day(candidate.day, TimeContext(year=year)) if candidate.day else None
+            resolved = resolve(candidate, None, year, day, today)
+        except TimeExpressionError:
+            continue
+        if isinstance(resolved.tz, ZoneInfo):
+            report.append(
+                note(
+                    candidate.line,
+                    f'no venue zone given: using {resolved.zone}, the zone "{candidate.when}" '
+                    "is written in; pass --zone with the venue's IANA zone",
+                )
+            )
+            return resolved.zone
+    first = candidates[0].line if candidates else 1
+    report.append(
+        note(first, "no venue zone: the listing names no known city or zone; pass --zone")
+    )
+    return None
+
+
+def _config(
+    options: ImportOptions,
+    facts: Facts,
+    zone: str,
+    year: int | None,
+    placed: list[Placed],
+    report: list[ReportLine],
+) -> dict[str, Any]:
+    name = options.name or (facts.name[1] if facts.name else None)
+    if name is None:
+        name = "Imported listing"
+        report.append(note(1, f'no event name found; using "{name}": pass --name'))
+    taken: set[str] = set()
+    sessions = [
+        session_entry(p, slugify(p.candidate.title, taken, f"session-{i}"))
+        for i, p in enumerate(placed, start=1)
+    ]
+    days = [p.day for p in placed]
+    config: dict[str, Any] = {
+        "id": options.event_id or slugify(name, set(), "imported-event"),
+        "name": name,
+        "zone": zone,
+    }
+    if year is not None:
+        config["year"] = year
+    config["dates"] = {"start": min(days).isoformat(), "end": max(days).isoformat()}
+    config["reminders"] = list(DEFAULT_REMINDERS)
+    config["channels"] = list(DEFAULT_CHANNELS)
+    config["sessions"] = sessions
+    return config
+
+
+def _header(source: str, count: int, report: list[ReportLine]) -> list[str]:
+    missed = sum(1 for line in report if line.kind == "unplaced")
+    lines = [
+        f"Draft imported by `notifier import` from {source}: {count} session(s).",
+        "Times are the listing's own text; titles are kept as published. Check, then run",
+        "`notifier validate` on this file.",
+    ]
+    if missed:
+        lines.append(f"{missed} block(s) could not be placed: see the import report.")
+    return lines
