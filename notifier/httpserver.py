@@ -1,8 +1,7 @@
 """Serve the HTTP API from inside the service: same process, same event loop.
 
-uvicorn's ``Server.serve`` normally takes over SIGINT/SIGTERM; here the service owns them (it
-must drain deliveries first), so the embedded server leaves signals alone and is stopped by the
-service.
+The socket is bound here: uvicorn answers a bind failure with ``sys.exit()``, which inside the
+service's loop would end the whole process instead of reporting the taken port.
 """
 
 from __future__ import annotations
@@ -10,27 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import structlog
-import uvicorn
+from fastapi import FastAPI
 
+from notifier.api.serve import ApiServer, make_server
 from notifier.errors import NotifierError
+from notifier.settings import Settings
 
 log = structlog.get_logger("notifier.http")
 
 
 class HttpServerError(NotifierError, OSError):
     """The HTTP API could not start (the port is taken, the address is wrong)."""
-
-
-class EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that does not install signal handlers of its own."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -52,16 +44,15 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def serve_http(app: Any, host: str, port: int) -> AsyncIterator[EmbeddedServer]:
-    """Run ``app`` on host:port until the block exits."""
-    sock = _listen(host, port)
-    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False)
-    server = EmbeddedServer(config)
+async def serve_http(app: FastAPI, settings: Settings) -> AsyncIterator[ApiServer]:
+    """Serve ``app`` on NOTIFIER_HTTP_HOST:NOTIFIER_HTTP_PORT until the block exits."""
+    sock = _listen(settings.http_host, settings.http_port)
+    server = make_server(app, settings)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="http")
     try:
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
-        log.info("http_listening", host=host, port=sock.getsockname()[1])
+        log.info("http_listening", host=settings.http_host, port=sock.getsockname()[1])
         yield server
     finally:
         server.should_exit = True

@@ -9,17 +9,20 @@ from datetime import datetime
 
 import structlog
 
+from notifier.api import ApiDeps, create_app
 from notifier.channels import (
     AddressGuard,
     Channel,
     OutboxChannel,
     SmtpChannel,
     WebhookChannel,
+    check_destination,
     webhook_secret,
 )
 from notifier.configfiles import load_config_files
 from notifier.daemon import Service, install_signal_handlers, tzdata_version, utc_now
-from notifier.errors import ConfigError, SettingsError
+from notifier.errors import ConfigError, SettingsError, StoreError
+from notifier.httpserver import serve_http
 from notifier.jobs.fanout import FanoutDeps, RetryPolicy
 from notifier.jobs.scheduler import make_jobstore, make_scheduler
 from notifier.settings import Settings, redact_url, signing_secret
@@ -103,8 +106,41 @@ async def open_service(
         await service.sync_jobs()
         await service.reconcile()
         await asyncio.to_thread(scheduler.resume)
+        if settings.http_port:
+            # entered last, so it stops first: no registration arrives while sends drain
+            api = create_app(_api_deps(service, channels, clock))
+            await stack.enter_async_context(serve_http(api, settings))
         yield service
     log.info("service_stopped")
+
+
+def _api_deps(
+    service: Service, channels: dict[ChannelName, Channel], clock: Callable[[], datetime]
+) -> ApiDeps:
+    settings, store = service.settings, service.deps.store
+    guard = AddressGuard(settings.webhook_allowed_networks)
+    server_secret = service.deps.signing_secret
+
+    async def readiness() -> dict[str, bool]:
+        try:
+            await store.ping()
+            store_ok = True
+        except StoreError:
+            store_ok = False
+        return {"store": store_ok, "scheduler": bool(service.scheduler.running)}
+
+    mailer = channels["email"]
+    return ApiDeps(
+        store=store,
+        settings=settings,
+        events=lambda: service.events,  # reassigned on reload: always the live config
+        mailer=mailer,  # type: ignore[arg-type]  # both email channels have send_email
+        signing_secret=server_secret,
+        check_webhook=lambda url: check_destination(url, guard),
+        webhook_secret=lambda registration_id: webhook_secret(server_secret, registration_id),
+        clock=clock,
+        readiness=readiness,
+    )
 
 
 def _deps(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,8 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -83,7 +86,7 @@ class SmtpServer:
         return int(self.controller.port)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -107,7 +110,7 @@ def smtp(ca: tuple[trustme.CA, Path]) -> Iterator[SmtpServer]:
     controller = Controller(
         handler,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         tls_context=context,
         require_starttls=True,
         authenticator=_auth,
@@ -242,3 +245,16 @@ def write_atomically(path: Path, text: str) -> None:
     aside = path.with_name(f".{path.name}.swp")
     aside.write_text(text, encoding="utf-8")
     aside.replace(path)
+
+
+def http_json(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """One JSON request with the standard library; (status, parsed body), errors included."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - the tests' own loopback service
+        url, data=data, method=method, headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +15,8 @@ from tests.e2e.conftest import (
     SmtpServer,
     Workspace,
     event_yaml,
+    free_port,
+    http_json,
     soon,
     wait_until,
     write_atomically,
@@ -167,3 +171,33 @@ def test_sigterm_during_a_send_lets_it_finish_and_exits_zero(
     shown = workspace.notifier("deliveries", "e2e", "--json")
     assert [r["status"] for r in json.loads(shown.stdout)] == ["sent"]
     daemon.wait_for("in_flight_drained")
+
+
+def test_participant_registers_over_http_confirms_and_gets_the_reminder(
+    workspace: Workspace, smtp: SmtpServer
+) -> None:
+    """The public API in the running service: double opt-in, then the reminder."""
+    port = free_port()
+    workspace.env["NOTIFIER_HTTP_PORT"] = str(port)
+    workspace.env["NOTIFIER_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    due = soon(8)
+    workspace.config_file.write_text(event_yaml(due + START_IN, [START_IN]), encoding="utf-8")
+    daemon = workspace.start()
+    daemon.wait_for("http_listening")
+    base = f"http://127.0.0.1:{port}"
+    assert http_json("GET", f"{base}/readyz")[0] == 200
+    status, body = http_json(
+        "POST",
+        f"{base}/api/v1/events/e2e/registrations",
+        {"email": "grace@example.org", "timezone": "Asia/Tokyo"},
+    )
+    assert (status, body["status"]) == (201, "pending_confirmation")
+    wait_until(lambda: len(smtp.handler.received) == 1)
+    confirmation = smtp.handler.received[0].message.get_body(("plain",)).get_content()
+    link = re.search(r"(http://\S+/confirm/\S+)", confirmation)[1]  # type: ignore[index]
+    assert urllib.request.urlopen(link, timeout=10).status == 200  # noqa: S310 - our own test URL
+    wait_until(lambda: len(smtp.handler.received) == 2)
+    assert daemon.stop() == 0
+    reminder = smtp.handler.received[1].message
+    assert reminder["To"] == "grace@example.org"
+    assert reminder["Subject"].startswith("Reminder: ")

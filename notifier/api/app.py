@@ -1,0 +1,86 @@
+"""The FastAPI application: health, the public API, organizer endpoints, pages and links.
+
+:func:`create_app` takes everything from :class:`~notifier.api.deps.ApiDeps` and opens
+nothing itself: the service made the store and mailer in its own loop, and it closes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from starlette.routing import Match
+
+from notifier import __version__
+from notifier.api import links, organizer, pages, public
+from notifier.api._request import Deps
+from notifier.api.deps import ApiDeps
+from notifier.api.schemas import Health, Readiness
+
+log = structlog.get_logger("notifier.api")
+
+READINESS_DEADLINE_S = 5.0
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz", summary="The process is alive")
+async def healthz() -> Health:
+    return Health()
+
+
+@health.get(
+    "/readyz",
+    summary="The store answers and the scheduler runs",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready; see which check failed"}},
+)
+async def readyz(deps: Deps) -> JSONResponse:
+    try:
+        async with asyncio.timeout(READINESS_DEADLINE_S):
+            checks = await deps.readiness()
+    except Exception as exc:  # a probe answers 503, never 500, whatever the check hit
+        log.warning("readiness_check_failed", error=type(exc).__name__)
+        checks = {"readiness": False}
+    ready = bool(checks) and all(checks.values())
+    body = Readiness(status="ready" if ready else "not_ready", checks=checks)
+    code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse(body.model_dump(), status_code=code)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 with ``Allow`` naming every method of the path (RFC 9110 15.5.6).
+
+    Starlette names only the first matching route's methods, and here one path's GET and POST
+    are separate routes (the organizer's list and the public registration).
+    """
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            allowed |= getattr(route, "methods", None) or set()
+    headers = {"Allow": ", ".join(sorted(allowed))}
+    return JSONResponse({"detail": "Method Not Allowed"}, 405, headers=headers)
+
+
+def create_app(deps: ApiDeps) -> FastAPI:
+    """The app for ``deps``; serve it with uvicorn in the service's own loop."""
+    app = FastAPI(
+        title="notifier",
+        version=__version__,
+        summary="Time-zone-aware reminders for hybrid events",
+        openapi_tags=[
+            {"name": "public", "description": "Events, sessions and registering."},
+            {"name": "organizer", "description": "Bearer token: NOTIFIER_ORGANIZER_TOKEN."},
+            {"name": "pages", "description": "The participant's HTML pages."},
+            {"name": "links", "description": "Confirm and unsubscribe links from emails."},
+            {"name": "health", "description": "Liveness and readiness probes."},
+        ],
+    )
+    app.state.deps = deps
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
+    for router in (health, public.router, organizer.router, pages.router, links.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,135 @@
+"""The links in emails: confirm a registration, and unsubscribe in one click (RFC 8058).
+
+Tokens are signed per purpose (:mod:`notifier.signing`): a confirm token cannot unsubscribe.
+``GET /unsubscribe/…`` only shows a button, because mail scanners and link previews follow
+GETs; the removal is the ``POST`` that mail clients send for ``List-Unsubscribe-Post``.
+Both are idempotent: a second click says the same thing and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse
+
+from notifier.api._render import html_response, render
+from notifier.api._request import Deps, find_event
+from notifier.api._views import followed_sessions, masked_address, offsets_text
+from notifier.api.schemas import OneClickForm
+from notifier.signing import BadTokenError, read_token
+
+log = structlog.get_logger("notifier.api")
+
+router = APIRouter(tags=["links"])
+Token = Annotated[str, Path(description="The signed token from the email's link")]
+BAD_LINK = html_response("Not a link we made (mistyped or cut short)")
+
+
+def _message(
+    request: Request, title: str, *paragraphs: str, status_code: int = 200
+) -> HTMLResponse:
+    context = {"title": title, "paragraphs": list(paragraphs)}
+    return render(request, "message.html.j2", context, status_code)
+
+
+def _bad_link(request: Request, error: BadTokenError) -> HTMLResponse:
+    first = str(error).capitalize() + "."
+    tip = "Copy the whole link from the email, or register again."
+    return _message(request, "Link not valid", first, tip, status_code=400)
+
+
+def _unsubscribed(request: Request) -> HTMLResponse:
+    return _message(
+        request,
+        "You are unsubscribed",
+        "No more reminders will be sent for this registration.",
+        "Changed your mind? Register again on the event's page.",
+    )
+
+
+@router.get(
+    "/confirm/{token}",
+    name="confirm",
+    response_class=HTMLResponse,
+    summary="Confirm a registration (double opt-in link)",
+    responses={400: BAD_LINK, 404: html_response("The registration was removed")},
+)
+async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
+    try:
+        registration_id = read_token(deps.signing_secret, "confirm", token)
+    except BadTokenError as exc:
+        return _bad_link(request, exc)
+    registration = await deps.store.confirm_registration(registration_id)
+    if registration is None:
+        return _message(
+            request,
+            "Registration not found",
+            "This registration no longer exists: it was unsubscribed.",
+            "Register again on the event's page to get reminders.",
+            status_code=404,
+        )
+    log.info("registration_confirmed", registration_id=registration.id)
+    event = find_event(deps, registration.event_id)
+    if event is None:  # the organizer removed the event from the config since
+        return _message(request, "Reminders confirmed", "Your reminders are confirmed.")
+    context = {
+        "event_name": event.name,
+        "timezone": registration.timezone,
+        "sessions": followed_sessions(event, registration) if registration.sessions else [],
+        "offsets": offsets_text(event, registration),
+        "event_link": request.url_for("event_page", event_id=event.id).path,
+    }
+    return render(request, "confirmed.html.j2", context)
+
+
+@router.get(
+    "/unsubscribe/{token}",
+    name="unsubscribe_page",
+    response_class=HTMLResponse,
+    summary="Ask before unsubscribing (changes nothing)",
+    responses={400: BAD_LINK},
+)
+async def unsubscribe_page(request: Request, deps: Deps, token: Token) -> HTMLResponse:
+    try:
+        registration_id = read_token(deps.signing_secret, "unsubscribe", token)
+    except BadTokenError as exc:
+        return _bad_link(request, exc)
+    registration = await deps.store.get_registration(registration_id)
+    if registration is None:
+        return _unsubscribed(request)
+    event = find_event(deps, registration.event_id)
+    context = {
+        "event_name": event.name if event else registration.event_id,
+        "address": masked_address(registration),
+    }
+    return render(request, "unsubscribe.html.j2", context)
+
+
+@router.post(
+    "/unsubscribe/{token}",
+    name="unsubscribe",
+    response_class=HTMLResponse,
+    summary="Unsubscribe in one click (RFC 8058)",
+    responses={400: html_response("Not a link we made, or a body that is not a form", "Problem")},
+)
+async def unsubscribe(
+    request: Request,
+    deps: Deps,
+    token: Token,
+    body: Annotated[OneClickForm, Form()],
+) -> HTMLResponse:
+    """Remove the registration; an empty body works too, and so does a repeat."""
+    try:
+        registration_id = read_token(deps.signing_secret, "unsubscribe", token)
+    except BadTokenError as exc:
+        return _bad_link(request, exc)
+    removed = await deps.store.remove_registration(registration_id)
+    log.info(
+        "registration_removed",
+        registration_id=registration_id,
+        removed=removed,
+        one_click=body.one_click == "One-Click",
+    )
+    return _unsubscribed(request)

@@ -1,0 +1,204 @@
+"""The participant pages: the event list, an event's sessions in the visitor's zone, the form.
+
+Server-rendered with no front-end build: the zone picker is a plain GET form, and the one
+script only fills in ``?tz=`` from the browser's zone on a first visit. The form posts to the
+same registration code as the JSON API, and answers with what happens next, or with the form
+again and the error beside its field (422).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from notifier.api._register import Registered, register
+from notifier.api._render import html_response, json_problem, render
+from notifier.api._request import Deps, find_event
+from notifier.api._views import event_detail, event_summary, followed_sessions, offsets_text
+from notifier.api._zones import zone_choices
+from notifier.api.schemas import RegistrationForm
+from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
+from notifier.events import Event
+from notifier.registrations import RegistrationInput
+from notifier.times import load_zone
+
+router = APIRouter(tags=["pages"])
+
+ATTENDANCE_CHOICES = (
+    ("onsite", "In person, at the venue"),
+    ("online", "Online"),
+    ("undecided", "Not decided yet"),
+)
+FORM_FIELDS = ("email", "webhook_url", "timezone", "sessions", "attendance")
+# longer than any real value: refuse before the checks spend time on megabytes
+MAX_LENGTHS = {"email": 320, "webhook_url": 2048, "timezone": 64, "attendance": 16}
+MAX_ZONE_LENGTH = 64
+NOT_FOUND = html_response("No such event")
+# the form answers 422 as a page; FastAPI itself answers a malformed body in JSON
+UNPROCESSABLE = html_response(
+    "The form again, with the error beside its field", "HTTPValidationError"
+)
+UNPARSABLE = json_problem("The body is not a form")
+EventId = Annotated[str, Path(description="The event's id from its config file")]
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """What the form holds, echoed back into it when something must be fixed."""
+
+    timezone: str
+    email: str = ""
+    webhook_url: str = ""
+    sessions: tuple[str, ...] = ()
+    attendance: str = "undecided"
+
+    def as_input(self) -> RegistrationInput:
+        for name, limit in MAX_LENGTHS.items():
+            if len(getattr(self, name)) > limit:
+                raise RegistrationError(name, f"longer than {limit} characters")
+        return RegistrationInput(
+            email=self.email or None,
+            webhook_url=self.webhook_url or None,
+            timezone=self.timezone,
+            sessions=self.sessions or None,
+            attendance=self.attendance,
+        )
+
+
+@router.get("/", name="index_page", response_class=HTMLResponse, summary="Event list (HTML)")
+async def index_page(request: Request, deps: Deps) -> HTMLResponse:
+    events = sorted(deps.events().values(), key=lambda e: e.id)
+    links = {e.id: request.url_for("event_page", event_id=e.id).path for e in events}
+    context = {"events": [event_summary(e) for e in events], "event_links": links}
+    return render(request, "index.html.j2", context)
+
+
+@router.get(
+    "/events/{event_id}",
+    name="event_page",
+    response_class=HTMLResponse,
+    summary="An event's sessions and the registration form (HTML)",
+    responses={404: NOT_FOUND},
+)
+async def event_page(
+    request: Request,
+    deps: Deps,
+    event_id: EventId,
+    tz: Annotated[str | None, Query(description="IANA zone to show times in")] = None,
+) -> HTMLResponse:
+    event = find_event(deps, event_id)
+    if event is None:
+        return _not_found(request, event_id)
+    shown, notice = _visitor_zone(tz)
+    return _event_page(
+        request, event, FormValues(timezone=shown), detect_zone=tz is None, zone_notice=notice
+    )
+
+
+@router.post(
+    "/events/{event_id}/register",
+    name="register_page",
+    response_class=HTMLResponse,
+    summary="Register from the form (HTML)",
+    responses={
+        400: UNPARSABLE,
+        404: NOT_FOUND,
+        422: UNPROCESSABLE,
+        503: html_response("The confirmation email cannot be sent now"),
+    },
+)
+async def register_page(
+    request: Request, deps: Deps, event_id: EventId, given: Annotated[RegistrationForm, Form()]
+) -> HTMLResponse:
+    event = find_event(deps, event_id)
+    if event is None:
+        return _not_found(request, event_id)
+    form = FormValues(
+        given.timezone,
+        given.email.strip(),
+        given.webhook_url.strip(),
+        tuple(given.sessions),
+        given.attendance,
+    )
+    try:
+        done = await register(deps, event, form.as_input())
+    except RegistrationError as exc:
+        if exc.field in FORM_FIELDS:
+            return _event_page(
+                request, event, form, errors={exc.field: exc.message}, status_code=422
+            )
+        return _event_page(request, event, form, general_error=str(exc), status_code=422)
+    except TransientDeliveryError as exc:
+        return _event_page(request, event, form, general_error=str(exc), status_code=503)
+    return _registered_page(request, event, done)
+
+
+def _visitor_zone(tz: str | None) -> tuple[str, str | None]:
+    """The zone to show times in, and a notice when the one asked for is not usable."""
+    if tz is None:
+        return "UTC", None
+    if len(tz) > MAX_ZONE_LENGTH:
+        return "UTC", "That is not a time zone name; times are shown in UTC."
+    try:
+        return load_zone(tz).key, None
+    except TimeExpressionError as exc:
+        return "UTC", f"{exc.message}. Times are shown in UTC; pick your zone below."
+
+
+def _event_page(
+    request: Request,
+    event: Event,
+    form: FormValues,
+    *,
+    detect_zone: bool = False,
+    zone_notice: str | None = None,
+    errors: dict[str, str] | None = None,
+    general_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    shown, _ = _visitor_zone(form.timezone)
+    context = {
+        "event": event_detail(event, shown),
+        "tz": shown,
+        "zones": zone_choices(shown),
+        "form": form,
+        "errors": errors or {},
+        "general_error": general_error,
+        "zone_notice": zone_notice,
+        # only on a first visit: the re-shown form's URL is the POST one, not the page
+        "detect_zone": detect_zone,
+        # explicit: the form re-shown after a POST lives at the register URL, which has no GET
+        "page_action": request.url_for("event_page", event_id=event.id).path,
+        "register_action": request.url_for("register_page", event_id=event.id).path,
+        "attendance_choices": ATTENDANCE_CHOICES,
+    }
+    return render(request, "event.html.j2", context, status_code)
+
+
+def _registered_page(request: Request, event: Event, done: Registered) -> HTMLResponse:
+    stored = done.registration
+    context = {
+        "pending": done.status == "pending_confirmation",
+        "created": done.created,
+        "event_name": event.name,
+        "email": stored.email,
+        "webhook_url": stored.webhook_url,
+        "webhook_secret": done.webhook_secret,
+        "timezone": stored.timezone,
+        "sessions": followed_sessions(event, stored) if stored.sessions is not None else [],
+        "offsets": offsets_text(event, stored),
+        "event_link": request.url_for("event_page", event_id=event.id).path,
+    }
+    return render(request, "registered.html.j2", context)
+
+
+def _not_found(request: Request, event_id: str) -> HTMLResponse:
+    paragraphs = [
+        f'There is no event "{event_id}" here.',
+        "The list of events is on the home page.",
+    ]
+    context = {"title": "Event not found", "paragraphs": paragraphs}
+    return render(request, "message.html.j2", context, 404)

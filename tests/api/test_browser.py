@@ -1,0 +1,152 @@
+"""The participant page in a real headless Chromium whose clock is in Tokyo, at phone width.
+
+The app runs for real, as the daemon serves it (``notifier.api.serve.make_server``): uvicorn
+on a free loopback port, in a thread with its own event loop, where the SQLite store and the
+outbox mailer are opened first. The browser is Debian's
+chromium driven by Playwright (``executable_path``: Playwright downloads no browser here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from notifier.api import create_app
+from notifier.api.serve import ApiServer, make_server
+from notifier.events import Event
+from notifier.store import Store
+from tests.api.conftest import CCPCJ, ROOT, SMUGGLING, AppSetup, link_in, open_deps, read_eml
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE_WIDTH_PX = 375
+SCREENSHOT = ROOT / "test-artifacts" / "participant-page.png"
+STARTUP_DEADLINE_S = 10.0
+T = TypeVar("T")
+
+
+@dataclass
+class Served:
+    """The app behind a real socket; store calls run in the server's loop via ``run``."""
+
+    base_url: str
+    outbox: Path
+    loop: asyncio.AbstractEventLoop | None = None
+    store: Store | None = None
+    server: ApiServer | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.server is not None and self.server.started
+
+    def run(self, call: Callable[[Store], Coroutine[Any, Any, T]]) -> T:
+        if self.loop is None or self.store is None:
+            raise RuntimeError("the server has not started")
+        future = asyncio.run_coroutine_threadsafe(call(self.store), self.loop)
+        return future.result(timeout=10)
+
+    async def serve(self, setup: AppSetup, sock: socket.socket) -> None:
+        """The daemon's way: deps made in this loop, the app on ``make_server``'s uvicorn."""
+        deps = await open_deps(setup)
+        try:
+            self.loop, self.store = asyncio.get_running_loop(), deps.store
+            self.server = make_server(create_app(deps), setup.settings())
+            await self.server.serve(sockets=[sock])
+        finally:
+            await deps.store.aclose()
+
+
+@pytest.fixture
+def served(tmp_path: Path, events: Mapping[str, Event]) -> Iterator[Served]:
+    """uvicorn in a thread with its own loop; the socket is bound first, so links know the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    setup = AppSetup(tmp_path, events, public_base_url=base_url)
+    served = Served(base_url, setup.outbox)
+    thread = threading.Thread(target=lambda: asyncio.run(served.serve(setup, sock)))
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_DEADLINE_S
+        while not served.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start; see the captured log")
+            time.sleep(0.02)
+        yield served
+    finally:
+        if served.server is not None:
+            served.server.should_exit = True
+        thread.join(timeout=STARTUP_DEADLINE_S)
+        sock.close()
+
+
+def _assert_fits_a_phone(page: Page) -> None:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= PHONE_WIDTH_PX, f"{page.url} scrolls sideways: {scroll_width}px wide"
+
+
+def _register_and_confirm(page: Page, served: Served) -> None:
+    page.fill("#email", "ann@example.org")
+    page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
+    page.check("#attendance-online")
+    page.get_by_role("button", name="Get reminders").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    _assert_fits_a_phone(page)
+    [eml] = sorted(served.outbox.glob("*.eml"))
+    confirm_url = link_in(read_eml(eml), "confirm")
+    assert confirm_url.startswith(f"{served.base_url}/confirm/")
+    page.goto(confirm_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reminders confirmed")
+    expect(page.locator("main")).to_contain_text("16:10–17:00 JST")
+    _assert_fits_a_phone(page)
+
+
+def test_tokyo_visitor_sees_1610_registers_and_confirms_through_the_emailed_link(
+    served: Served,
+) -> None:
+    """The whole participant path, as a phone in Tokyo runs it, must end confirmed in the store."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id="Asia/Tokyo",
+                viewport={"width": PHONE_WIDTH_PX, "height": 800},
+                locale="en-GB",
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.goto(f"{served.base_url}/events/{CCPCJ}")
+            page.wait_for_url("**/events/*?tz=Asia%2FTokyo")  # the page's own script did this
+            session = page.locator(f"#session-{SMUGGLING}")
+            expect(session.locator(".when")).to_contain_text("16:10–17:00 JST")
+            expect(session.locator(".venue-time")).to_contain_text("09:10–10:00 CEST")
+            expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
+            _assert_fits_a_phone(page)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            _register_and_confirm(page, served)
+        finally:
+            browser.close()
+    [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
+    assert registration.email == "ann@example.org"
+    assert (registration.timezone, registration.attendance) == ("Asia/Tokyo", "online")
+    assert registration.sessions == (SMUGGLING,)
+    assert registration.confirmed is True
