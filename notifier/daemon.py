@@ -56,6 +56,7 @@ class Service:
     async def sync_jobs(self) -> None:
         desired = desired_jobs(self.events.values(), self.deps.clock())
         result = await asyncio.to_thread(apply_jobs, self.scheduler, desired)
+        self.deps.metrics.jobs_scheduled.set(len(desired))
         log.info(
             "jobs_synced",
             added=result.added,
@@ -96,6 +97,7 @@ class Service:
     # -- firing ------------------------------------------------------------------------
     def on_job_fired(self, kwargs: dict[str, Any]) -> None:
         """Called on the loop by the scheduler thread's LoopExecutor."""
+        self.deps.metrics.jobs_scheduled.dec()
         self.start_fanout(ref_from_kwargs(kwargs))
 
     def start_fanout(self, ref: ReminderRef) -> None:
@@ -140,8 +142,10 @@ class Service:
             log.warning(
                 "config_reload_refused", reason="errors; the last good config keeps running"
             )
+            self.deps.metrics.config_reloads.labels("error").inc()
             return
         self.events = {e.id: e for e in config.events}
+        self.deps.metrics.config_reloads.labels("ok").inc()
         log.info("config_reloaded", events=len(self.events))
         await self.sync_jobs()
         await self.reconcile()
@@ -163,6 +167,13 @@ class Service:
                     await self.stop.wait()
             if not self.stop.is_set():
                 await self.reconcile()
+                await self.count_registrations()
+
+    async def count_registrations(self) -> None:
+        """Refresh the registrations gauge (per event) for /metrics."""
+        for event_id in self.events:
+            found = await self.deps.store.list_registrations(event_id)
+            self.deps.metrics.registrations.labels(event_id).set(len(found))
 
     async def idle(self) -> bool:
         """No fan-out running and no reminder job left: what --until-idle waits for."""

@@ -105,6 +105,7 @@ async def open_service(
         )
         await service.sync_jobs()
         await service.reconcile()
+        await service.count_registrations()
         await asyncio.to_thread(scheduler.resume)
         if settings.http_port:
             # entered last, so it stops first: no registration arrives while sends drain
@@ -140,6 +141,7 @@ def _api_deps(
         webhook_secret=lambda registration_id: webhook_secret(server_secret, registration_id),
         clock=clock,
         readiness=readiness,
+        metrics=service.deps.metrics,
     )
 
 

@@ -10,7 +10,8 @@ import asyncio
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.routing import Match
 
 from notifier import __version__
@@ -83,4 +84,12 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
     for router in (health, public.router, organizer.router, pages.router, links.router):
         app.include_router(router)
+    if deps.metrics is not None:
+        metrics = deps.metrics
+
+        @app.get("/metrics", tags=["health"], include_in_schema=False)
+        async def prometheus_metrics() -> Response:
+            """Prometheus text format: jobs, deliveries, retries, lateness, reloads."""
+            return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
     return app

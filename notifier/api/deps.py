@@ -8,6 +8,7 @@ from datetime import datetime
 
 from notifier.channels.confirm import EmailSender
 from notifier.events import Event
+from notifier.metrics import Metrics
 from notifier.settings import Settings
 from notifier.store.base import Store
 
@@ -28,3 +29,4 @@ class ApiDeps:
     clock: Callable[[], datetime]
     # (name, ok) per readiness check: the store answers, the scheduler runs
     readiness: Callable[[], Awaitable[dict[str, bool]]]
+    metrics: Metrics | None = None  # served at /metrics when given

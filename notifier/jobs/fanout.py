@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
@@ -22,6 +23,7 @@ from notifier.channels.base import Channel, ReminderMessage
 from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
 from notifier.events import Event, Session
 from notifier.jobs.policy import allowed_lateness
+from notifier.metrics import Metrics, make_metrics
 from notifier.signing import make_token
 from notifier.store.base import (
     ChannelName,
@@ -60,6 +62,7 @@ class FanoutDeps:
     retry: RetryPolicy
     clock: Callable[[], datetime]
     stopping: asyncio.Event
+    metrics: Metrics = field(default_factory=make_metrics)
 
 
 async def run_fanout(
@@ -75,6 +78,7 @@ async def run_fanout(
     if reason is not None:
         counts = await _skip_all(deps, ref, targets, now, reason)
         await deps.store.record_fanout(ref, "skipped", now, dict(counts))
+        deps.metrics.reminders_fired.labels("skipped").inc()
         log.info("reminder_skipped", reminder=ref.key, reason=reason, **counts)
         return counts
     await deps.store.record_fanout(ref, "started", now, {})
@@ -86,6 +90,7 @@ async def run_fanout(
     # handed-back deliveries leave the fan-out "started", so the next catch-up pass resends them
     status: FanoutStatus = "started" if counts["handed_back"] else "done"
     await deps.store.record_fanout(ref, status, deps.clock(), dict(counts))
+    deps.metrics.reminders_fired.labels(status).inc()
     log.info("reminder_fanout_done", reminder=ref.key, status=status, **counts)
     return counts
 
@@ -117,6 +122,7 @@ async def _targets(
             if await deps.store.claim_delivery(key, ref, registration.id, channel, now):
                 note = f"no {channel} channel in this service; nothing was sent"
                 await deps.store.record_delivery(key, "failed", 0, now, note)
+                deps.metrics.deliveries.labels(channel, "failed").inc()
                 log.warning("delivery_failed", delivery=key, reason="channel unavailable")
     return targets
 
@@ -133,6 +139,7 @@ async def _skip_all(
         key = delivery_key(ref, registration.id, channel)
         if await deps.store.claim_delivery(key, ref, registration.id, channel, now):
             await deps.store.record_delivery(key, "skipped", 0, now, reason)
+            deps.metrics.deliveries.labels(channel, "skipped").inc()
             counts["skipped"] += 1
         else:
             counts["already_claimed"] += 1
@@ -159,7 +166,13 @@ async def _deliver(
         def compose() -> ReminderMessage:
             return _message(deps, event, session, ref, registration, key, sequence)
 
-        return await _attempt_until_done(deps, deps.channels[channel_name], key, compose)
+        # every log line of this delivery names its event, session and delivery id
+        with structlog.contextvars.bound_contextvars(
+            event_id=ref.event_id, session_id=ref.session_id, delivery=key, channel=channel_name
+        ):
+            outcome = await _attempt_until_done(deps, deps.channels[channel_name], key, compose)
+        deps.metrics.deliveries.labels(channel_name, outcome).inc()
+        return outcome
 
 
 def _message(
@@ -202,10 +215,10 @@ async def _attempt_until_done(
             message = compose()
             sending = True
             try:
-                receipt = await channel.send(message)
+                receipt = await _timed_send(deps, channel, message, first=attempt == 1)
             except PermanentDeliveryError as exc:
                 await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
-                log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=True)
+                log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=True)
                 if isinstance(exc, GoneDeliveryError):  # 410: the receiver asked us to stop
                     await store.disable_webhook(message.registration.id)
                     log.warning("webhook_disabled", registration=message.registration.id)
@@ -217,17 +230,25 @@ async def _attempt_until_done(
                     return outcome
                 continue
             await store.record_delivery(key, "sent", attempt, deps.clock())
-            log.info(
-                "reminder_sent",
-                delivery=key,
-                channel=channel.name,
-                attempt=attempt,
-                receipt=receipt,
-            )
+            log.info("reminder_sent", outcome="sent", attempt=attempt, receipt=receipt)
             return "sent"
     except asyncio.CancelledError:
         await asyncio.shield(_interrupted(deps, key, attempt, sending))
         raise
+
+
+async def _timed_send(
+    deps: FanoutDeps, channel: Channel, message: ReminderMessage, *, first: bool
+) -> str:
+    """One attempt, measured: its duration, and on the first one how late it went out."""
+    if first:
+        due = message.ref.start_utc - message.offset
+        deps.metrics.lateness_seconds.observe(max(0.0, (deps.clock() - due).total_seconds()))
+    began = time.perf_counter()
+    try:
+        return await channel.send(message)
+    finally:
+        deps.metrics.delivery_seconds.labels(channel.name).observe(time.perf_counter() - began)
 
 
 async def _interrupted(deps: FanoutDeps, key: str, attempt: int, sending: bool) -> None:
@@ -246,15 +267,16 @@ async def _after_transient(
     key, now = message.delivery_key, deps.clock()
     if attempt >= deps.retry.max_attempts:
         await deps.store.record_delivery(key, "failed", attempt, now, str(exc))
-        log.warning("delivery_failed", delivery=key, attempt=attempt, permanent=False)
+        log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=False)
         return "failed"
     delay_s = deps.retry.delay_s(attempt, exc.retry_after_s)
     if now + timedelta(seconds=delay_s) >= message.ref.start_utc:
         await deps.store.record_delivery(key, "expired", attempt, now, str(exc))
-        log.warning("delivery_expired", delivery=key, attempt=attempt)
+        log.warning("delivery_expired", outcome="expired", attempt=attempt)
         return "expired"
     await deps.store.record_delivery(key, "claimed", attempt, now, str(exc))
-    log.info("delivery_retry", delivery=key, attempt=attempt, delay_s=round(delay_s, 2))
+    log.info("delivery_retry", attempt=attempt, delay_s=round(delay_s, 2), error=str(exc))
+    deps.metrics.retries.labels(key.rsplit("/", 1)[-1]).inc()  # the key ends in its channel
     try:
         async with asyncio.timeout(delay_s):
             await deps.stopping.wait()

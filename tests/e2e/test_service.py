@@ -201,3 +201,37 @@ def test_participant_registers_over_http_confirms_and_gets_the_reminder(
     reminder = smtp.handler.received[1].message
     assert reminder["To"] == "grace@example.org"
     assert reminder["Subject"].startswith("Reminder: ")
+
+
+def test_metrics_move_and_delivery_log_lines_are_json_without_addresses(
+    workspace: Workspace, smtp: SmtpServer
+) -> None:
+    """Ops watch /metrics and parse logs; neither may leak a participant's address."""
+    port = free_port()
+    workspace.env["NOTIFIER_HTTP_PORT"] = str(port)
+    _setup(workspace, due_in_s=4)
+    daemon = workspace.start()
+    daemon.wait_for("http_listening")
+    before = metrics_text(port)
+    assert 'notifier_deliveries_total{channel="email",outcome="sent"}' not in before
+    assert "notifier_jobs_scheduled 1.0" in before
+    wait_until(lambda: len(smtp.handler.received) == 1)
+    daemon.wait_for("reminder_fanout_done")
+    after = metrics_text(port)
+    assert daemon.stop() == 0
+    assert 'notifier_deliveries_total{channel="email",outcome="sent"} 1.0' in after
+    assert 'notifier_reminders_fired_total{status="done"} 1.0' in after
+    assert "notifier_reminder_lateness_seconds_count 1.0" in after
+    assert 'notifier_registrations{event="e2e"} 1.0' in after
+    lines = [json.loads(line) for line in daemon.log_text().splitlines() if line.startswith("{")]
+    (sent,) = [entry for entry in lines if entry["event"] == "reminder_sent"]
+    assert sent["outcome"] == "sent"
+    assert sent["event_id"] == "e2e"
+    assert sent["session_id"] == "talk"
+    assert sent["delivery"].startswith("e2e/talk/")
+    assert "ada@example.org" not in daemon.log_text()
+
+
+def metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return str(response.read().decode())
