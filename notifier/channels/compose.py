@@ -90,7 +90,7 @@ def check_identity(sender: str, public_base_url: str) -> None:
 
 def _check_identity(sender: str, public_base_url: str) -> tuple[Address, str]:
     address = _parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
-    link = _safe_link(public_base_url)
+    link = safe_link(public_base_url)
     if link is None:
         raise PermanentDeliveryError(
             f"public base URL {public_base_url!r} is not an absolute http(s) URL; "
@@ -121,7 +121,7 @@ def _parse_mailbox(text: str, what: str) -> Address:
     return Address(display_name=_fold(found.display_name), username=found.username, domain=domain)
 
 
-def _safe_link(url: str | None) -> str | None:
+def safe_link(url: str | None) -> str | None:
     """``url`` if it is a plain absolute http(s) URL, safe in a header and in an href."""
     if not url or any(ch.isspace() or ch in '<>"\\' or ord(ch) < 32 for ch in url):
         return None
@@ -132,13 +132,13 @@ def _safe_link(url: str | None) -> str | None:
 def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     """Everything the message says, from the session, the registration and ``now_utc``."""
     session = message.session
-    your_tz = _load_zone(message.registration.timezone, "the registration's time zone")
-    venue_tz = _load_zone(session.zone, f"session {session.id}'s zone")
+    your_tz = zone_for_message(message.registration.timezone, "the registration's time zone")
+    venue_tz = zone_for_message(session.zone, f"session {session.id}'s zone")
     end = None if session.kind == "deadline" else session.end
-    unsubscribe_url = _safe_link(message.unsubscribe_url)
+    unsubscribe_url = safe_link(message.unsubscribe_url)
     if unsubscribe_url is None:
         raise PermanentDeliveryError("the unsubscribe link is not an absolute http(s) URL")
-    join_url = _safe_link(session.join_url)
+    join_url = safe_link(session.join_url)
     place = ", ".join(_fold(p) for p in (session.room, session.venue) if p and p.strip())
     attendance = message.registration.attendance
     return Facts(
@@ -191,7 +191,7 @@ def _describe_span(delta: timedelta) -> str:
     return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in units if n)
 
 
-def _load_zone(key: str, what: str) -> ZoneInfo:
+def zone_for_message(key: str, what: str) -> ZoneInfo:
     try:
         return load_zone(key)
     except TimeExpressionError as exc:
@@ -201,7 +201,7 @@ def _load_zone(key: str, what: str) -> ZoneInfo:
 def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> bytes:
     """``invite.ics``: the session in the venue's zone, with that zone's VTIMEZONE."""
     session = message.session
-    venue_tz = _load_zone(session.zone, f"session {session.id}'s zone")
+    venue_tz = zone_for_message(session.zone, f"session {session.id}'s zone")
     event = icalendar.Event()
     # one UID per session and SEQUENCE bumped on moves: calendars update the entry in place
     event.add("uid", f"{message.event_id}.{session.id}@{service_host}")

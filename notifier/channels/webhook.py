@@ -48,7 +48,7 @@ import aiohttp
 from yarl import URL
 
 from notifier.channels.base import ReminderMessage
-from notifier.channels.compose import _load_zone, _safe_link
+from notifier.channels.compose import safe_link, zone_for_message
 from notifier.channels.ssrf import (
     AddressGuard,
     BlockedDestinationError,
@@ -82,8 +82,8 @@ def webhook_secret(server_secret: str, registration_id: str) -> str:
 def build_payload(message: ReminderMessage) -> dict[str, object]:
     """The version "1" JSON document (module docstring); pure, like the email composer."""
     session = message.session
-    your_tz = _load_zone(message.registration.timezone, "the registration's time zone")
-    venue_tz = _load_zone(session.zone, f"session {session.id}'s zone")
+    your_tz = zone_for_message(message.registration.timezone, "the registration's time zone")
+    venue_tz = zone_for_message(session.zone, f"session {session.id}'s zone")
     end = None if session.kind == "deadline" else session.end
     return {
         "type": "reminder",
@@ -101,7 +101,7 @@ def build_payload(message: ReminderMessage) -> dict[str, object]:
             "timezone": your_tz.key,
             "venue_zone": venue_tz.key,
             "venue_start": _iso(session.start, venue_tz),
-            "join_url": _safe_link(session.join_url),
+            "join_url": safe_link(session.join_url),
             "room": session.room or None,
             "venue": session.venue or None,
         },
