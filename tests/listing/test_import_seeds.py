@@ -21,7 +21,8 @@ from notifier.jobs import plan_reminders
 from notifier.listing import ImportOptions, ImportResult, import_listing
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT.parent / "shared" / "seeds"
+# copies of ../shared/seeds/ (the listings the product was born from), so a bare clone tests
+SEEDS = Path(__file__).resolve().parent / "seeds"
 EXAMPLES = ROOT / "config" / "events"
 TODAY = date(2026, 11, 25)
 CCPCJ = "000_082a8cac64714302.txt"
