@@ -57,7 +57,10 @@ class Registered:
                 "Your webhook is active. Verify each request's webhook-signature with "
                 "webhook_secret (Standard Webhooks); it is shown only in this response."
             )
-        return "You were already registered; your registration is updated and active."
+        return (
+            "This address is already registered and active; nothing was changed. To change "
+            "your sessions, use the unsubscribe link in any reminder, then register again."
+        )
 
 
 def link_url(deps: ApiDeps, purpose: str, registration_id: str) -> str:
@@ -75,6 +78,18 @@ async def register(deps: ApiDeps, event: Event, given: RegistrationInput) -> Reg
     registration = build_registration(event, given, deps.clock())
     if registration.webhook_url is not None:
         await _check_webhook(deps, registration.webhook_url)
+    existing = await _existing(deps, event, registration)
+    if existing is not None and existing.confirmed:
+        # an unauthenticated request must not change someone's active registration (zone,
+        # sessions, or a webhook that would receive their reminders)
+        log.info("registration_unchanged", registration_id=existing.id, event_id=event.id)
+        return Registered(existing, "active", created=False)
+    if existing is not None and registration.webhook_url and existing.email:
+        raise RegistrationError(
+            "webhook_url",
+            "this email address already has a registration waiting for confirmation; confirm "
+            "it first, then register the webhook on its own",
+        )
     # double opt-in: anyone can type any address, so an email waits for its owner's click
     wants_email = registration.email is not None
     stored = await deps.store.add_registration(replace(registration, confirmed=not wants_email))
@@ -94,6 +109,17 @@ async def register(deps: ApiDeps, event: Event, given: RegistrationInput) -> Reg
         created=created,
     )
     return Registered(stored, status, created, secret)
+
+
+async def _existing(deps: ApiDeps, event: Event, wanted: Registration) -> Registration | None:
+    """The registration the store would merge ``wanted`` into (same event and address)."""
+    for registration in await deps.store.list_registrations(event.id):
+        if wanted.email is not None:
+            if registration.email and registration.email.lower() == wanted.email.lower():
+                return registration
+        elif registration.email is None and registration.webhook_url == wanted.webhook_url:
+            return registration
+    return None
 
 
 async def _check_webhook(deps: ApiDeps, url: str) -> None:

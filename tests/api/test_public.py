@@ -123,17 +123,34 @@ def test_email_registration_waits_for_its_confirmation_link(api: Api) -> None:
     assert message["List-Unsubscribe"] == f"<{link_in(message, 'unsubscribe')}>"
 
 
-def test_registering_a_confirmed_address_again_is_active_without_another_email(api: Api) -> None:
-    """Adding a session must not make a confirmed participant confirm again."""
+def test_registering_a_confirmed_address_again_changes_nothing_and_sends_nothing(
+    api: Api,
+) -> None:
+    """Anyone can type an address: a repeat request must not alter an active registration."""
     first = _register(api, email="ann@example.org", sessions=[SMUGGLING]).json()
     api.client.get(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
-    again = _register(api, email="ANN@example.org", sessions=[FIREARMS])
+    again = _register(api, email="ANN@example.org", sessions=[FIREARMS], timezone="UTC")
     assert again.status_code == 201
     assert (again.json()["id"], again.json()["status"]) == (first["id"], "active")
+    assert "nothing was changed" in again.json()["next_step"]
     assert len(api.outbox_messages()) == 1
     stored = api.run(api.store.get_registration, first["id"])
     assert stored is not None
-    assert stored.sessions == (SMUGGLING, FIREARMS)
+    assert (stored.sessions, stored.timezone) == ((SMUGGLING,), "Asia/Tokyo")
+
+
+def test_a_webhook_cannot_be_attached_to_someone_elses_email_registration(api: Api) -> None:
+    """Attaching a webhook to a known address would forward that person's reminders."""
+    first = _register(api, email="ann@example.org").json()
+    refused = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "webhook_url"]
+    api.client.get(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
+    ignored = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
+    assert ignored.json()["status"] == "active"
+    stored = api.run(api.store.get_registration, first["id"])
+    assert stored is not None
+    assert stored.webhook_url is None
 
 
 def test_webhook_registration_is_active_at_once_and_its_secret_is_given_once(api: Api) -> None:
