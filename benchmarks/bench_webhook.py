@@ -1,0 +1,123 @@
+"""Webhook throughput: our aiohttp channel against an httpx client doing the same signed POSTs.
+
+Run: .venv/bin/python benchmarks/bench_webhook.py [--requests N] [--concurrency C]
+Both post N signed reminder payloads with C in flight to a local aiohttp receiver (loopback,
+allowed by the address guard) and print requests/s beside our floor. The client was chosen by
+this measurement (PRODUCT.md reports about 8,000/s for aiohttp and 550/s for httpx on this
+kind of machine). Figures only: nothing asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+from aiohttp import web
+
+from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_secret
+from notifier.channels.webhook import build_payload
+from notifier.events.model import Session
+from notifier.store.base import Registration, ReminderRef
+
+FLOOR_REQUESTS_PER_S = 1000.0
+SECRET = webhook_secret("bench-secret", "bench")
+
+
+def _message(url: str, i: int) -> ReminderMessage:
+    vienna = ZoneInfo("Europe/Vienna")
+    start = datetime(2030, 5, 23, 9, 10, tzinfo=vienna)
+    session = Session(
+        id="talk",
+        title="A side event",
+        when="23 May 2030 09:10",
+        start=start,
+        end=start + timedelta(minutes=50),
+        zone="Europe/Vienna",
+        reminders=(timedelta(hours=1),),
+        channels=("webhook",),
+    )
+    registration = Registration(
+        id="bench",
+        event_id="bench",
+        timezone="Asia/Tokyo",
+        created_at=datetime.now(UTC),
+        webhook_url=url,
+    )
+    ref = ReminderRef("bench", "talk", session.start_utc, 3600)
+    return ReminderMessage(
+        delivery_key=f"{ref.key}/r{i}/webhook",
+        ref=ref,
+        event_id="bench",
+        event_name="Bench",
+        session=session,
+        registration=registration,
+        offset=timedelta(hours=1),
+        now_utc=datetime.now(UTC),
+        unsubscribe_url="http://127.0.0.1/unsubscribe/x",
+        sequence=0,
+    )
+
+
+async def _receiver() -> tuple[web.AppRunner, str]:
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", accept)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp API
+    return runner, f"http://127.0.0.1:{port}/hook"
+
+
+async def _run(send: object, total: int, concurrency: int) -> float:
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with slots:
+            await send(i)  # type: ignore[operator]
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(total)))
+    return total / (time.perf_counter() - began)
+
+
+async def main(total: int, concurrency: int) -> None:
+    runner, url = await _receiver()
+    channel = WebhookChannel(
+        secret_for=lambda r: SECRET, guard=AddressGuard(["127.0.0.0/8"]), pool_size=concurrency
+    )
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency)) as client:
+
+        async def via_httpx(i: int) -> None:
+            message = _message(url, i)
+            body = str(build_payload(message)).encode()
+            response = await client.post(url, content=body, headers={"webhook-id": f"msg_{i}"})
+            response.raise_for_status()
+
+        try:
+            ours = await _run(lambda i: channel.send(_message(url, i)), total, concurrency)
+            theirs = await _run(via_httpx, total, concurrency)
+        finally:
+            await channel.aclose()
+            await runner.cleanup()
+    verdict = "ok" if ours >= FLOOR_REQUESTS_PER_S else "UNDER"
+    print(
+        f"webhook channel (aiohttp)  {ours:8.0f} req/s  floor {FLOOR_REQUESTS_PER_S:.0f}  {verdict}"
+    )
+    print(f"httpx, same payloads       {theirs:8.0f} req/s  (for comparison)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    asyncio.run(main(args.requests, args.concurrency))
