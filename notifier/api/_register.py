@@ -78,7 +78,7 @@ async def register(deps: ApiDeps, event: Event, given: RegistrationInput) -> Reg
     registration = build_registration(event, given, deps.clock())
     if registration.webhook_url is not None:
         await _check_webhook(deps, registration.webhook_url)
-    existing = await _existing(deps, event, registration)
+    existing = await deps.store.find_registration(registration)
     if existing is not None and existing.confirmed:
         # an unauthenticated request must not change someone's active registration (zone,
         # sessions, or a webhook that would receive their reminders)
@@ -109,17 +109,6 @@ async def register(deps: ApiDeps, event: Event, given: RegistrationInput) -> Reg
         created=created,
     )
     return Registered(stored, status, created, secret)
-
-
-async def _existing(deps: ApiDeps, event: Event, wanted: Registration) -> Registration | None:
-    """The registration the store would merge ``wanted`` into (same event and address)."""
-    for registration in await deps.store.list_registrations(event.id):
-        if wanted.email is not None:
-            if registration.email and registration.email.lower() == wanted.email.lower():
-                return registration
-        elif registration.email is None and registration.webhook_url == wanted.webhook_url:
-            return registration
-    return None
 
 
 async def _check_webhook(deps: ApiDeps, url: str) -> None:

@@ -121,6 +121,10 @@ class Store(Protocol):
 
     async def get_registration(self, registration_id: str) -> Registration | None: ...
 
+    async def find_registration(self, like: Registration) -> Registration | None:
+        """The registration ``add_registration(like)`` would merge into (same event and
+        address), without writing anything; None if there is none."""
+
     async def confirm_registration(self, registration_id: str) -> Registration | None:
         """Mark it confirmed (idempotent); None if there is no such registration."""
 

@@ -39,6 +39,7 @@ from redis.exceptions import RedisError, WatchError
 
 from notifier.errors import StoreError
 from notifier.store._codec import (
+    address_key,
     check_registration,
     claim_record,
     delivery_from_record,
@@ -144,6 +145,16 @@ class RedisStore:
         return await self._watched(
             "add_registration", lambda pipe: add_watched(pipe, self._keys, registration)
         )
+
+    async def find_registration(self, like: Registration) -> Registration | None:
+        key = self._keys.address(like.event_id, address_key(like))
+        async with self._guard("find_registration"):
+            registration_id = await self._client.get(key)
+        if registration_id is None:
+            return None
+        if isinstance(registration_id, bytes):  # a client made with decode_responses=False
+            registration_id = registration_id.decode()
+        return await self.get_registration(registration_id)
 
     async def get_registration(self, registration_id: str) -> Registration | None:
         async with self._guard("get_registration"):

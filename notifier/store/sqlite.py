@@ -133,6 +133,12 @@ class SqliteStore:
                 raise RegistrationError("id", message) from exc
         return registration
 
+    async def find_registration(self, like: Registration) -> Registration | None:
+        sql = "SELECT * FROM notifier_registrations WHERE event_id = ? AND address_key = ?"
+        key = registration_record(like)["address_key"]
+        rows = await self._fetch(sql, (like.event_id, key))
+        return _registration(rows[0]) if rows else None
+
     async def get_registration(self, registration_id: str) -> Registration | None:
         sql = "SELECT * FROM notifier_registrations WHERE id = ?"
         rows = await self._fetch(sql, (registration_id,))

@@ -1,0 +1,35 @@
+"""find_registration: the record a registration would merge into, found without a write."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from notifier.store.base import Registration, Store
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _registration(rid: str, **fields: object) -> Registration:
+    return Registration(id=rid, event_id="ev", timezone="UTC", created_at=NOW, **fields)  # type: ignore[arg-type]
+
+
+async def test_find_returns_the_registration_of_the_same_address_ignoring_case(
+    store: Store,
+) -> None:
+    """The API asks before merging, so an active registration is never changed by a stranger."""
+    stored = await store.add_registration(_registration("r1", email="Ada@Example.org"))
+    found = await store.find_registration(_registration("other", email="ada@example.org"))
+    assert found == stored
+
+
+async def test_find_by_webhook_and_misses_are_none(store: Store) -> None:
+    """Webhook-only identities are found by URL; another event or address finds nothing."""
+    hook = await store.add_registration(_registration("r2", webhook_url="https://h.example/x"))
+    assert (
+        await store.find_registration(_registration("q", webhook_url="https://h.example/x")) == hook
+    )
+    assert await store.find_registration(_registration("q", email="nobody@example.org")) is None
+    elsewhere = replace(_registration("q", webhook_url="https://h.example/x"), event_id="other")
+    assert await store.find_registration(elsewhere) is None
+    assert await store.list_registrations("ev") == [hook]  # nothing was written by a find
