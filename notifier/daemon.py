@@ -172,8 +172,8 @@ class Service:
     async def count_registrations(self) -> None:
         """Refresh the registrations gauge (per event) for /metrics."""
         for event_id in self.events:
-            found = await self.deps.store.list_registrations(event_id)
-            self.deps.metrics.registrations.labels(event_id).set(len(found))
+            count = await self.deps.store.count_registrations(event_id)
+            self.deps.metrics.registrations.labels(event_id).set(count)
 
     async def idle(self) -> bool:
         """No fan-out running and no reminder job left: what --until-idle waits for."""

@@ -136,6 +136,9 @@ class Store(Protocol):
 
     async def list_registrations(self, event_id: str | None = None) -> list[Registration]: ...
 
+    async def count_registrations(self, event_id: str) -> int:
+        """How many registrations the event has (for metrics), without reading them."""
+
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         """Registrations that follow this session (whole-event ones included)."""
 

@@ -183,6 +183,10 @@ class RedisStore:
         found = [registration_from_record(record) for record in records]
         return sorted(found, key=lambda r: (r.created_at, r.id))
 
+    async def count_registrations(self, event_id: str) -> int:
+        async with self._guard("count_registrations"):
+            return int(await self._client.scard(self._keys.registrations(event_id)))
+
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
 

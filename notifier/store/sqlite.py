@@ -172,6 +172,11 @@ class SqliteStore:
         sql = f"SELECT * FROM notifier_registrations {where} ORDER BY created_at, id"  # noqa: S608 (see _where)
         return [_registration(row) for row in await self._fetch(sql, params)]
 
+    async def count_registrations(self, event_id: str) -> int:
+        sql = "SELECT COUNT(*) FROM notifier_registrations WHERE event_id = ?"
+        rows = await self._fetch(sql, (event_id,))
+        return int(rows[0][0])
+
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
 

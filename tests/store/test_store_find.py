@@ -33,3 +33,14 @@ async def test_find_by_webhook_and_misses_are_none(store: Store) -> None:
     elsewhere = replace(_registration("q", webhook_url="https://h.example/x"), event_id="other")
     assert await store.find_registration(elsewhere) is None
     assert await store.list_registrations("ev") == [hook]  # nothing was written by a find
+
+
+async def test_count_registrations_counts_one_per_address_per_event(store: Store) -> None:
+    """The metrics gauge counts registrations without reading every record."""
+    await store.add_registration(_registration("a", email="a@example.org"))
+    await store.add_registration(_registration("b", email="A@example.org"))  # merged into a
+    await store.add_registration(_registration("c", webhook_url="https://h.example/c"))
+    await store.add_registration(replace(_registration("d", email="d@example.org"), event_id="x"))
+    assert await store.count_registrations("ev") == 2
+    assert await store.count_registrations("x") == 1
+    assert await store.count_registrations("none") == 0
