@@ -5,7 +5,7 @@ Endpoints (see ``/openapi.json``): ``/healthz``, ``/readyz``; ``/api/v1/events``
 organizer (bearer token) ``/api/v1/events/{event_id}/registrations`` and
 ``/api/v1/events/{event_id}/sessions/{session_id}/deliveries``; pages ``/``,
 ``/events/{event_id}``, ``POST /events/{event_id}/register``; links ``/confirm/{token}`` and
-``/unsubscribe/{token}`` (``GET`` asks, ``POST`` removes: RFC 8058).
+``/unsubscribe/{token}`` (``GET`` asks, ``POST`` acts; unsubscribe per RFC 8058).
 """
 
 from notifier.api.app import create_app

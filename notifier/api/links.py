@@ -1,8 +1,9 @@
 """The links in emails: confirm a registration, and unsubscribe in one click (RFC 8058).
 
 Tokens are signed per purpose (:mod:`notifier.signing`): a confirm token cannot unsubscribe.
-``GET /unsubscribe/…`` only shows a button, because mail scanners and link previews follow
-GETs; the removal is the ``POST`` that mail clients send for ``List-Unsubscribe-Post``.
+``GET /confirm/…`` and ``GET /unsubscribe/…`` only show a button, because mail scanners and
+link previews follow GETs; the change is the ``POST`` (for unsubscribe, also the one mail
+clients send for ``List-Unsubscribe-Post``).
 Both are idempotent: a second click says the same thing and changes nothing.
 """
 
@@ -51,12 +52,43 @@ def _unsubscribed(request: Request) -> HTMLResponse:
 
 @router.get(
     "/confirm/{token}",
+    name="confirm_page",
+    response_class=HTMLResponse,
+    summary="Ask before confirming (changes nothing)",
+    responses={400: BAD_LINK},
+)
+async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLResponse:
+    """The emailed link lands here; mail scanners that follow it confirm nothing."""
+    try:
+        registration_id = read_token(deps.signing_secret, "confirm", token)
+    except BadTokenError as exc:
+        return _bad_link(request, exc)
+    registration = await deps.store.get_registration(registration_id)
+    if registration is None:
+        return _message(
+            request,
+            "Registration not found",
+            "This registration no longer exists: it was unsubscribed.",
+            "Register again on the event's page to get reminders.",
+            status_code=404,
+        )
+    event = find_event(deps, registration.event_id)
+    context = {
+        "event_name": event.name if event else registration.event_id,
+        "address": masked_address(registration),
+    }
+    return render(request, "confirm.html.j2", context)
+
+
+@router.post(
+    "/confirm/{token}",
     name="confirm",
     response_class=HTMLResponse,
-    summary="Confirm a registration (double opt-in link)",
+    summary="Confirm a registration (double opt-in)",
     responses={400: BAD_LINK, 404: html_response("The registration was removed")},
 )
 async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
+    """Confirm; a repeat says the same and changes nothing."""
     try:
         registration_id = read_token(deps.signing_secret, "confirm", token)
     except BadTokenError as exc:

@@ -114,6 +114,7 @@ def _register_and_confirm(page: Page, served: Served) -> None:
     confirm_url = link_in(read_eml(eml), "confirm")
     assert confirm_url.startswith(f"{served.base_url}/confirm/")
     page.goto(confirm_url)
+    page.get_by_role("button", name="Confirm my reminders").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reminders confirmed")
     expect(page.locator("main")).to_contain_text("16:10–17:00 JST")
     _assert_fits_a_phone(page)

@@ -18,23 +18,35 @@ def _register(api: Api, **body: Any) -> Any:
     return api.client.post(REGISTRATIONS, json={"timezone": "Asia/Tokyo", **body})
 
 
+def test_opening_the_confirmation_link_only_asks(api: Api) -> None:
+    """Mail scanners and link previews follow GETs; only the button press may opt in."""
+    registration_id = _register(api, email="ann@example.org").json()["id"]
+    confirm_path = urlsplit(link_in(api.outbox_messages()[0], "confirm")).path
+    page = api.client.get(confirm_path)
+    assert page.status_code == 200
+    assert '<form method="post"' in page.text
+    stored = api.run(api.store.get_registration, registration_id)
+    assert stored is not None
+    assert stored.confirmed is False
+
+
 def test_confirmation_link_confirms_once_and_again_harmlessly(api: Api) -> None:
     """Mail clients and people click twice; the second click must not fail or change anything."""
     registration_id = _register(api, email="ann@example.org").json()["id"]
     confirm_path = urlsplit(link_in(api.outbox_messages()[0], "confirm")).path
-    first = api.client.get(confirm_path)
+    first = api.client.post(confirm_path)
     assert first.status_code == 200
     assert "confirmed" in first.text
     assert "1 day, 1 hour and 10 minutes" in first.text
     stored = api.run(api.store.get_registration, registration_id)
     assert stored is not None
     assert stored.confirmed is True
-    assert api.client.get(confirm_path).status_code == 200
+    assert api.client.post(confirm_path).status_code == 200
 
 
 def test_a_tampered_confirm_link_is_a_400_page(api: Api) -> None:
     """A broken link must say so and change nothing."""
-    response = api.client.get("/confirm/not-a-token")
+    response = api.client.post("/confirm/not-a-token")
     assert response.status_code == 400
     assert "text/html" in response.headers["content-type"]
     assert "not valid" in response.text
@@ -44,7 +56,7 @@ def test_an_unsubscribe_token_cannot_confirm(api: Api) -> None:
     """Tokens are bound to their purpose: the unsubscribe link must not opt anyone in."""
     registration_id = _register(api, email="ann@example.org").json()["id"]
     token = make_token(SIGNING_SECRET, "unsubscribe", registration_id)
-    assert api.client.get(f"/confirm/{token}").status_code == 400
+    assert api.client.post(f"/confirm/{token}").status_code == 400
     stored = api.run(api.store.get_registration, registration_id)
     assert stored is not None
     assert stored.confirmed is False
@@ -90,6 +102,6 @@ def test_confirming_after_unsubscribing_is_a_404_page(api: Api) -> None:
     registration_id = _register(api, email="ann@example.org").json()["id"]
     message = api.outbox_messages()[0]
     api.client.post(urlsplit(link_in(message, "unsubscribe")).path)
-    response = api.client.get(urlsplit(link_in(message, "confirm")).path)
+    response = api.client.post(urlsplit(link_in(message, "confirm")).path)
     assert response.status_code == 404
     assert api.run(api.store.get_registration, registration_id) is None

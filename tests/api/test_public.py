@@ -128,7 +128,7 @@ def test_registering_a_confirmed_address_again_changes_nothing_and_sends_nothing
 ) -> None:
     """Anyone can type an address: a repeat request must not alter an active registration."""
     first = _register(api, email="ann@example.org", sessions=[SMUGGLING]).json()
-    api.client.get(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
+    api.client.post(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
     again = _register(api, email="ANN@example.org", sessions=[FIREARMS], timezone="UTC")
     assert again.status_code == 201
     assert (again.json()["id"], again.json()["status"]) == (first["id"], "active")
@@ -145,7 +145,7 @@ def test_a_webhook_cannot_be_attached_to_someone_elses_email_registration(api: A
     refused = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "webhook_url"]
-    api.client.get(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
+    api.client.post(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
     ignored = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
     assert ignored.json()["status"] == "active"
     stored = api.run(api.store.get_registration, first["id"])

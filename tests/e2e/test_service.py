@@ -196,6 +196,9 @@ def test_participant_registers_over_http_confirms_and_gets_the_reminder(
     confirmation = smtp.handler.received[0].message.get_body(("plain",)).get_content()
     link = re.search(r"(http://\S+/confirm/\S+)", confirmation)[1]  # type: ignore[index]
     assert urllib.request.urlopen(link, timeout=10).status == 200  # noqa: S310 - our own test URL
+    assert len(smtp.handler.received) == 1  # opening the link only asks; the button confirms
+    pressed = urllib.request.Request(link, data=b"", method="POST")  # noqa: S310
+    assert urllib.request.urlopen(pressed, timeout=10).status == 200  # noqa: S310
     wait_until(lambda: len(smtp.handler.received) == 2)
     assert daemon.stop() == 0
     reminder = smtp.handler.received[1].message
