@@ -11,17 +11,13 @@ from notifier.configfiles import ConfigSet
 from notifier.events import Event, Loaded, Session
 from notifier.jobs import PlannedReminder
 from notifier.times import ResolvedTime, format_duration, format_moment, format_range, utc_z
-from notifier.times.zones import format_offset
-
-
-def zone_name(tz: tzinfo) -> str:
-    return tz.key if isinstance(tz, ZoneInfo) else str(tz)
+from notifier.times.zones import format_offset, zone_label
 
 
 def conversion_lines(resolved: ResolvedTime, targets: Sequence[tzinfo]) -> list[str]:
     """One line per zone: the written zone first, then UTC, then each ``--to`` zone."""
     rows = [(f"{resolved.zone} (as written)", resolved.tz)]
-    rows += [(zone_name(tz), tz) for tz in targets]
+    rows += [(zone_label(tz), tz) for tz in targets]
     width = max(len(name) for name, _ in rows)
     return [
         f"{name:<{width}}  {format_range(resolved.start, resolved.end, tz)}" for name, tz in rows
@@ -49,7 +45,7 @@ def conversion_json(resolved: ResolvedTime, targets: Sequence[tzinfo]) -> dict[s
         "warnings": [{"code": w.code, "message": w.message} for w in resolved.warnings],
         "conversions": [
             {
-                "zone": zone_name(tz),
+                "zone": zone_label(tz),
                 "start": _local(resolved.start, tz),
                 "end": _local(resolved.end, tz),
             }
@@ -93,14 +89,14 @@ def _session_line(session: Session, viewer: tzinfo) -> str:
     here = format_range(session.start, session.end, viewer)
     venue = format_range(session.start, session.end, session.start.tzinfo or viewer)
     status = "  CANCELLED, no reminders" if session.cancelled else ""
-    same = zone_name(viewer) == session.zone
+    same = zone_label(viewer) == session.zone
     where = "" if same else f"  (venue: {venue})"
     return f"  {session.id:<40} {here}{where}{status}\n    {session.title}"
 
 
 def reminder_lines(planned: Sequence[PlannedReminder], viewer: tzinfo) -> list[str]:
     header = (
-        f"{'send at (' + zone_name(viewer) + ')':<34} {'send at (UTC)':<21} {'before':<7} session"
+        f"{'send at (' + zone_label(viewer) + ')':<34} {'send at (UTC)':<21} {'before':<7} session"
     )
     lines = [header]
     for reminder in planned:
@@ -118,7 +114,7 @@ def schedule_json(
     config: ConfigSet, planned: Sequence[PlannedReminder], viewer: tzinfo
 ) -> dict[str, Any]:
     return {
-        "viewer_zone": zone_name(viewer),
+        "viewer_zone": zone_label(viewer),
         "sessions": [
             {
                 "event": event.id,

@@ -18,8 +18,10 @@ from fastapi.responses import HTMLResponse
 from notifier.api._render import html_response, render
 from notifier.api._request import Deps, find_event
 from notifier.api._views import followed_sessions, masked_address, offsets_text
+from notifier.api.deps import ApiDeps
 from notifier.api.schemas import OneClickForm
 from notifier.signing import BadTokenError, read_token
+from notifier.store.base import Registration
 
 log = structlog.get_logger("notifier.api")
 
@@ -50,6 +52,28 @@ def _unsubscribed(request: Request) -> HTMLResponse:
     )
 
 
+def _not_found(request: Request) -> HTMLResponse:
+    return _message(
+        request,
+        "Registration not found",
+        "This registration no longer exists: it was unsubscribed.",
+        "Register again on the event's page to get reminders.",
+        status_code=404,
+    )
+
+
+def _ask(
+    request: Request, deps: ApiDeps, registration: Registration, template: str
+) -> HTMLResponse:
+    """The page behind a GET link: says what the button will do, changes nothing."""
+    event = find_event(deps, registration.event_id)
+    context = {
+        "event_name": event.name if event else registration.event_id,
+        "address": masked_address(registration),
+    }
+    return render(request, template, context)
+
+
 @router.get(
     "/confirm/{token}",
     name="confirm_page",
@@ -65,19 +89,8 @@ async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLRespon
         return _bad_link(request, exc)
     registration = await deps.store.get_registration(registration_id)
     if registration is None:
-        return _message(
-            request,
-            "Registration not found",
-            "This registration no longer exists: it was unsubscribed.",
-            "Register again on the event's page to get reminders.",
-            status_code=404,
-        )
-    event = find_event(deps, registration.event_id)
-    context = {
-        "event_name": event.name if event else registration.event_id,
-        "address": masked_address(registration),
-    }
-    return render(request, "confirm.html.j2", context)
+        return _not_found(request)
+    return _ask(request, deps, registration, "confirm.html.j2")
 
 
 @router.post(
@@ -95,13 +108,7 @@ async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
         return _bad_link(request, exc)
     registration = await deps.store.confirm_registration(registration_id)
     if registration is None:
-        return _message(
-            request,
-            "Registration not found",
-            "This registration no longer exists: it was unsubscribed.",
-            "Register again on the event's page to get reminders.",
-            status_code=404,
-        )
+        return _not_found(request)
     log.info("registration_confirmed", registration_id=registration.id)
     event = find_event(deps, registration.event_id)
     if event is None:  # the organizer removed the event from the config since
@@ -131,12 +138,7 @@ async def unsubscribe_page(request: Request, deps: Deps, token: Token) -> HTMLRe
     registration = await deps.store.get_registration(registration_id)
     if registration is None:
         return _unsubscribed(request)
-    event = find_event(deps, registration.event_id)
-    context = {
-        "event_name": event.name if event else registration.event_id,
-        "address": masked_address(registration),
-    }
-    return render(request, "unsubscribe.html.j2", context)
+    return _ask(request, deps, registration, "unsubscribe.html.j2")
 
 
 @router.post(

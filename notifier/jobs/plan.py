@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from notifier.events import Event, Session
 from notifier.times import format_duration
+from notifier.times.zones import zone_label
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,9 @@ def plan_reminders(
 def _zones(session: Session, viewer: tzinfo | None) -> list[tzinfo]:
     venue = session.start.tzinfo
     zones: list[tzinfo] = [venue] if venue is not None else []
-    if viewer is not None and _key(viewer) != _key(venue):
+    if viewer is not None and (venue is None or zone_label(viewer) != zone_label(venue)):
         zones.append(viewer)
     return zones
-
-
-def _key(tz: tzinfo | None) -> str:
-    return tz.key if isinstance(tz, ZoneInfo) else str(tz)
 
 
 def _dst_note(session: Session, offset: timedelta, send_at: datetime, tz: tzinfo) -> str | None:
@@ -76,6 +72,6 @@ def _dst_note(session: Session, offset: timedelta, send_at: datetime, tz: tzinfo
         return None
     naive = start_local.replace(tzinfo=None) - offset
     return (
-        f"{format_duration(offset)} before crosses a clock change in {_key(tz)}: sent at "
+        f"{format_duration(offset)} before crosses a clock change in {zone_label(tz)}: sent at "
         f"{send_local:%H:%M} {send_local.tzname()}, not {naive:%H:%M}"
     )
