@@ -22,7 +22,7 @@ import redis
 
 from notifier.jobs.scheduler import make_jobstore, make_scheduler
 from notifier.jobs.sync import JobSpec, apply_jobs, job_kwargs
-from notifier.store.base import ReminderRef
+from notifier.records import ReminderRef
 
 CEILING_P99_LAG_MS = 50.0
 CEILING_SYNC_S = 10.0

@@ -21,7 +21,7 @@ from aiohttp import web
 from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_secret
 from notifier.channels.webhook import build_payload
 from notifier.events.model import Session
-from notifier.store.base import Registration, ReminderRef
+from notifier.records import Registration, ReminderRef
 
 FLOOR_REQUESTS_PER_S = 1000.0
 SECRET = webhook_secret("bench-secret", "bench")

@@ -33,12 +33,23 @@ class SettingsError(NotifierError, ValueError):
     """Settings (environment variables, ``.env``) that cannot be used; says which and why."""
 
 
+class HttpServerError(NotifierError, OSError):
+    """The HTTP API could not start (the port is taken, the address is wrong)."""
+
+
+class BadTokenError(NotifierError, ValueError):
+    """A link token that was not signed by us for this purpose (tampered, or another secret)."""
+
+
 class StoreError(NotifierError, RuntimeError):
     """The registration/delivery store failed or refused an operation."""
 
 
-class RegistrationError(StoreError, ValueError):
-    """A registration that is invalid as given (``field`` names the culprit)."""
+class RegistrationError(NotifierError, ValueError):
+    """A registration that is invalid as given (``field`` names the culprit).
+
+    Not a ``StoreError``: the input is wrong, the store is fine; callers answer 422, not 503.
+    """
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -60,6 +71,14 @@ class TransientDeliveryError(DeliveryError, ConnectionError):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying will not help: SMTP 5xx for this recipient, HTTP 4xx, a bad address."""
+
+
+class BlockedDestinationError(PermanentDeliveryError, OSError):
+    """A webhook URL or address the guard refuses; retrying will not make it public.
+
+    An ``OSError`` too: aiohttp's connector passes on only OSErrors from its resolver (inside
+    ``ClientConnectorDNSError.os_error``), which is how the channel tells refusal from DNS trouble.
+    """
 
 
 class GoneDeliveryError(PermanentDeliveryError):

@@ -17,13 +17,11 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.channels.ssrf import BlockedDestinationError, check_url
-from notifier.errors import RegistrationError, TimeExpressionError
+from notifier.channels.ssrf import check_url
+from notifier.errors import BlockedDestinationError, RegistrationError, TimeExpressionError
 from notifier.events import Event
-from notifier.store.base import Attendance, Registration
+from notifier.records import ATTENDANCE, Registration
 from notifier.times import load_zone
-
-ATTENDANCE: tuple[Attendance, ...] = ("onsite", "online", "undecided")
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from notifier.errors import NotifierError
-
-
-class BadTokenError(NotifierError, ValueError):
-    """A link token that was not signed by us for this purpose (tampered, or another secret)."""
+from notifier.errors import BadTokenError
 
 
 def make_token(secret: str, purpose: str, registration_id: str) -> str:

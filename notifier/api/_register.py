@@ -24,9 +24,9 @@ from notifier.errors import (
     TransientDeliveryError,
 )
 from notifier.events import Event
+from notifier.records import Registration
 from notifier.registrations import RegistrationInput, build_registration
 from notifier.signing import make_token
-from notifier.store.base import Registration
 
 log = structlog.get_logger("notifier.api")
 

@@ -14,7 +14,7 @@ from notifier.api.schemas import (
     SessionOut,
 )
 from notifier.events import Event, Session
-from notifier.store.base import Delivery, Registration
+from notifier.records import Delivery, Registration
 from notifier.times import format_range, load_zone
 
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from notifier.channels.confirm import EmailSender
+from notifier.channels.base import EmailSender
 from notifier.events import Event
 from notifier.metrics import Metrics
 from notifier.settings import Settings

@@ -20,8 +20,9 @@ from notifier.api._request import Deps, find_event
 from notifier.api._views import followed_sessions, masked_address, offsets_text
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import OneClickForm
-from notifier.signing import BadTokenError, read_token
-from notifier.store.base import Registration
+from notifier.errors import BadTokenError
+from notifier.records import Registration
+from notifier.signing import read_token
 
 log = structlog.get_logger("notifier.api")
 

@@ -22,16 +22,18 @@ from notifier.api._zones import zone_choices
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
 from notifier.events import Event
+from notifier.records import ATTENDANCE, Attendance
 from notifier.registrations import RegistrationInput
 from notifier.times import load_zone
 
 router = APIRouter(tags=["pages"])
 
-ATTENDANCE_CHOICES = (
-    ("onsite", "In person, at the venue"),
-    ("online", "Online"),
-    ("undecided", "Not decided yet"),
-)
+ATTENDANCE_LABELS: dict[Attendance, str] = {
+    "onsite": "In person, at the venue",
+    "online": "Online",
+    "undecided": "Not decided yet",
+}
+ATTENDANCE_CHOICES = tuple((choice, ATTENDANCE_LABELS[choice]) for choice in ATTENDANCE)
 FORM_FIELDS = ("email", "webhook_url", "timezone", "sessions", "attendance")
 # longer than any real value: refuse before the checks spend time on megabytes
 MAX_LENGTHS = {"email": 320, "webhook_url": 2048, "timezone": 64, "attendance": 16}

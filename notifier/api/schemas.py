@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from notifier.store.base import Attendance, ChannelName, DeliveryStatus
+from notifier.records import Attendance, ChannelName, DeliveryStatus
 
 RegistrationStatus = Literal["active", "pending_confirmation"]
 

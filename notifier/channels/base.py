@@ -1,19 +1,34 @@
-"""What every channel receives and promises.
+"""What every channel receives and promises, and how to add one.
 
 A channel turns one :class:`ReminderMessage` into one delivery attempt. It raises
 :class:`~notifier.errors.TransientDeliveryError` for what is worth retrying and
 :class:`~notifier.errors.PermanentDeliveryError` for what is not; the fan-out owns retries,
 backoff and the delivery log. Channels never decide whether to send: the claim is made first.
+
+Adding a channel (a chat room, an SMS gateway):
+
+1. Write ``notifier/channels/<name>.py`` with a class that satisfies :class:`Channel` (``name``,
+   ``send``, ``aclose``) and a factory ``(settings, signing_secret) -> Channel`` that reads its
+   settings and opens nothing until the first send (the service makes it before the loop runs
+   any job, and closes it in reverse order).
+2. Add the factory to ``CHANNELS`` in ``notifier/channels/__init__.py``, under a name listed in
+   ``ChannelName`` (:mod:`notifier.records`, the one list of names; config files, the store
+   and metrics labels follow it). ``tests/channels/test_registry.py`` fails until both agree.
+3. Derive the message's idempotency key from ``message.delivery_key`` (a fan-out may run
+   twice), put a deadline on every network await, and let ``CancelledError`` through.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from email.message import EmailMessage
+from typing import Protocol, runtime_checkable
 
 from notifier.events import Session
-from notifier.store.base import ChannelName, Registration, ReminderRef
+from notifier.records import ChannelName, Registration, ReminderRef
+from notifier.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -42,3 +57,14 @@ class Channel(Protocol):
 
     async def aclose(self) -> None:
         """Close pooled connections; in-flight sends are done or cancelled first."""
+
+
+@runtime_checkable
+class EmailSender(Protocol):
+    """What can also send one composed email (SMTP, the outbox): confirmation requests."""
+
+    async def send_email(self, email_message: EmailMessage) -> str: ...
+
+
+# settings and the server's signing secret -> a channel that opens nothing until first used
+ChannelFactory = Callable[[Settings, str], Channel]

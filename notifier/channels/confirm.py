@@ -8,23 +8,16 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Protocol
 
 import jinja2
 
-from notifier.store.base import Registration
+from notifier.records import Registration
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("notifier.channels", "templates"),
     autoescape=jinja2.select_autoescape(["html", "html.j2"]),
     undefined=jinja2.StrictUndefined,
 )
-
-
-class EmailSender(Protocol):
-    """What can send one composed email (the SMTP channel, the outbox)."""
-
-    async def send_email(self, email_message: EmailMessage) -> str: ...
 
 
 def _one_line(text: str) -> str:

@@ -16,13 +16,15 @@ import aiosmtplib
 
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import check_identity, compose_email
+from notifier.channels.outbox import OutboxChannel
 from notifier.errors import (
     DeliveryError,
     PermanentDeliveryError,
     SettingsError,
     TransientDeliveryError,
 )
-from notifier.store.base import ChannelName
+from notifier.records import ChannelName
+from notifier.settings import Settings
 
 TlsMode = Literal["none", "starttls", "tls"]
 # servers drop idle sessions (often after 60-300 s); an older pooled one is replaced, not tried
@@ -196,3 +198,26 @@ def _scrub(text: str, password: str | None, recipient: str) -> str:
     if recipient:
         text = text.replace(recipient, _masked(recipient))
     return " ".join(text.split())
+
+
+def make_email_channel(settings: Settings, signing_secret: str) -> SmtpChannel | OutboxChannel:
+    """The email channel the settings ask for: SMTP, or ``.eml`` files in the outbox folder."""
+    base_url = str(settings.public_base_url)
+    if settings.resolved_email_backend == "file":
+        return OutboxChannel(
+            settings.resolved_outbox_dir, sender=settings.smtp_from, public_base_url=base_url
+        )
+    if not settings.smtp_host:
+        raise SettingsError("NOTIFIER_EMAIL_BACKEND=smtp needs NOTIFIER_SMTP_HOST")
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpChannel(
+        host=settings.smtp_host,
+        port=settings.resolved_smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=password,
+        sender=settings.smtp_from,
+        public_base_url=base_url,
+        timeout_s=settings.smtp_timeout_s,
+        pool_size=settings.smtp_pool_size,
+    )

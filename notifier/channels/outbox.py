@@ -17,7 +17,7 @@ from pathlib import Path
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import check_identity, compose_email
 from notifier.errors import TransientDeliveryError
-from notifier.store.base import ChannelName
+from notifier.records import ChannelName
 
 
 class OutboxChannel:

@@ -29,7 +29,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
-from notifier.errors import PermanentDeliveryError, RegistrationError, SettingsError
+from notifier.errors import BlockedDestinationError, RegistrationError, SettingsError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -84,14 +84,6 @@ _REFUSED = _table(
 )
 _GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-class BlockedDestinationError(PermanentDeliveryError, OSError):
-    """A webhook URL or address the guard refuses; retrying will not make it public.
-
-    An ``OSError`` too: aiohttp's connector passes on only OSErrors from its resolver (inside
-    ``ClientConnectorDNSError.os_error``), which is how the channel tells refusal from DNS trouble.
-    """
 
 
 class AddressGuard:

@@ -49,19 +49,16 @@ from yarl import URL
 
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import safe_link, zone_for_message
-from notifier.channels.ssrf import (
-    AddressGuard,
-    BlockedDestinationError,
-    GuardedResolver,
-    parse_webhook_url,
-)
+from notifier.channels.ssrf import AddressGuard, GuardedResolver, parse_webhook_url
 from notifier.errors import (
+    BlockedDestinationError,
     GoneDeliveryError,
     PermanentDeliveryError,
     SettingsError,
     TransientDeliveryError,
 )
-from notifier.store.base import ChannelName, Registration
+from notifier.records import ChannelName, Registration
+from notifier.settings import Settings
 from notifier.times import format_duration, utc_z
 
 PAYLOAD_VERSION = "1"
@@ -263,3 +260,13 @@ def _reason(exc: BaseException) -> str:
     """What failed, without aiohttp's own text (some of it quotes the whole URL)."""
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def make_webhook_channel(settings: Settings, signing_secret: str) -> WebhookChannel:
+    """Signed POSTs; each registration's ``whsec_`` secret derives from ``signing_secret``."""
+    return WebhookChannel(
+        secret_for=lambda registration: webhook_secret(signing_secret, registration.id),
+        guard=AddressGuard(settings.webhook_allowed_networks),
+        timeout_s=settings.webhook_timeout_s,
+        pool_size=settings.send_concurrency,
+    )

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from notifier.records import ChannelName
+
 Slug = Annotated[
     str,
     Field(
@@ -20,12 +22,11 @@ Slug = Annotated[
     ),
 ]
 Text = Annotated[str, Field(min_length=1)]
-Channel = Literal["email", "webhook"]
 Mode = Literal["online", "onsite", "hybrid"]
 DEFAULT_REMINDERS = ("1d", "1h", "10m")
 
 
-def _default_channels() -> list[Channel]:
+def _default_channels() -> list[ChannelName]:
     return ["email"]
 
 
@@ -62,7 +63,7 @@ class SessionSpec(_Strict):
     organizer: str | None = None
     kind: Literal["session", "deadline"] = "session"
     reminders: list[Text] | None = None
-    channels: list[Channel] | None = None
+    channels: list[ChannelName] | None = None
     cancelled: bool = False
 
 
@@ -76,6 +77,6 @@ class EventSpec(_Strict):
     dates: DateSpan | None = None
     venue: str | None = None
     reminders: list[Text] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
-    channels: list[Channel] = Field(default_factory=_default_channels)
+    channels: list[ChannelName] = Field(default_factory=_default_channels)
     lateness: dict[str, Text] = Field(default_factory=dict)
     sessions: list[SessionSpec] = Field(min_length=1)

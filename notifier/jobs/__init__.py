@@ -1,5 +1,6 @@
-"""Reminder planning now; APScheduler wiring comes with the daemon."""
+"""Reminder jobs: the plan (one walk over the config), APScheduler 3 kept off the loop, the
+job set synced to the config, the lateness policy, and the fan-out that runs at fire time."""
 
-from notifier.jobs.plan import PlannedReminder, plan_reminders
+from notifier.jobs.plan import PlannedReminder, Reminder, plan_reminders, reminders_of
 
-__all__ = ["PlannedReminder", "plan_reminders"]
+__all__ = ["PlannedReminder", "Reminder", "plan_reminders", "reminders_of"]

@@ -14,7 +14,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -23,16 +23,10 @@ from notifier.channels.base import Channel, ReminderMessage
 from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
 from notifier.events import Event, Session
 from notifier.jobs.policy import allowed_lateness
-from notifier.metrics import Metrics, make_metrics
+from notifier.metrics import Metrics
+from notifier.records import ChannelName, FanoutStatus, Registration, ReminderRef, delivery_key
 from notifier.signing import make_token
-from notifier.store.base import (
-    ChannelName,
-    FanoutStatus,
-    Registration,
-    ReminderRef,
-    Store,
-    delivery_key,
-)
+from notifier.store.base import Store
 
 log = structlog.get_logger("notifier.fanout")
 
@@ -52,7 +46,7 @@ class RetryPolicy:
 
 @dataclass
 class FanoutDeps:
-    """What a fan-out needs; made once per process by the daemon, shared by all fan-outs."""
+    """What a fan-out needs; made once per process by the service's root, shared by all fan-outs."""
 
     store: Store
     channels: Mapping[ChannelName, Channel]
@@ -62,7 +56,7 @@ class FanoutDeps:
     retry: RetryPolicy
     clock: Callable[[], datetime]
     stopping: asyncio.Event
-    metrics: Metrics = field(default_factory=make_metrics)
+    metrics: Metrics
 
 
 async def run_fanout(

@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
-from notifier.events import Event, Session
-from notifier.jobs.policy import allowed_lateness
+from notifier.events import Event
+from notifier.jobs.plan import reminders_of
 from notifier.jobs.scheduler import REMINDER_FUNC
-from notifier.store.base import ReminderRef
+from notifier.records import ReminderRef
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,6 @@ class SyncResult:
         return self.added + self.updated + self.removed
 
 
-def ref_for(event: Event, session: Session, offset: timedelta) -> ReminderRef:
-    return ReminderRef(event.id, session.id, session.start_utc, int(offset.total_seconds()))
-
-
 def job_kwargs(ref: ReminderRef) -> dict[str, Any]:
     return {
         "event_id": ref.event_id,
@@ -63,21 +59,17 @@ def ref_from_kwargs(kwargs: dict[str, Any]) -> ReminderRef:
 
 
 def desired_jobs(events: Iterable[Event], now: datetime) -> dict[str, JobSpec]:
-    """Jobs for every reminder still in the future; past ones are the reconcile pass's."""
-    jobs = {}
-    for event in events:
-        for session in event.sessions:
-            if session.cancelled:
-                continue
-            for offset in session.reminders:
-                ref = ref_for(event, session, offset)
-                run_at = session.start_utc - offset
-                if run_at <= now:
-                    continue
-                grace = allowed_lateness(event, offset)
-                job_id = f"{event.id}/{session.id}/{ref.offset_s}"
-                jobs[job_id] = JobSpec(job_id, run_at, int(grace.total_seconds()), job_kwargs(ref))
-    return jobs
+    """Jobs for every planned reminder still in the future; past ones are the catch-up's."""
+    return {
+        reminder.job_id: JobSpec(
+            reminder.job_id,
+            reminder.send_at_utc,
+            int(reminder.lateness.total_seconds()),
+            job_kwargs(reminder.ref),
+        )
+        for reminder in reminders_of(events)
+        if reminder.send_at_utc > now
+    }
 
 
 def _same(job: Any, spec: JobSpec) -> bool:

@@ -13,34 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from notifier.errors import StoreError
-from notifier.store.base import (
-    Attendance,
-    ChannelName,
-    Delivery,
-    DeliveryStatus,
-    Fanout,
-    FanoutStatus,
-    Registration,
-    ReminderRef,
-    Store,
-    delivery_key,
-)
+from notifier.store.base import Store
 from notifier.store.redis import RedisStore, open_redis_store
 from notifier.store.sqlite import SqliteStore, open_sqlite_store
 
 __all__ = [
-    "Attendance",
-    "ChannelName",
-    "Delivery",
-    "DeliveryStatus",
-    "Fanout",
-    "FanoutStatus",
     "RedisStore",
-    "Registration",
-    "ReminderRef",
     "SqliteStore",
     "Store",
-    "delivery_key",
     "open_redis_store",
     "open_sqlite_store",
     "open_store",

@@ -15,14 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from notifier.errors import RegistrationError, StoreError
-from notifier.store.base import (
-    ChannelName,
-    Delivery,
-    Fanout,
-    FanoutStatus,
-    Registration,
-    ReminderRef,
-)
+from notifier.records import ChannelName, Delivery, Fanout, FanoutStatus, Registration, ReminderRef
 
 REGISTRATION_FIELDS = tuple(Registration.__dataclass_fields__)
 

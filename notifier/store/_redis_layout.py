@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from redis.asyncio.client import Pipeline
 
 from notifier.errors import RegistrationError
+from notifier.records import Registration
 from notifier.store._codec import (
     address_key,
     merge_registration,
     registration_from_record,
     registration_record,
 )
-from notifier.store.base import Registration
 
 
 @dataclass(frozen=True)

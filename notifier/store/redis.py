@@ -38,6 +38,15 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError, WatchError
 
 from notifier.errors import StoreError
+from notifier.records import (
+    ChannelName,
+    Delivery,
+    DeliveryStatus,
+    Fanout,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+)
 from notifier.store._codec import (
     address_key,
     check_registration,
@@ -59,15 +68,6 @@ from notifier.store._redis_layout import (
     disable_webhook_watched,
     remove_watched,
     text,
-)
-from notifier.store.base import (
-    ChannelName,
-    Delivery,
-    DeliveryStatus,
-    Fanout,
-    FanoutStatus,
-    Registration,
-    ReminderRef,
 )
 
 T = TypeVar("T")

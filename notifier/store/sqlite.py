@@ -22,6 +22,15 @@ from typing import Any
 import aiosqlite
 
 from notifier.errors import RegistrationError, StoreError
+from notifier.records import (
+    ChannelName,
+    Delivery,
+    DeliveryStatus,
+    Fanout,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+)
 from notifier.store._codec import (
     check_registration,
     claim_record,
@@ -43,15 +52,6 @@ from notifier.store._sqlite_schema import (
     RECORD_FANOUT,
     UPDATE_REGISTRATION,
     create_schema,
-)
-from notifier.store.base import (
-    ChannelName,
-    Delivery,
-    DeliveryStatus,
-    Fanout,
-    FanoutStatus,
-    Registration,
-    ReminderRef,
 )
 
 Params = Sequence[Any] | Mapping[str, Any]

@@ -1,6 +1,6 @@
 """The participant page in a real headless Chromium whose clock is in Tokyo, at phone width.
 
-The app runs for real, as the daemon serves it (``notifier.api.serve.make_server``): uvicorn
+The app runs for real, as the daemon serves it (``notifier.service.http.make_server``): uvicorn
 on a free loopback port, in a thread with its own event loop, where the SQLite store and the
 outbox mailer are opened first. The browser is Debian's
 chromium driven by Playwright (``executable_path``: Playwright downloads no browser here).
@@ -21,8 +21,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from notifier.api import create_app
-from notifier.api.serve import ApiServer, make_server
 from notifier.events import Event
+from notifier.service.http import ApiServer, make_server
 from notifier.store import Store
 from tests.api.conftest import CCPCJ, ROOT, SMUGGLING, AppSetup, link_in, open_deps, read_eml
 

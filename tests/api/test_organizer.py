@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
-from notifier.store.base import ReminderRef, delivery_key
+from notifier.records import ReminderRef, delivery_key
 from tests.api.conftest import (
     CCPCJ,
     NOW,

@@ -22,7 +22,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from notifier.channels import ReminderMessage, SmtpChannel
 from notifier.events import Session as EventSession
-from notifier.store.base import Registration, ReminderRef, delivery_key
+from notifier.records import Registration, ReminderRef, delivery_key
 
 HOST = "127.0.0.1"
 SENDER = "Reminders <reminders@notifier.example.org>"

@@ -11,14 +11,18 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from notifier.channels import ReminderMessage
 from notifier.channels.ssrf import (
     AddressGuard,
-    BlockedDestinationError,
     GuardedResolver,
     check_destination,
     check_url,
     parse_webhook_url,
 )
 from notifier.channels.webhook import WebhookChannel
-from notifier.errors import PermanentDeliveryError, RegistrationError, SettingsError
+from notifier.errors import (
+    BlockedDestinationError,
+    PermanentDeliveryError,
+    RegistrationError,
+    SettingsError,
+)
 
 from .webhook_fixtures import (  # noqa: F401  # fixtures, found by name
     Receiver,

@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 from notifier.channels import ReminderMessage
 from notifier.channels.ssrf import AddressGuard
 from notifier.channels.webhook import WebhookChannel, webhook_secret
-from notifier.store.base import Registration, delivery_key
+from notifier.records import Registration, delivery_key
 
 HOST = "127.0.0.1"
 HOOK_PATH = "/hooks/ccpcj?token=receiver-token-123"

@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from notifier.cli import main
+from notifier.records import Registration
 from notifier.settings import PREFIX
-from notifier.store import Registration, open_store
+from notifier.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "config" / "events"

@@ -26,7 +26,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from notifier.channels import Channel, SmtpChannel
 from notifier.events import Event, load_event
 from notifier.jobs.fanout import FanoutDeps, RetryPolicy
-from notifier.store.base import Registration, Store
+from notifier.metrics import make_metrics
+from notifier.records import Registration
+from notifier.store.base import Store
 
 HOST = "127.0.0.1"
 SENDER = "Reminders <reminders@notifier.example.org>"
@@ -122,6 +124,7 @@ def fanout_deps(
         retry=retry,
         clock=clock,
         stopping=asyncio.Event(),
+        metrics=make_metrics(),
     )
 
 

@@ -16,9 +16,9 @@ import pytest
 from notifier.channels import SmtpChannel
 from notifier.events import Event
 from notifier.jobs.fanout import RetryPolicy, run_fanout
-from notifier.jobs.sync import ref_for
+from notifier.jobs.plan import Reminder
+from notifier.records import ReminderRef, delivery_key
 from notifier.store import Store, open_store
-from notifier.store.base import ReminderRef, delivery_key
 from tests.jobs.conftest import (
     NOW,
     Clock,
@@ -42,7 +42,7 @@ def _event(reminders: tuple[str, ...] = ("10m",)) -> Event:
 
 def _talk(event: Event, offset: timedelta = TEN_MINUTES) -> ReminderRef:
     session = next(s for s in event.sessions if s.id == "talk")
-    return ref_for(event, session, offset)
+    return Reminder(event, session, offset).ref
 
 
 async def _register(store: Store, *names: str, whole_event: tuple[str, ...] = ()) -> None:

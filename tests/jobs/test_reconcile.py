@@ -14,11 +14,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from notifier.daemon import Service
-from notifier.service import drain, open_service
+from notifier.records import Registration, ReminderRef, delivery_key
+from notifier.service import Service, drain, open_service
 from notifier.settings import Settings
 from notifier.store import open_store
-from notifier.store.base import Registration, ReminderRef, delivery_key
 from tests.jobs.conftest import (
     EVENT_ID,
     NOW,

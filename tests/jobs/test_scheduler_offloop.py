@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from notifier.jobs.scheduler import make_jobstore, make_scheduler
 from notifier.jobs.sync import JobSpec, apply_jobs, job_kwargs
-from notifier.store.base import ReminderRef
+from notifier.records import ReminderRef
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 

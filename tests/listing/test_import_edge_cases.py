@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from notifier.cli_import import import_listing_command
+from notifier.cli.importing import import_listing_command
 from notifier.events import Event, load_event
 from notifier.listing import ImportOptions, ImportResult, import_listing
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from notifier.cli import main
-from notifier.cli_import import import_listing_command
+from notifier.cli.importing import import_listing_command
 from notifier.configfiles import load_config_files
 from notifier.events import Event, Session, load_event
 from notifier.jobs import plan_reminders

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from notifier.errors import StoreError
-from notifier.store import Registration, ReminderRef, delivery_key, open_redis_store
+from notifier.records import Registration, ReminderRef, delivery_key
+from notifier.store import open_redis_store
 from notifier.store.redis import RedisStore
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from notifier.store import Registration, Store, open_store
+from notifier.records import Registration
+from notifier.store import Store, open_store
 
 NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
 HOOK = "https://hook.example/a"

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notifier.errors import RegistrationError, StoreError
-from notifier.store import Registration, ReminderRef, Store, delivery_key
+from notifier.records import Registration, ReminderRef, delivery_key
+from notifier.store import Store
 
 NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from notifier.store.base import Registration, Store
+from notifier.records import Registration
+from notifier.store.base import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from notifier.errors import StoreError
-from notifier.store import Registration, ReminderRef, Store, delivery_key, open_store
+from notifier.records import Registration, ReminderRef, delivery_key
+from notifier.store import Store, open_store
 
 NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
 REF = ReminderRef("ccpcj", "side-1", datetime(2023, 5, 23, 7, 10, tzinfo=UTC), 3600)

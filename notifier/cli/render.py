@@ -1,57 +1,17 @@
-"""Text and JSON for the command line: conversions, validation summaries, schedules."""
+"""Text and JSON for ``validate`` and ``schedule``: file summaries, sessions, reminders."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from notifier.configfiles import ConfigSet
 from notifier.events import Event, Loaded, Session
 from notifier.jobs import PlannedReminder
-from notifier.times import ResolvedTime, format_duration, format_moment, format_range, utc_z
-from notifier.times.zones import format_offset, zone_label
-
-
-def conversion_lines(resolved: ResolvedTime, targets: Sequence[tzinfo]) -> list[str]:
-    """One line per zone: the written zone first, then UTC, then each ``--to`` zone."""
-    rows = [(f"{resolved.zone} (as written)", resolved.tz)]
-    rows += [(zone_label(tz), tz) for tz in targets]
-    width = max(len(name) for name, _ in rows)
-    return [
-        f"{name:<{width}}  {format_range(resolved.start, resolved.end, tz)}" for name, tz in rows
-    ]
-
-
-def _local(moment: datetime | None, tz: tzinfo) -> dict[str, Any] | None:
-    if moment is None:
-        return None
-    local = moment.astimezone(tz)
-    return {
-        "local": local.isoformat(timespec="minutes"),
-        "abbreviation": local.tzname(),
-        "utc_offset": format_offset(local.utcoffset() or timedelta(0)),
-    }
-
-
-def conversion_json(resolved: ResolvedTime, targets: Sequence[tzinfo]) -> dict[str, Any]:
-    return {
-        "zone": resolved.zone,
-        "start": resolved.start.isoformat(timespec="minutes"),
-        "end": resolved.end.isoformat(timespec="minutes") if resolved.end else None,
-        "start_utc": utc_z(resolved.start),
-        "end_utc": utc_z(resolved.end) if resolved.end else None,
-        "warnings": [{"code": w.code, "message": w.message} for w in resolved.warnings],
-        "conversions": [
-            {
-                "zone": zone_label(tz),
-                "start": _local(resolved.start, tz),
-                "end": _local(resolved.end, tz),
-            }
-            for tz in targets
-        ],
-    }
+from notifier.times import format_duration, format_moment, format_range, utc_z
+from notifier.times.zones import zone_label
 
 
 def summary_line(loaded: Loaded) -> str:
@@ -133,6 +93,7 @@ def schedule_json(
             {
                 "event": r.event_id,
                 "session": r.session.id,
+                "job_id": r.reminder.job_id,  # the scheduler job `notifier run` keeps for it
                 "offset": format_duration(r.offset),
                 "send_at_utc": utc_z(r.send_at_utc),
                 "send_at_local": r.send_at_utc.astimezone(viewer).isoformat(timespec="minutes"),

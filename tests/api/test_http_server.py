@@ -9,7 +9,7 @@ import signal
 import httpx
 
 from notifier.api import create_app
-from notifier.api.serve import make_server
+from notifier.service.http import make_server
 from tests.api.conftest import AppSetup, open_deps
 
 

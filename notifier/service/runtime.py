@@ -13,41 +13,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
+from datetime import timedelta
 from typing import Any
 
 import structlog
 import watchfiles
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.jobstores.base import BaseJobStore
 
 from notifier.configfiles import ConfigSet, load_config_files
 from notifier.events import Event, Session
+from notifier.jobs import reminders_of
 from notifier.jobs.fanout import FanoutDeps, run_fanout
-from notifier.jobs.scheduler import REMINDER_FUNC
-from notifier.jobs.sync import apply_jobs, desired_jobs, ref_for, ref_from_kwargs
+from notifier.jobs.scheduler import REMINDER_FUNC, make_scheduler
+from notifier.jobs.sync import apply_jobs, desired_jobs, ref_from_kwargs
+from notifier.records import ReminderRef
 from notifier.settings import Settings
-from notifier.store.base import ReminderRef
 
-log = structlog.get_logger("notifier.daemon")
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+log = structlog.get_logger("notifier.service")
 
 
 class Service:
-    """The running state of one process: current events, scheduler, fan-outs in flight."""
+    """The running state of one process: current events, scheduler, fan-outs in flight.
+
+    It owns its scheduler: made here, on the running loop, with :meth:`on_job_fired` as the
+    hand-over, so a fired job always finds the service it belongs to. The root starts it.
+    """
 
     def __init__(
-        self, settings: Settings, deps: FanoutDeps, scheduler: BaseScheduler, config: ConfigSet
+        self, settings: Settings, deps: FanoutDeps, jobstore: BaseJobStore, config: ConfigSet
     ) -> None:
         self.settings = settings
         self.deps = deps
-        self.scheduler = scheduler
+        self.scheduler = make_scheduler(jobstore, asyncio.get_running_loop(), self.on_job_fired)
         self.events: dict[str, Event] = {e.id: e for e in config.events}
         self.in_flight: dict[str, asyncio.Task[Any]] = {}
         self.stop = asyncio.Event()
@@ -70,11 +67,10 @@ class Service:
         now = self.deps.clock()
         lookback = timedelta(seconds=self.settings.reconcile_lookback_s)
         fired = 0
-        for event, session, offset in self._reminders():
-            send_at = session.start_utc - offset
-            if not now - lookback <= send_at <= now:
+        for reminder in reminders_of(self.events.values()):
+            if not now - lookback <= reminder.send_at_utc <= now:
                 continue
-            ref = ref_for(event, session, offset)
+            ref = reminder.ref
             if ref.key in self.in_flight:
                 continue
             fanout = await self.deps.store.get_fanout(ref)
@@ -84,15 +80,6 @@ class Service:
         if fired:
             log.info("reconcile_fired", count=fired)
         return fired
-
-    def _reminders(self) -> list[tuple[Event, Session, timedelta]]:
-        return [
-            (event, session, offset)
-            for event in self.events.values()
-            for session in event.sessions
-            if not session.cancelled
-            for offset in session.reminders
-        ]
 
     # -- firing ------------------------------------------------------------------------
     def on_job_fired(self, kwargs: dict[str, Any]) -> None:
@@ -181,16 +168,3 @@ class Service:
             return False
         jobs = await asyncio.to_thread(self.scheduler.get_jobs)
         return not any(job.func_ref == REMINDER_FUNC for job in jobs)
-
-
-def tzdata_version() -> str:
-    try:
-        return version("tzdata")
-    except PackageNotFoundError:  # zoneinfo then uses the system's files; the log says so
-        return "unknown"
-
-
-def install_signal_handlers(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)

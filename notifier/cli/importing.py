@@ -9,26 +9,15 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
-from notifier.errors import TimeExpressionError
+from notifier.cli._options import utc_now, zone_name_callback
 from notifier.listing import ImportOptions, import_listing
-from notifier.times import load_zone
 
 _EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-
-
-def _check_zone(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return load_zone(value).key
-    except TimeExpressionError as exc:
-        raise click.BadParameter(exc.message) from exc
 
 
 def _check_event_id(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
@@ -41,7 +30,7 @@ def _check_event_id(_ctx: click.Context, _param: click.Parameter, value: Any) ->
 
 @click.command("import")
 @click.argument("listing", type=click.File("r", encoding="utf-8"))
-@click.option("--zone", callback=_check_zone, help="Venue zone (IANA), e.g. Europe/Vienna.")
+@click.option("--zone", callback=zone_name_callback, help="Venue zone (IANA), e.g. Europe/Vienna.")
 @click.option("--year", type=click.IntRange(1900, 2200), help="Year for dates without one.")
 @click.option("--event-id", callback=_check_event_id, help="Event id (default: from the name).")
 @click.option("--name", help="Event name (default: the listing's heading).")
@@ -66,7 +55,7 @@ def import_listing_command(
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"{source} is not UTF-8 text: {exc}") from exc
     # the one clock read: a listing without a year is dated by the weekday nearest today
-    today = datetime.now(UTC).date()
+    today = utc_now().date()
     options = ImportOptions(source, zone, year, event_id, name, today)
     result = import_listing(raw, options)
     for line in result.report_lines(source):

@@ -1,0 +1,79 @@
+"""``notifier validate`` and ``notifier schedule``: check config files, preview reminders.
+
+``schedule`` reads the same reminder plan as the service (:func:`notifier.jobs.plan_reminders`
+over :func:`notifier.jobs.reminders_of`), so the preview is what ``notifier run`` will do.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+import click
+
+from notifier.cli._options import utc_now, zone_callback
+from notifier.cli.render import reminder_lines, schedule_json, session_lines, summary_line
+from notifier.configfiles import load_config_files
+from notifier.jobs import plan_reminders
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def validate(paths: tuple[Path, ...], strict: bool) -> None:
+    """Check event config files (or folders of them); list every problem."""
+    config = load_config_files(paths, today=utc_now().date())
+    if not config.files:
+        click.echo("error: no .yaml or .yml files found", err=True)
+        sys.exit(1)
+    for problem in config.problems:
+        click.echo(str(problem), err=problem.severity == "error" or strict)
+    for loaded in config.files:
+        click.echo(summary_line(loaded))
+    warned = any(loaded.warnings for loaded in config.files)
+    if not config.ok or (strict and warned):
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--tz", "viewer", default="UTC", callback=zone_callback, help="Show times in this zone."
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(
+        ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+    ),
+    help="Reference instant for 'past' (ISO 8601; without an offset: UTC). Default: now.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def schedule(
+    paths: tuple[Path, ...], viewer: tzinfo, start: datetime | None, as_json: bool
+) -> None:
+    """Preview every reminder the config would send, sorted by send time."""
+    now = _aware(start) if start else utc_now()
+    config = load_config_files(paths, today=now.date())
+    if not config.ok:
+        for problem in config.problems:
+            click.echo(str(problem), err=True)
+        click.echo(
+            "error: fix the problems above; nothing is scheduled from a bad config", err=True
+        )
+        sys.exit(1)
+    planned = plan_reminders(config.events, now, viewer)
+    if as_json:
+        click.echo(json.dumps(schedule_json(config, planned, viewer), indent=2, ensure_ascii=False))
+        return
+    click.echo("\n".join(session_lines(config.events, viewer)))
+    click.echo("")
+    click.echo("\n".join(reminder_lines(planned, viewer)))
+    past = sum(1 for r in planned if r.past)
+    click.echo(f"\n{len(planned)} reminders, {past} already past at {now:%Y-%m-%d %H:%M} UTC")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

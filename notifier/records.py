@@ -1,0 +1,104 @@
+"""The records every layer shares: registrations, reminders, deliveries, fan-outs.
+
+A leaf: it imports nothing of ours, so the store, the channels, the jobs and the API all speak
+in these types without importing each other. The names of channels, attendance choices and
+statuses are defined here once (a ``Literal``) and their tuples are derived from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+Attendance = Literal["onsite", "online", "undecided"]
+ChannelName = Literal["email", "webhook"]
+DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped"]
+FanoutStatus = Literal["started", "done", "skipped"]
+
+# the one list of each: config validation, CLI choices and page forms derive from these
+ATTENDANCE: tuple[Attendance, ...] = get_args(Attendance)
+CHANNEL_NAMES: tuple[ChannelName, ...] = get_args(ChannelName)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One participant's registration for one event.
+
+    ``sessions`` None means the whole event. Identity is (``event_id``, address): ``email`` if
+    given, else ``webhook_url``; registering the same address again updates this record
+    (sessions are merged) instead of adding a second one.
+    """
+
+    id: str
+    event_id: str
+    timezone: str
+    created_at: datetime
+    email: str | None = None
+    webhook_url: str | None = None
+    sessions: tuple[str, ...] | None = None
+    attendance: Attendance = "undecided"
+    language: str = "en"
+    # double opt-in: an email registration made through the API waits for its confirmation
+    # link; organizer-entered (CLI, import) and webhook-only registrations start confirmed
+    confirmed: bool = True
+
+    def follows(self, session_id: str) -> bool:
+        return self.sessions is None or session_id in self.sessions
+
+    @property
+    def channels(self) -> tuple[ChannelName, ...]:
+        found: list[ChannelName] = []
+        if self.email:
+            found.append("email")
+        if self.webhook_url:
+            found.append("webhook")
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class ReminderRef:
+    """Which reminder: a session at an exact instant, and how long before it."""
+
+    event_id: str
+    session_id: str
+    start_utc: datetime
+    offset_s: int
+
+    @property
+    def key(self) -> str:
+        """``event/session/20230523T071000Z/3600``: stable, and new when the session moves
+        (to the second: a session moved by seconds is a new instant too)."""
+        start = self.start_utc.astimezone(UTC)  # one instant, one key, whatever zone it came in
+        return f"{self.event_id}/{self.session_id}/{start:%Y%m%dT%H%M%SZ}/{self.offset_s}"
+
+
+def delivery_key(ref: ReminderRef, registration_id: str, channel: ChannelName) -> str:
+    """One delivery: a reminder, to one registration, on one channel."""
+    return f"{ref.key}/{registration_id}/{channel}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery-log record."""
+
+    key: str
+    ref: ReminderRef
+    registration_id: str
+    channel: ChannelName
+    status: DeliveryStatus
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Fanout:
+    """The record that a reminder's fan-out ran (or was skipped), with its counts."""
+
+    ref: ReminderRef
+    status: FanoutStatus
+    updated_at: datetime
+    counts: dict[str, int] = field(default_factory=dict)
