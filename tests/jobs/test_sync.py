@@ -9,6 +9,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from notifier.events import Event, load_event
+from notifier.jobs import plan_reminders
 from notifier.jobs.scheduler import REMINDER_FUNC
 from notifier.jobs.sync import apply_jobs, desired_jobs, ref_from_kwargs
 
@@ -86,3 +87,16 @@ def test_removed_session_loses_its_jobs(scheduler: BackgroundScheduler) -> None:
     result = apply_jobs(scheduler, desired_jobs([_event(only_a)], NOW))
     assert result.removed == 2
     assert sorted(job.id for job in scheduler.get_jobs()) == ["demo/a/3600", "demo/a/86400"]
+
+
+def test_schedule_preview_shows_exactly_the_jobs_the_service_keeps() -> None:
+    """`notifier schedule` is trusted as the plan: its future rows must be run's jobs, no more."""
+    cancelled = TWO + "  - id: c\n    title: C\n    when: 25 May 08:00 CEST\n    cancelled: true\n"
+    now = datetime(2023, 5, 22, 8, 0, tzinfo=UTC)  # a's 1d reminder is past, the rest ahead
+    events = [_event(cancelled)]
+    preview = plan_reminders(events, now)
+    jobs = desired_jobs(events, now)
+    upcoming = {(r.reminder.job_id, r.send_at_utc) for r in preview if not r.past}
+    assert upcoming == {(job_id, spec.run_at_utc) for job_id, spec in jobs.items()}
+    assert [r.reminder.job_id for r in preview if r.past] == ["demo/a/86400"]
+    assert not any("/c/" in job_id for job_id in jobs)
