@@ -1,7 +1,8 @@
 """Turn what a participant (or an organizer's CSV) gives into a valid registration.
 
 Each refusal is a :class:`RegistrationError` naming the field and what to do; nothing is
-stored half-valid. Used by the CLI now and by the HTTP API later.
+stored half-valid. Used by ``notifier register`` (one at a time or a CSV import) and by the
+HTTP API's public registration.
 """
 
 from __future__ import annotations
