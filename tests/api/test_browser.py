@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,9 @@ from notifier.api import create_app
 from notifier.events import Event
 from notifier.service.http import ApiServer, make_server
 from notifier.store import Store
-from tests.api.conftest import CCPCJ, ROOT, SMUGGLING, AppSetup, link_in, open_deps, read_eml
+from tests.support.api import CCPCJ, ROOT, SMUGGLING, AppSetup, open_deps
+from tests.support.mail import link_in, read_eml
+from tests.support.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -85,11 +86,13 @@ def served(tmp_path: Path, events: Mapping[str, Event]) -> Iterator[Served]:
     thread = threading.Thread(target=lambda: asyncio.run(served.serve(setup, sock)))
     thread.start()
     try:
-        deadline = time.monotonic() + STARTUP_DEADLINE_S
-        while not served.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start; see the captured log")
-            time.sleep(0.02)
+        wait_until(
+            lambda: served.started or not thread.is_alive(),
+            timeout_s=STARTUP_DEADLINE_S,
+            what="uvicorn to start",
+        )
+        if not served.started:
+            pytest.fail("uvicorn did not start; see the captured log")
         yield served
     finally:
         if served.server is not None:

@@ -10,7 +10,8 @@ import httpx
 
 from notifier.api import create_app
 from notifier.service.http import make_server
-from tests.api.conftest import AppSetup, open_deps
+from tests.support.api import AppSetup, open_deps
+from tests.support.waiting import until
 
 
 async def test_server_runs_in_the_callers_loop_and_leaves_its_signal_handlers_alone(
@@ -23,9 +24,8 @@ async def test_server_runs_in_the_callers_loop_and_leaves_its_signal_handlers_al
     before = signal.getsignal(signal.SIGTERM)
     task = asyncio.create_task(server.serve())
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
+        await until(lambda: server.started or task.done(), timeout_s=10)
+        assert server.started, task
         assert signal.getsignal(signal.SIGTERM) is before
         host, port = server.servers[0].sockets[0].getsockname()[:2]
         async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from structlog.testing import capture_logs
 
 from notifier.signing import make_token
-from tests.api.conftest import CCPCJ, SIGNING_SECRET, Api, link_in
+from tests.support.api import CCPCJ, SIGNING_SECRET, Api
+from tests.support.mail import link_in
 
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
 WEBHOOK = "http://127.0.0.1:8123/hooks/reminders"

@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import Case
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from notifier.configfiles import load_config_files
-from tests.api.conftest import ORGANIZER_TOKEN, ROOT, AppSetup, LoopLocalApp
+from tests.support.api import ORGANIZER_TOKEN, AppSetup, LoopLocalApp, example_events
+
+if TYPE_CHECKING:
+    # only for type checkers: schemathesis defines this alias under TYPE_CHECKING itself
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 AUTH = {"Authorization": f"Bearer {ORGANIZER_TOKEN}"}
 _FOLDER = tempfile.TemporaryDirectory(prefix="notifier-api-fuzz-")
-_EVENTS = load_config_files([ROOT / "config" / "events"], today=date(2023, 5, 1)).events
-APP = LoopLocalApp(AppSetup(Path(_FOLDER.name), {e.id: e for e in _EVENTS}))
+APP = LoopLocalApp(AppSetup(Path(_FOLDER.name), example_events()))
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
@@ -47,7 +48,7 @@ def _remove_the_apps_folder() -> Iterator[None]:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_every_operation_answers_without_5xx_and_as_documented(case: Case) -> None:
+def test_every_operation_answers_without_5xx_and_as_documented(case: OpenApiCase) -> None:
     """A 500 or an undocumented answer breaks clients that were built from the document."""
     case.call_and_validate(
         headers=AUTH,

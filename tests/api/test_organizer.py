@@ -6,19 +6,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
 from notifier.records import ReminderRef, delivery_key
-from tests.api.conftest import (
+from tests.support.api import (
     CCPCJ,
     NOW,
     ORGANIZER_TOKEN,
-    PUBLIC_BASE_URL,
     SMUGGLING,
     Api,
     AppSetup,
     LoopLocalApp,
+    api_client,
 )
 
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
@@ -31,7 +30,7 @@ def api_without_token(setup: AppSetup) -> Iterator[Api]:
     """The app with NOTIFIER_ORGANIZER_TOKEN unset."""
     setup.organizer_token = None
     app = LoopLocalApp(setup)
-    with TestClient(app, base_url=PUBLIC_BASE_URL) as client:
+    with api_client(app) as client:
         yield Api(client, app)
 
 

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.api.conftest import CCPCJ, FIREARMS, SMUGGLING, WEBHOOK_SECRET, Api, link_in
+from tests.support.api import CCPCJ, FIREARMS, SMUGGLING, WEBHOOK_SECRET, Api
+from tests.support.mail import link_in
 
 PAGE = f"/events/{CCPCJ}"
 REGISTER = f"/events/{CCPCJ}/register"

@@ -8,15 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.api.conftest import (
-    CCPCJ,
-    FIREARMS,
-    SMUGGLING,
-    WEBHOOK_SECRET,
-    Api,
-    AppSetup,
-    link_in,
-)
+from tests.support.api import CCPCJ, FIREARMS, SMUGGLING, WEBHOOK_SECRET, Api, AppSetup
+from tests.support.mail import link_in
 
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
 WEBHOOK = "http://127.0.0.1:8123/hooks/reminders"

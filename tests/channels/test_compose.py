@@ -13,8 +13,7 @@ import pytest
 
 from notifier.channels import ReminderMessage, compose_email
 from notifier.errors import PermanentDeliveryError
-
-from .conftest import CCPCJ_SESSION, PUBLIC_BASE_URL, SENDER
+from tests.support.reminders import CCPCJ_SESSION, PUBLIC_BASE_URL, SENDER
 
 MakeMessage = Callable[..., ReminderMessage]
 

@@ -13,8 +13,8 @@ import pytest
 
 from notifier.channels import OutboxChannel, ReminderMessage, SmtpChannel
 from notifier.errors import SettingsError, TransientDeliveryError
-
-from .conftest import PUBLIC_BASE_URL, SENDER, SmtpServer
+from tests.support.reminders import PUBLIC_BASE_URL, SENDER
+from tests.support.smtp import SmtpServer
 
 MakeMessage = Callable[..., ReminderMessage]
 
@@ -78,5 +78,5 @@ async def test_the_eml_is_byte_for_byte_what_the_smtp_server_received(
     message = make_message()
     receipt = await _outbox(tmp_path).send(message)
     await make_channel(smtp_server).send(message)
-    (envelope,) = smtp_server.handler.messages
-    assert Path(receipt).read_bytes() == envelope.original_content
+    (envelope,) = smtp_server.handler.received
+    assert Path(receipt).read_bytes() == envelope.content

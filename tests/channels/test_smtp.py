@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import email
 import ssl
 from collections.abc import Callable
-from email import policy
+from typing import Any
 
 import pytest
 
 from notifier.channels import ReminderMessage, SmtpChannel
 from notifier.errors import PermanentDeliveryError, SettingsError, TransientDeliveryError
-
-from .conftest import PASSWORD, SENDER, USERNAME, SmtpServer, TlsContexts
+from tests.support.reminders import SENDER
+from tests.support.smtp import PASSWORD, USERNAME, Certificates, SmtpServer
+from tests.support.waiting import until
 
 MakeChannel = Callable[..., SmtpChannel]
 MakeMessage = Callable[..., ReminderMessage]
@@ -25,11 +25,10 @@ async def test_a_reminder_arrives_with_one_recipient_and_its_message_id(
 ) -> None:
     """The receipt in the delivery log must match the Message-ID the participant got."""
     receipt = await make_channel(smtp_server).send(make_message(email="alice@example.org"))
-    (envelope,) = smtp_server.handler.messages
+    (envelope,) = smtp_server.handler.received
     assert envelope.rcpt_tos == ["alice@example.org"]
     assert envelope.mail_from == "reminders@notifier.example.org"
-    assert isinstance(envelope.original_content, bytes)
-    received = email.message_from_bytes(envelope.original_content, policy=policy.default)
+    received = envelope.message
     assert received["Message-ID"] == receipt
     assert received["To"] == "alice@example.org"
 
@@ -42,8 +41,8 @@ async def test_a_fan_out_reuses_at_most_pool_size_connections(
     messages = [make_message(email=f"p{i}@example.org", registration_id=f"r{i}") for i in range(20)]
     receipts = await asyncio.gather(*(channel.send(m) for m in messages))
     assert len(set(receipts)) == 20
-    assert len(smtp_server.handler.messages) == 20
-    assert all(len(e.rcpt_tos) == 1 for e in smtp_server.handler.messages)
+    assert len(smtp_server.handler.received) == 20
+    assert all(len(e.rcpt_tos) == 1 for e in smtp_server.handler.received)
     assert 1 <= len(smtp_server.handler.peers) <= 2
 
 
@@ -78,51 +77,53 @@ async def test_server_replies_are_classified_and_the_next_send_works(
     error: type[Exception],
 ) -> None:
     """4xx is retried by the fan-out, 5xx is recorded; either way the channel keeps working."""
-    smtp_server.handler.script[command] = [reply]
+    smtp_server.handler.script(command, reply)
     channel = make_channel(smtp_server)
     with pytest.raises(error, match=reply.split()[0]):
         await channel.send(make_message(registration_id="r1"))
     await channel.send(make_message(registration_id="r2"))
-    assert len(smtp_server.handler.messages) == 1
+    assert len(smtp_server.handler.received) == 1
 
 
 async def test_a_server_that_defers_twice_accepts_the_third_send(
     smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
 ) -> None:
     """Each 451 is one transient failure for the fan-out to back off from, not a dead channel."""
-    smtp_server.handler.script["DATA"] = ["451 4.3.0 Try again later"] * 2
+    smtp_server.handler.script("DATA", "451 4.3.0 Try again later", "451 4.3.0 Try again later")
     channel = make_channel(smtp_server)
     for _ in range(2):
         with pytest.raises(TransientDeliveryError, match="451"):
             await channel.send(make_message())
     receipt = await channel.send(make_message())
     assert receipt.endswith("@notifier.example.org>")
-    assert len(smtp_server.handler.messages) == 1
+    assert len(smtp_server.handler.received) == 1
 
 
 async def test_a_refused_recipient_is_permanent_and_not_named_in_full(
     smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
 ) -> None:
     """550 will not change on retry, and the delivery log must not hold whole addresses."""
-    smtp_server.handler.refused["nobody@example.org"] = "550 5.1.1 <nobody@example.org> unknown"
+    smtp_server.handler.script(
+        "RCPT", "550 5.1.1 <nobody@example.org> unknown", to="nobody@example.org"
+    )
     channel = make_channel(smtp_server)
     with pytest.raises(PermanentDeliveryError, match="550") as caught:
         await channel.send(make_message(email="nobody@example.org"))
     assert "nobody@example.org" not in str(caught.value)
     await channel.send(make_message(email="somebody@example.org"))
-    assert [e.rcpt_tos for e in smtp_server.handler.messages] == [["somebody@example.org"]]
+    assert [e.rcpt_tos for e in smtp_server.handler.received] == [["somebody@example.org"]]
 
 
 async def test_a_dropped_connection_is_transient_and_replaced(
     smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
 ) -> None:
     """A half-finished connection must not be reused; the next send opens a fresh one."""
-    smtp_server.handler.script["DATA"] = ["drop"]
+    smtp_server.handler.script("DATA", "drop")
     channel = make_channel(smtp_server)
     with pytest.raises(TransientDeliveryError):
         await channel.send(make_message(registration_id="r1"))
     await channel.send(make_message(registration_id="r2"))
-    assert len(smtp_server.handler.messages) == 1
+    assert len(smtp_server.handler.received) == 1
     assert len(smtp_server.handler.peers) == 2
 
 
@@ -130,7 +131,7 @@ async def test_a_stalled_server_times_out_as_transient(
     smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
 ) -> None:
     """A hung server must not hold a fan-out forever; the connection is dropped after."""
-    smtp_server.handler.script["DATA"] = ["stall"]
+    smtp_server.handler.script("DATA", "stall")
     channel = make_channel(smtp_server, timeout_s=0.5)
     with pytest.raises(TransientDeliveryError, match=r"no answer within 0\.5 s"):
         await channel.send(make_message(registration_id="r1"))
@@ -142,11 +143,10 @@ async def test_cancelling_a_send_propagates_and_drops_its_connection(
     smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
 ) -> None:
     """Shutdown cancels sends; swallowing that would hang the daemon's stop."""
-    smtp_server.handler.script["DATA"] = ["stall"]
+    smtp_server.handler.script("DATA", "stall")
     channel = make_channel(smtp_server)
     sending = asyncio.create_task(channel.send(make_message(registration_id="r1")))
-    while smtp_server.handler.script["DATA"]:  # until the server is stalling in DATA
-        await asyncio.sleep(0.01)
+    await until(lambda: smtp_server.handler.in_flight == 1, what="the server stalling in DATA")
     sending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sending
@@ -164,34 +164,47 @@ async def test_nothing_listening_is_transient(
 
 
 async def test_starttls_with_auth_delivers_over_tls(
-    start_smtp: StartSmtp, tls: TlsContexts, make_channel: MakeChannel, make_message: MakeMessage
+    start_smtp: StartSmtp,
+    certificates: Certificates,
+    make_channel: MakeChannel,
+    make_message: MakeMessage,
 ) -> None:
     """Credentials and addresses must only cross the network encrypted."""
     server = start_smtp(starttls=True, auth=True)
     channel = make_channel(
-        server, tls="starttls", tls_context=tls.client, username=USERNAME, password=PASSWORD
+        server,
+        tls="starttls",
+        tls_context=certificates.client,
+        username=USERNAME,
+        password=PASSWORD,
     )
     await channel.send(make_message())
-    assert server.handler.tls_seen == [True]
+    assert [message.tls for message in server.handler.received] == [True]
 
 
 async def test_implicit_tls_delivers(
-    start_smtp: StartSmtp, tls: TlsContexts, make_channel: MakeChannel, make_message: MakeMessage
+    start_smtp: StartSmtp,
+    certificates: Certificates,
+    make_channel: MakeChannel,
+    make_message: MakeMessage,
 ) -> None:
     """Port 465 providers speak TLS from the first byte."""
     server = start_smtp(implicit_tls=True)
-    await make_channel(server, tls="tls", tls_context=tls.client).send(make_message())
-    assert len(server.handler.messages) == 1
+    await make_channel(server, tls="tls", tls_context=certificates.client).send(make_message())
+    assert len(server.handler.received) == 1
 
 
 async def test_a_wrong_password_is_permanent_and_never_echoed(
-    start_smtp: StartSmtp, tls: TlsContexts, make_channel: MakeChannel, make_message: MakeMessage
+    start_smtp: StartSmtp,
+    certificates: Certificates,
+    make_channel: MakeChannel,
+    make_message: MakeMessage,
 ) -> None:
     """Ops need to know which setting to fix; the password must not land in logs."""
     server = start_smtp(starttls=True, auth=True)
     wrong = "wrong-" + PASSWORD
     channel = make_channel(
-        server, tls="starttls", tls_context=tls.client, username=USERNAME, password=wrong
+        server, tls="starttls", tls_context=certificates.client, username=USERNAME, password=wrong
     )
     with pytest.raises(PermanentDeliveryError, match="535") as caught:
         await channel.send(make_message())
@@ -199,7 +212,7 @@ async def test_a_wrong_password_is_permanent_and_never_echoed(
     assert "NOTIFIER_SMTP_PASSWORD" in str(caught.value)
     assert wrong not in str(caught.value)
     assert PASSWORD not in str(caught.value)
-    assert server.handler.messages == []
+    assert server.handler.received == []
 
 
 async def test_an_untrusted_certificate_sends_nothing(
@@ -216,7 +229,7 @@ async def test_an_untrusted_certificate_sends_nothing(
     )
     with pytest.raises(TransientDeliveryError, match="SSLCertVerificationError"):
         await channel.send(make_message())
-    assert server.handler.messages == []
+    assert server.handler.received == []
 
 
 async def test_aclose_says_quit_to_pooled_connections(
@@ -241,9 +254,9 @@ async def test_aclose_says_quit_to_pooled_connections(
         pytest.param({"public_base_url": "reminders.example.org"}, id="relative-base-url"),
     ],
 )
-def test_bad_settings_fail_at_construction(settings: dict[str, object]) -> None:
+def test_bad_settings_fail_at_construction(settings: dict[str, Any]) -> None:
     """A typo in the settings should stop start-up, not fail every reminder later."""
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": 25,
         "tls": "none",
@@ -253,4 +266,4 @@ def test_bad_settings_fail_at_construction(settings: dict[str, object]) -> None:
         "public_base_url": "https://reminders.example.org",
     }
     with pytest.raises(SettingsError):
-        SmtpChannel(**(base | settings))  # type: ignore[arg-type]
+        SmtpChannel(**(base | settings))

@@ -23,13 +23,7 @@ from notifier.errors import (
     RegistrationError,
     SettingsError,
 )
-
-from .webhook_fixtures import (  # noqa: F401  # fixtures, found by name
-    Receiver,
-    receiver_fixture,
-    webhook_channel_fixture,
-    webhook_message_fixture,
-)
+from tests.support.webhooks import Receiver
 
 MakeChannel = Callable[..., WebhookChannel]
 MakeMessage = Callable[..., ReminderMessage]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -14,17 +13,10 @@ import pytest
 from notifier.channels import ReminderMessage
 from notifier.channels.webhook import WebhookChannel, parse_retry_after, webhook_secret
 from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
-
-from .conftest import CCPCJ_SESSION
-from .webhook_fixtures import (  # noqa: F401  # fixtures, found by name
-    HOOK_PATH,
-    SERVER_SECRET,
-    Receiver,
-    Reply,
-    receiver_fixture,
-    webhook_channel_fixture,
-    webhook_message_fixture,
-)
+from tests.support.ports import free_port
+from tests.support.reminders import CCPCJ_SESSION
+from tests.support.waiting import until
+from tests.support.webhooks import HOOK_PATH, SERVER_SECRET, Receiver, Reply
 
 MakeChannel = Callable[..., WebhookChannel]
 MakeMessage = Callable[..., ReminderMessage]
@@ -230,9 +222,7 @@ async def test_a_refused_connection_is_transient(
     make_webhook_channel: MakeChannel, make_webhook_message: MakeMessage
 ) -> None:
     """A receiver that is down for a deploy should get the reminder when it is back."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(TransientDeliveryError, match=f"http://127.0.0.1:{port}"):
         await make_webhook_channel().send(make_webhook_message(f"http://127.0.0.1:{port}/x"))
 
@@ -244,8 +234,7 @@ async def test_cancelling_a_send_cancels_it(
     receiver.answer(Reply(delay_s=5.0))
     channel = make_webhook_channel()
     task = asyncio.create_task(channel.send(make_webhook_message(receiver.url())))
-    while not receiver.requests:
-        await asyncio.sleep(0.01)
+    await until(lambda: receiver.requests, what="the request at the receiver")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from notifier.cli import main
 
@@ -16,17 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = str(ROOT / "config" / "events")
 
 
+Run = Callable[..., Result]
+
+
 @pytest.fixture
-def run():  # type: ignore[no-untyped-def]
+def run() -> Run:
     runner = CliRunner()
 
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
+    def invoke(*args: str) -> Result:
         return runner.invoke(main, list(args), catch_exceptions=False)
 
     return invoke
 
 
-def test_convert_shows_each_zone_with_abbreviation_and_offset(run) -> None:  # type: ignore[no-untyped-def]
+def test_convert_shows_each_zone_with_abbreviation_and_offset(run: Run) -> None:
     """The issue's own example: a CCPCJ slot seen from Tokyo and New York."""
     result = run(
         "convert",
@@ -47,7 +51,7 @@ def test_convert_shows_each_zone_with_abbreviation_and_offset(run) -> None:  # t
     assert "03:10–04:00 EDT (UTC-04:00)" in lines[3]
 
 
-def test_convert_json_has_utc_instants_zone_and_warnings(run) -> None:  # type: ignore[no-untyped-def]
+def test_convert_json_has_utc_instants_zone_and_warnings(run: Run) -> None:
     """Scripts rely on these keys; the Z form is what APIs expect."""
     result = run("convert", "12 January 2024 10:00 CEST", "--zone", "Europe/Vienna", "--json")
     assert result.exit_code == 0
@@ -58,7 +62,7 @@ def test_convert_json_has_utc_instants_zone_and_warnings(run) -> None:  # type: 
     assert [w["code"] for w in data["warnings"]] == ["season-abbreviation"]
 
 
-def test_convert_uses_date_and_zone_options_for_a_programme_row(run) -> None:  # type: ignore[no-untyped-def]
+def test_convert_uses_date_and_zone_options_for_a_programme_row(run: Run) -> None:
     """Rows under a day heading give only a time; --date and --zone supply the rest."""
     result = run(
         "convert", "1.15–2.10 p.m.", "--zone", "Europe/Vienna", "--date", "2024-10-14", "--json"
@@ -67,7 +71,7 @@ def test_convert_uses_date_and_zone_options_for_a_programme_row(run) -> None:  #
     assert (data["start_utc"], data["end_utc"]) == ("2024-10-14T11:15:00Z", "2024-10-14T12:10:00Z")
 
 
-def test_convert_failure_exits_non_zero_and_points_at_the_problem(run) -> None:  # type: ignore[no-untyped-def]
+def test_convert_failure_exits_non_zero_and_points_at_the_problem(run: Run) -> None:
     """An error must say what and where; a caret shows where in the expression."""
     result = run("convert", "Tuesday 23 May 09:10-10:00 CEST", "--year", "2024")
     assert result.exit_code == 1
@@ -78,14 +82,14 @@ def test_convert_failure_exits_non_zero_and_points_at_the_problem(run) -> None: 
     assert json.loads(failed.output)["error"]["code"] == "ambiguous-abbreviation"
 
 
-def test_convert_rejects_an_unknown_target_zone(run) -> None:  # type: ignore[no-untyped-def]
+def test_convert_rejects_an_unknown_target_zone(run: Run) -> None:
     """A misspelt --to zone is a usage error with a suggestion, not a traceback."""
     result = CliRunner().invoke(main, ["convert", "23 May 2023 9:00 UTC", "--to", "Asia/Tokio"])
     assert result.exit_code == 2
     assert "Asia/Tokyo" in result.output
 
 
-def test_validate_passes_the_example_configs_with_one_line_per_file(run) -> None:  # type: ignore[no-untyped-def]
+def test_validate_passes_the_example_configs_with_one_line_per_file(run: Run) -> None:
     """`notifier validate config/events` is the issue's acceptance check."""
     result = run("validate", EVENTS, "--strict")
     assert result.exit_code == 0
@@ -94,7 +98,7 @@ def test_validate_passes_the_example_configs_with_one_line_per_file(run) -> None
     assert all(": ok, event " in line for line in lines)
 
 
-def test_validate_lists_every_problem_and_fails(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+def test_validate_lists_every_problem_and_fails(tmp_path: Path, run: Run) -> None:
     """Non-zero exit with file:line:column for each problem."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -107,7 +111,7 @@ def test_validate_lists_every_problem_and_fails(tmp_path: Path, run) -> None:  #
     assert f'{bad}:9:5: error: unknown key "romm"' in result.output
 
 
-def test_strict_turns_warnings_into_failure(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+def test_strict_turns_warnings_into_failure(tmp_path: Path, run: Run) -> None:
     """CI for a config repository can refuse doubtful times."""
     warned = tmp_path / "w.yaml"
     warned.write_text(
@@ -118,7 +122,7 @@ def test_strict_turns_warnings_into_failure(tmp_path: Path, run) -> None:  # typ
     assert run("validate", "--strict", str(warned)).exit_code == 1
 
 
-def test_schedule_in_tokyo_shows_the_ccpcj_reminders(run) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_in_tokyo_shows_the_ccpcj_reminders(run: Run) -> None:
     """The issue's acceptance check: CCPCJ 09:10 CEST is 16:10 JST."""
     result = run("schedule", EVENTS, "--tz", "Asia/Tokyo", "--from", "2023-05-01")
     assert result.exit_code == 0
@@ -129,7 +133,7 @@ def test_schedule_in_tokyo_shows_the_ccpcj_reminders(run) -> None:  # type: igno
     )
 
 
-def test_schedule_json_is_sorted_and_flags_the_past(run) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_json_is_sorted_and_flags_the_past(run: Run) -> None:
     """Tools consume the plan; past reminders must be marked, not hidden."""
     result = run("schedule", EVENTS, "--json", "--from", "2023-05-23T07:05:00+00:00")
     data = json.loads(result.output)
@@ -140,7 +144,7 @@ def test_schedule_json_is_sorted_and_flags_the_past(run) -> None:  # type: ignor
     assert ("firearms-trafficking-latin-america", "1h") not in flagged
 
 
-def test_schedule_refuses_a_broken_config(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_refuses_a_broken_config(tmp_path: Path, run: Run) -> None:
     """Nothing is scheduled from a config with errors."""
     (tmp_path / "bad.yaml").write_text("id: x\nsessions: nope\n")
     result = run("schedule", str(tmp_path))

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from redis import Redis
 
-from tests.e2e.conftest import (
-    SmtpServer,
+from tests.support.daemon import (
     Workspace,
-    event_yaml,
-    free_port,
     http_json,
-    soon,
-    wait_until,
-    write_atomically,
+    http_status,
+    metrics_text,
+    refuses_connections,
 )
+from tests.support.events import soon, write_atomically
+from tests.support.mail import link_in, part_bytes, plain_text
+from tests.support.smtp import PASSWORD, SmtpServer
+from tests.support.waiting import wait_until
 
 START_IN = timedelta(minutes=5)
+NOT_YET = 3600.0  # seconds: a reminder that cannot come due while the test runs
+# a reminder due this long after an edit is still ahead when the running daemon has synced it
+# and been stopped (the daemon answers an edit, and SIGTERM, within a second or two when loaded)
+DUE_AFTER_EDIT_S = 10.0
+JOBS_KEY = "notifier:apscheduler.jobs"  # APScheduler's RedisJobStore hash, one field a job
 ZoneTokyo = ZoneInfo("Asia/Tokyo")
 ZoneVienna = ZoneInfo("Europe/Vienna")
 
@@ -31,13 +36,17 @@ def _setup(workspace: Workspace, due_in_s: float, **register: str) -> tuple[date
     """Write the event (session START_IN from now, reminder due in ``due_in_s``) and register."""
     due = soon(due_in_s)
     start = due + START_IN
-    workspace.config_file.write_text(event_yaml(start, [START_IN]), encoding="utf-8")
+    workspace.write_event(start, [START_IN])
+    _register(workspace, **register)
+    return start, due
+
+
+def _register(workspace: Workspace, **register: str) -> None:
     args = ["register", "add", "e2e", "--email", "ada@example.org", "--tz", "Asia/Tokyo"]
     for key, value in register.items():
         args += [f"--{key}", value]
     done = workspace.notifier(*args)
     assert done.returncode == 0, done.stderr
-    return start, due
 
 
 def test_reminder_is_delivered_over_smtp_with_both_zones_link_and_calendar(
@@ -46,23 +55,23 @@ def test_reminder_is_delivered_over_smtp_with_both_zones_link_and_calendar(
     """The product's main job, end to end, through STARTTLS and AUTH."""
     start, due = _setup(workspace, due_in_s=4)
     daemon = workspace.start("--until-idle")
-    assert daemon.process.wait(timeout=60) == 0, daemon.log_text()
+    assert daemon.wait() == 0, daemon.log_text()
     (received,) = smtp.handler.received
     message = received.message
     print(f"\ndue -> accepted by SMTP: {(received.at - due.timestamp()) * 1e3:.0f} ms")
+    assert received.tls
     assert message["To"] == "ada@example.org"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Unsubscribe"].startswith("<http")
-    text = message.get_body(("plain",)).get_content()
+    text = plain_text(message)
     tokyo, vienna = start.astimezone(ZoneTokyo), start.astimezone(ZoneVienna)
     assert f"{tokyo:%H:%M} JST (UTC+09:00)" in text
     assert f"{vienna:%H:%M} {vienna.tzname()}" in text
-    assert "https://events.example.org/e2e/join" in text
-    ics = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
-    calendar = icalendar.Calendar.from_ical(ics.get_payload(decode=True))
+    assert "https://events.example.org/e2e/talk" in text
+    calendar = icalendar.Calendar.from_ical(part_bytes(message, "text/calendar"))
     (vevent,) = calendar.walk("VEVENT")
     assert vevent.decoded("DTSTART").astimezone(UTC) == start
-    assert "smtp-pa55" not in daemon.log_text()
+    assert PASSWORD not in daemon.log_text()
 
 
 def test_reminder_survives_a_restart_between_scheduling_and_firing(
@@ -70,13 +79,18 @@ def test_reminder_survives_a_restart_between_scheduling_and_firing(
 ) -> None:
     """Jobs and registrations live in Redis; a stopped process loses nothing and sends once."""
     workspace.env["NOTIFIER_STORE_URL"] = redis_url
-    _setup(workspace, due_in_s=6)
+    _setup(workspace, due_in_s=NOT_YET)
     first = workspace.start(name="first")
     first.wait_for("service_ready")
+    # scheduled by the running process, however long it took to start: due after it stops
+    start = soon(DUE_AFTER_EDIT_S) + START_IN
+    first.edit_config(lambda: workspace.write_event(start, [START_IN]), until="jobs_synced")
     assert first.stop(signal.SIGTERM) == 0
-    assert smtp.handler.received == []
+    assert smtp.handler.received == [], "the first process sent before it was stopped"
+    with Redis.from_url(redis_url) as redis:
+        assert redis.hkeys(JOBS_KEY) == [b"e2e/talk/300"]  # kept for the next process
     second = workspace.start("--until-idle", name="second")
-    assert second.process.wait(timeout=60) == 0, second.log_text()
+    assert second.wait() == 0, second.log_text()
     assert len(smtp.handler.received) == 1
 
 
@@ -87,10 +101,10 @@ def test_killed_process_restarted_sends_the_reminder_once(
     workspace.env["NOTIFIER_STORE_URL"] = redis_url
     _setup(workspace, due_in_s=3)
     first = workspace.start(name="first")
-    wait_until(lambda: len(smtp.handler.received) == 1)
+    wait_until(lambda: len(smtp.handler.received) == 1, what=first.log_text)
     first.stop(signal.SIGKILL)
     second = workspace.start("--until-idle", name="second")
-    assert second.process.wait(timeout=60) == 0, second.log_text()
+    assert second.wait() == 0, second.log_text()
     assert len(smtp.handler.received) == 1
 
 
@@ -98,15 +112,16 @@ def test_moving_a_session_while_running_announces_the_new_time(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
     """Organizers edit the file under a running service; the moved time is what is sent."""
-    old_start, _ = _setup(workspace, due_in_s=40)
+    old_start, _ = _setup(workspace, due_in_s=NOT_YET)
     daemon = workspace.start()
     daemon.wait_for("service_ready")
-    new_start = soon(4) + 2 * START_IN  # ten minutes later than before, reminder due in 4 s
-    write_atomically(workspace.config_file, event_yaml(new_start, [2 * START_IN]))
-    daemon.wait_for("config_reloaded")
-    wait_until(lambda: len(smtp.handler.received) == 1)
+    new_start = soon(4) + 2 * START_IN  # a reminder ten minutes ahead, due in 4 s
+    daemon.edit_config(
+        lambda: workspace.write_event(new_start, [2 * START_IN]), until="config_reloaded"
+    )
+    wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
     assert daemon.stop() == 0
-    text = smtp.handler.received[0].message.get_body(("plain",)).get_content()
+    text = plain_text(smtp.handler.received[0].message)
     assert f"{new_start.astimezone(ZoneTokyo):%H:%M} JST" in text
     assert f"{old_start.astimezone(ZoneTokyo):%H:%M} JST" not in text
 
@@ -115,24 +130,28 @@ def test_breaking_the_config_while_running_keeps_the_old_schedule(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
     """A bad edit is logged and ignored; the last good config keeps sending."""
-    _setup(workspace, due_in_s=5)
+    start, _ = _setup(workspace, due_in_s=5)
     daemon = workspace.start()
     daemon.wait_for("service_ready")
-    write_atomically(workspace.config_file, "id: e2e\nsessions: [oops\n")
-    daemon.wait_for("config_reload_refused")
-    wait_until(lambda: len(smtp.handler.received) == 1)
+    daemon.edit_config(
+        lambda: write_atomically(workspace.config_file, "id: e2e\nsessions: [oops\n"),
+        until="config_reload_refused",
+    )
+    wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
     assert daemon.stop() == 0
     assert "yaml-syntax" in daemon.log_text()
+    text = plain_text(smtp.handler.received[0].message)
+    assert f"{start.astimezone(ZoneTokyo):%H:%M} JST" in text  # the good config's session
 
 
 def test_smtp_451_twice_then_250_delivers_once_with_attempts_recorded(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
     """Transient refusals are retried with backoff; the log shows every attempt."""
-    smtp.handler.script = ["451 4.3.0 try again later", "451 4.3.0 try again later"]
+    smtp.handler.script("DATA", "451 4.3.0 try again later", "451 4.3.0 try again later")
     _setup(workspace, due_in_s=3)
     daemon = workspace.start("--until-idle")
-    assert daemon.process.wait(timeout=60) == 0, daemon.log_text()
+    assert daemon.wait() == 0, daemon.log_text()
     assert len(smtp.handler.received) == 1
     assert smtp.handler.data_commands == 3
     shown = workspace.notifier("deliveries", "e2e", "--json")
@@ -162,26 +181,30 @@ def test_sigterm_during_a_send_lets_it_finish_and_exits_zero(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
     """Ops stop and upgrade the service; an in-flight reminder must not be lost or doubled."""
-    smtp.handler.delay_s = 2.0
+    port = workspace.use_http_port()  # its closing shows the daemon got SIGTERM
+    smtp.handler.hold()  # the send stays in flight until the daemon is stopping
+    smtp.handler.delay_s = 1.0  # then a slow server: the daemon reaches its drain meanwhile
     _setup(workspace, due_in_s=3)
     daemon = workspace.start()
-    wait_until(lambda: smtp.handler.data_commands == 1)
-    assert daemon.stop(signal.SIGTERM) == 0, daemon.log_text()
+    wait_until(lambda: smtp.handler.in_flight == 1, what=daemon.log_text)
+    daemon.process.send_signal(signal.SIGTERM)
+    wait_until(lambda: refuses_connections(port), what="the API to close after SIGTERM")
+    smtp.handler.release()
+    assert daemon.wait() == 0, daemon.log_text()
     assert len(smtp.handler.received) == 1
     shown = workspace.notifier("deliveries", "e2e", "--json")
     assert [r["status"] for r in json.loads(shown.stdout)] == ["sent"]
-    daemon.wait_for("in_flight_drained")
+    (drained,) = [e for e in daemon.log_entries() if e["event"] == "in_flight_drained"]
+    assert (drained["finished"], drained["cancelled"]) == (1, 0)
 
 
 def test_participant_registers_over_http_confirms_and_gets_the_reminder(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
     """The public API in the running service: double opt-in, then the reminder."""
-    port = free_port()
-    workspace.env["NOTIFIER_HTTP_PORT"] = str(port)
-    workspace.env["NOTIFIER_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    due = soon(8)
-    workspace.config_file.write_text(event_yaml(due + START_IN, [START_IN]), encoding="utf-8")
+    port = workspace.use_http_port()
+    # not due while the participant signs up, however slowly the daemon starts
+    workspace.write_event(soon(NOT_YET) + START_IN, [START_IN])
     daemon = workspace.start()
     daemon.wait_for("http_listening")
     base = f"http://127.0.0.1:{port}"
@@ -192,14 +215,15 @@ def test_participant_registers_over_http_confirms_and_gets_the_reminder(
         {"email": "grace@example.org", "timezone": "Asia/Tokyo"},
     )
     assert (status, body["status"]) == (201, "pending_confirmation")
-    wait_until(lambda: len(smtp.handler.received) == 1)
-    confirmation = smtp.handler.received[0].message.get_body(("plain",)).get_content()
-    link = re.search(r"(http://\S+/confirm/\S+)", confirmation)[1]  # type: ignore[index]
-    assert urllib.request.urlopen(link, timeout=10).status == 200  # noqa: S310 - our own test URL
+    wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
+    link = link_in(smtp.handler.received[0].message, "confirm")
+    assert link.startswith(f"{base}/confirm/")
+    assert http_status("GET", link) == 200
     assert len(smtp.handler.received) == 1  # opening the link only asks; the button confirms
-    pressed = urllib.request.Request(link, data=b"", method="POST")  # noqa: S310
-    assert urllib.request.urlopen(pressed, timeout=10).status == 200  # noqa: S310
-    wait_until(lambda: len(smtp.handler.received) == 2)
+    assert http_status("POST", link) == 200
+    moved_up = soon(3) + START_IN  # the session moves up: its reminder is due in 3 s
+    daemon.edit_config(lambda: workspace.write_event(moved_up, [START_IN]), until="config_reloaded")
+    wait_until(lambda: len(smtp.handler.received) == 2, what=daemon.log_text)
     assert daemon.stop() == 0
     reminder = smtp.handler.received[1].message
     assert reminder["To"] == "grace@example.org"
@@ -210,31 +234,31 @@ def test_metrics_move_and_delivery_log_lines_are_json_without_addresses(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
     """Ops watch /metrics and parse logs; neither may leak a participant's address."""
-    port = free_port()
-    workspace.env["NOTIFIER_HTTP_PORT"] = str(port)
-    _setup(workspace, due_in_s=4)
+    port = workspace.use_http_port()
+    start = soon(4) + START_IN
+    # the one-minute reminder stays scheduled through the test: exactly one job is left once
+    # the first has fired, whether on time or by the start-up catch-up of a slow start
+    workspace.write_event(start, [START_IN, timedelta(minutes=1)])
+    _register(workspace)
+    smtp.handler.hold()  # the first reminder's send waits until the metrics were read
     daemon = workspace.start()
     daemon.wait_for("http_listening")
+    wait_until(lambda: smtp.handler.in_flight == 1, what=daemon.log_text)
     before = metrics_text(port)
-    assert 'notifier_deliveries_total{channel="email",outcome="sent"}' not in before
-    assert "notifier_jobs_scheduled 1.0" in before
-    wait_until(lambda: len(smtp.handler.received) == 1)
+    smtp.handler.release()
     daemon.wait_for("reminder_fanout_done")
     after = metrics_text(port)
     assert daemon.stop() == 0
+    assert 'notifier_deliveries_total{channel="email",outcome="sent"}' not in before
     assert 'notifier_deliveries_total{channel="email",outcome="sent"} 1.0' in after
     assert 'notifier_reminders_fired_total{status="done"} 1.0' in after
     assert "notifier_reminder_lateness_seconds_count 1.0" in after
     assert 'notifier_registrations{event="e2e"} 1.0' in after
-    lines = [json.loads(line) for line in daemon.log_text().splitlines() if line.startswith("{")]
-    (sent,) = [entry for entry in lines if entry["event"] == "reminder_sent"]
+    assert "notifier_jobs_scheduled 1.0" in after
+    entries = daemon.log_entries()
+    (sent,) = [entry for entry in entries if entry["event"] == "reminder_sent"]
     assert sent["outcome"] == "sent"
     assert sent["event_id"] == "e2e"
     assert sent["session_id"] == "talk"
     assert sent["delivery"].startswith("e2e/talk/")
     assert "ada@example.org" not in daemon.log_text()
-
-
-def metrics_text(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        return str(response.read().decode())

@@ -4,47 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
 
-import pytest
-import standardwebhooks
+from tests.support.daemon import Workspace
+from tests.support.events import soon
+from tests.support.waiting import wait_until
+from tests.support.webhooks import Receiver
 
-from tests.e2e.conftest import START_IN_DEFAULT, Workspace, event_yaml, soon, wait_until
-
-
-class Receiver(ThreadingHTTPServer):
-    """A real HTTP server on loopback that records every POST."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.server.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:  # keep pytest output clean
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+START_IN = timedelta(minutes=5)
 
 
 def test_webhook_reminder_is_signed_and_carries_the_documented_payload(
@@ -52,23 +19,22 @@ def test_webhook_reminder_is_signed_and_carries_the_documented_payload(
 ) -> None:
     """Chat bots and calendars verify the signature with standard tools and read payload v1."""
     workspace.env["NOTIFIER_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"  # the receiver's loopback
-    due = soon(4)
-    start = due + START_IN_DEFAULT
-    workspace.config_file.write_text(
-        event_yaml(start, [START_IN_DEFAULT], channels="[email, webhook]"), encoding="utf-8"
-    )
-    url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/reminders"
+    start = soon(4) + START_IN
+    workspace.write_event(start, [START_IN], channels=("email", "webhook"))
+    url = receiver.url(path_qs="/hooks/reminders")
     done = workspace.notifier("register", "add", "e2e", "--webhook", url, "--tz", "Asia/Tokyo")
     assert done.returncode == 0, done.stderr
-    registration_id = re.search(r"registered (\w+)", done.stdout)[1]  # type: ignore[index]
+    found = re.search(r"registered (\w+)", done.stdout)
+    assert found is not None, done.stdout
+    registration_id = found[1]
     daemon = workspace.start("--until-idle")
-    assert daemon.process.wait(timeout=60) == 0, daemon.log_text()
-    wait_until(lambda: len(receiver.requests) == 1)
-    headers, body = receiver.requests[0]
+    assert daemon.wait() == 0, daemon.log_text()
+    (request,) = wait_until(lambda: receiver.requests, what="the POST at the receiver")
+    assert request.path_qs == "/hooks/reminders"
     secret = workspace.notifier("register", "secret", registration_id).stdout.strip()
-    payload = standardwebhooks.Webhook(secret).verify(body, headers)
+    payload = request.verified(secret=secret)  # standardwebhooks: signature and timestamp
     assert payload["version"] == "1"
     assert payload["session"]["start_utc"] == start.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert payload["session"]["timezone"] == "Asia/Tokyo"
-    assert payload["reminder"]["offset_s"] == int(START_IN_DEFAULT.total_seconds())
-    assert json.loads(body)["delivery_id"].endswith(f"/{registration_id}/webhook")
+    assert payload["reminder"]["offset_s"] == int(START_IN.total_seconds())
+    assert json.loads(request.body)["delivery_id"].endswith(f"/{registration_id}/webhook")

@@ -7,7 +7,7 @@ from textwrap import dedent
 
 import pytest
 
-from notifier.events import load_event
+from notifier.events import Loaded, load_event
 
 TODAY = date(2026, 11, 25)
 HEADER = """\
@@ -18,7 +18,7 @@ year: 2023
 """
 
 
-def _load(body: str, header: str = HEADER):  # type: ignore[no-untyped-def]
+def _load(body: str, header: str = HEADER) -> Loaded:
     return load_event(header + dedent(body), "events/demo.yaml", today=TODAY)
 
 

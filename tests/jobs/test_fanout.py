@@ -19,16 +19,12 @@ from notifier.jobs.fanout import RetryPolicy, run_fanout
 from notifier.jobs.plan import Reminder
 from notifier.records import ReminderRef, delivery_key
 from notifier.store import Store, open_store
-from tests.jobs.conftest import (
-    NOW,
-    Clock,
-    MailServer,
-    event_yaml,
-    fanout_deps,
-    load_test_event,
-    plain_text,
-    registration,
-)
+from tests.support.clock import Clock
+from tests.support.events import event_yaml, load_test_event
+from tests.support.fanout import NOW, fanout_deps, registration
+from tests.support.mail import plain_text
+from tests.support.smtp import SmtpServer
+from tests.support.waiting import until
 
 START = NOW + timedelta(minutes=10)  # the talk's 10-minute reminder is due exactly at NOW
 TEN_MINUTES = timedelta(minutes=10)
@@ -59,7 +55,7 @@ async def _statuses(store: Store, event: Event) -> dict[str, tuple[str, int]]:
 
 
 async def test_each_follower_gets_one_email_and_whole_event_registrations_count(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """Exactly one reminder per participant and channel: none missing, none doubled."""
     event = _event()
@@ -67,7 +63,7 @@ async def test_each_follower_gets_one_email_and_whole_event_registrations_count(
     await store.add_registration(registration("eve", sessions=("panel",)))  # not this session
     # a webhook too, but this process has only email: still one email, nothing else
     await store.add_registration(registration("bob", webhook_url="https://hooks.example.org/b"))
-    deps = fanout_deps(store, smtp_channel, Clock())
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
 
     counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
 
@@ -86,12 +82,12 @@ async def test_each_follower_gets_one_email_and_whole_event_registrations_count(
 
 
 async def test_second_run_of_the_same_reminder_sends_nothing_new(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """A job may run twice (a retry, a restart): the claims make the second run send nothing."""
     event = _event()
     await _register(store, "ada", "bob", whole_event=("dee",))
-    deps = fanout_deps(store, smtp_channel, Clock())
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
     ref = _talk(event)
 
     first = await run_fanout(deps, event, event.sessions[0], ref)
@@ -107,7 +103,7 @@ async def test_second_run_of_the_same_reminder_sends_nothing_new(
 
 
 async def test_two_replicas_running_the_same_reminder_at_once_send_each_email_once(
-    store: Store, store_url: str, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, store_url: str, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """Several replicas may fire the same job together; the store's claim lets one send."""
     event = _event()
@@ -116,9 +112,9 @@ async def test_two_replicas_running_the_same_reminder_at_once_send_each_email_on
     try:
         ref = _talk(event)
         results = await asyncio.gather(
-            run_fanout(fanout_deps(store, smtp_channel, Clock()), event, event.sessions[0], ref),
+            run_fanout(fanout_deps(store, smtp_channel, Clock(NOW)), event, event.sessions[0], ref),
             run_fanout(
-                fanout_deps(other_store, smtp_channel, Clock()), event, event.sessions[0], ref
+                fanout_deps(other_store, smtp_channel, Clock(NOW)), event, event.sessions[0], ref
             ),
         )
     finally:
@@ -131,15 +127,15 @@ async def test_two_replicas_running_the_same_reminder_at_once_send_each_email_on
 
 
 async def test_permanent_refusal_is_recorded_failed_after_one_attempt_with_the_error(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """A 550 will not change on retry; the log must say why, without the whole address."""
     event = _event()
     await _register(store, "ada")
-    mail_server.handler.replies["ada@example.org"] = [
-        "550 5.1.1 <ada@example.org>: mailbox unavailable"
-    ]
-    deps = fanout_deps(store, smtp_channel, Clock())
+    mail_server.handler.script(
+        "DATA", "550 5.1.1 <ada@example.org>: mailbox unavailable", to="ada@example.org"
+    )
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
 
     counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
 
@@ -155,13 +151,13 @@ async def test_permanent_refusal_is_recorded_failed_after_one_attempt_with_the_e
 
 
 async def test_transient_failures_are_retried_then_sent_with_attempts_counted(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """A greylisting 451 must not lose the reminder; the log shows how many tries it took."""
     event = _event()
     await _register(store, "ada")
-    mail_server.handler.replies["ada@example.org"] = ["451 4.7.1 greylisted"] * 2
-    deps = fanout_deps(store, smtp_channel, Clock())
+    mail_server.handler.script("DATA", *["451 4.7.1 greylisted"] * 2, to="ada@example.org")
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
 
     counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
 
@@ -175,14 +171,14 @@ async def test_transient_failures_are_retried_then_sent_with_attempts_counted(
 
 
 async def test_transient_failures_until_attempts_run_out_are_recorded_failed(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """Retries are bounded; when they run out the delivery is failed, not left pending."""
     event = _event()
     await _register(store, "ada")
-    mail_server.handler.replies["ada@example.org"] = ["451 4.3.0 try again later"] * 10
+    mail_server.handler.script("DATA", *["451 4.3.0 try again later"] * 10, to="ada@example.org")
     retry = RetryPolicy(max_attempts=3, base_s=0.05, max_s=0.1)
-    deps = fanout_deps(store, smtp_channel, Clock(), retry=retry)
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), retry=retry)
 
     counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
 
@@ -196,12 +192,12 @@ async def test_transient_failures_until_attempts_run_out_are_recorded_failed(
 
 
 async def test_retry_that_would_land_after_the_session_start_is_recorded_expired(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """A reminder that would arrive after the session started is not sent, and not waited for."""
     event = _event(reminders=("1m",))  # due at START - 1 min: the session starts 60 s after
     await _register(store, "ada")
-    mail_server.handler.replies["ada@example.org"] = ["451 4.3.0 try again later"]
+    mail_server.handler.script("DATA", "451 4.3.0 try again later", to="ada@example.org")
     retry = RetryPolicy(max_attempts=5, base_s=300.0, max_s=300.0)  # next try in 150-300 s
     deps = fanout_deps(store, smtp_channel, Clock(START - timedelta(minutes=1)), retry=retry)
     ref = _talk(event, timedelta(minutes=1))
@@ -225,7 +221,7 @@ async def test_retry_that_would_land_after_the_session_start_is_recorded_expired
     ids=["session-started", "past-lateness-before-start"],
 )
 async def test_reminder_fired_too_late_is_skipped_for_everyone(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel, fired_at: datetime
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel, fired_at: datetime
 ) -> None:
     """After downtime a stale reminder is worse than none; the log still says it was skipped."""
     event = _event()  # 10m reminder: 2.5 min lateness by default
@@ -243,7 +239,7 @@ async def test_reminder_fired_too_late_is_skipped_for_everyone(
 
 
 async def test_reminder_fired_late_but_within_its_lateness_is_still_sent(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """The boundary on the other side: 2 minutes late for a 10-minute reminder is still useful."""
     event = _event()
@@ -259,14 +255,14 @@ async def test_reminder_fired_late_but_within_its_lateness_is_still_sent(
 
 
 async def test_concurrency_bound_caps_simultaneous_sends(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """2,000 followers must not open 2,000 SMTP sessions at once; the semaphore is the cap."""
     event = _event()
     names = [f"p{i:02d}" for i in range(10)]
     await _register(store, *names)
     mail_server.handler.delay_s = 0.05  # each DATA takes a while, so overlaps are visible
-    deps = fanout_deps(store, smtp_channel, Clock(), concurrency=2)
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), concurrency=2)
 
     counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
 
@@ -276,12 +272,12 @@ async def test_concurrency_bound_caps_simultaneous_sends(
 
 
 async def test_stopping_before_the_first_attempt_hands_the_claim_back(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """At shutdown an unattempted delivery must stay sendable, or a restart would lose it."""
     event = _event()
     await _register(store, "ada", whole_event=("dee",))
-    deps = fanout_deps(store, smtp_channel, Clock())
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
     ref = _talk(event)
     deps.stopping.set()
 
@@ -297,18 +293,16 @@ async def test_stopping_before_the_first_attempt_hands_the_claim_back(
 
 
 async def test_send_cut_off_at_shutdown_is_recorded_failed_and_not_sent_again(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """Mail cut off mid-DATA may have gone out: at most once wins, and the log says why."""
     event = _event()
     await _register(store, "ada")
-    mail_server.handler.replies["ada@example.org"] = ["stall"]
-    deps = fanout_deps(store, smtp_channel, Clock())
+    mail_server.handler.script("DATA", "stall", to="ada@example.org")
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
     ref = _talk(event)
     task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
-    async with asyncio.timeout(5):
-        while mail_server.handler.in_flight == 0:
-            await asyncio.sleep(0.01)
+    await until(lambda: mail_server.handler.in_flight, what="the send stuck in DATA")
 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -325,17 +319,17 @@ async def test_send_cut_off_at_shutdown_is_recorded_failed_and_not_sent_again(
 
 
 async def test_every_outcome_lands_in_the_delivery_log(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """Nothing is silently dropped: each follower's delivery ends in the log with its outcome."""
     event = _event()
     await _register(store, "ada", "bob", "cy", whole_event=("dee",))
     await store.add_registration(registration("eve", sessions=("panel",)))
     handler = mail_server.handler
-    handler.replies["ada@example.org"] = ["550 5.1.1 mailbox unavailable"]
-    handler.replies["bob@example.org"] = ["451 4.7.1 greylisted"]
-    handler.replies["dee@example.org"] = ["421 4.3.2 shutting down"] * 3
-    deps = fanout_deps(store, smtp_channel, Clock(), retry=RetryPolicy(3, 0.05, 0.1))
+    handler.script("DATA", "550 5.1.1 mailbox unavailable", to="ada@example.org")
+    handler.script("DATA", "451 4.7.1 greylisted", to="bob@example.org")
+    handler.script("DATA", *["421 4.3.2 shutting down"] * 3, to="dee@example.org")
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), retry=RetryPolicy(3, 0.05, 0.1))
     ref = _talk(event)
 
     counts = await run_fanout(deps, event, event.sessions[0], ref)
@@ -362,14 +356,14 @@ async def test_every_outcome_lands_in_the_delivery_log(
 
 
 async def test_retried_email_says_how_soon_the_session_starts_when_finally_sent(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """A retry minutes later must not claim the old lead time ("starts in 10 minutes")."""
     event = _event()
     await _register(store, "ada")
-    clock = Clock()
+    clock = Clock(NOW)
     handler = mail_server.handler
-    handler.replies["ada@example.org"] = ["451 4.7.1 greylisted"]
+    handler.script("DATA", "451 4.7.1 greylisted", to="ada@example.org")
 
     def three_minutes_pass(recipient: str, reply: str) -> None:
         if reply.startswith("451"):
@@ -386,28 +380,27 @@ async def test_retried_email_says_how_soon_the_session_starts_when_finally_sent(
 
 
 async def test_deliveries_queued_when_a_fanout_is_cut_off_are_sent_by_the_next_run(
-    store: Store, mail_server: MailServer, smtp_channel: SmtpChannel
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
 ) -> None:
     """drain cancels fan-outs still running at its deadline; the queued ones must not be lost."""
     event = _event()
     await _register(store, "ada", "bob", "cy")
     handler = mail_server.handler
     for name in ("ada", "bob", "cy"):
-        handler.replies[f"{name}@example.org"] = ["stall"]  # a server that stopped answering
-    deps = fanout_deps(store, smtp_channel, Clock(), concurrency=1)
+        handler.script("DATA", "stall", to=f"{name}@example.org")  # a server that stopped answering
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), concurrency=1)
     ref = _talk(event)
     task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
-    async with asyncio.timeout(5):  # one send stuck in DATA, two waiting for the bound
-        while handler.in_flight == 0:
-            await asyncio.sleep(0.01)
+    # one send stuck in DATA, two waiting for the bound
+    await until(lambda: handler.in_flight, what="the send stuck in DATA")
 
     deps.stopping.set()  # what drain does: stop, then cancel after shutdown_timeout_s
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    handler.replies.clear()  # the server is back for the next process
+    handler.clear_script()  # the server is back for the next process
     again = await run_fanout(
-        fanout_deps(store, smtp_channel, Clock()), event, event.sessions[0], ref
+        fanout_deps(store, smtp_channel, Clock(NOW)), event, event.sessions[0], ref
     )
 
     log = {d.registration_id: (d.status, d.attempts) for d in await store.list_deliveries()}

@@ -18,16 +18,10 @@ from notifier.records import Registration, ReminderRef, delivery_key
 from notifier.service import Service, drain, open_service
 from notifier.settings import Settings
 from notifier.store import open_store
-from tests.jobs.conftest import (
-    EVENT_ID,
-    NOW,
-    SIGNING_SECRET,
-    Clock,
-    event_yaml,
-    plain_text,
-    read_outbox,
-    registration,
-)
+from tests.support.clock import Clock
+from tests.support.events import EVENT_ID, event_yaml
+from tests.support.fanout import NOW, SIGNING_SECRET, registration
+from tests.support.mail import plain_text, read_outbox
 
 TEN_MINUTES = timedelta(minutes=10)
 
@@ -59,6 +53,8 @@ async def _prepare(
         email_backend="file",
         reconcile_interval_s=3600,
         signing_secret=SecretStr(SIGNING_SECRET),
+        # no HTTP API: the default port 8000 is shared by every test run on the machine
+        http_port=0,
     )
 
 
@@ -77,7 +73,7 @@ async def test_reminder_missed_by_30s_fires_once_on_start_and_not_again_after_re
     """A crash just before a reminder must not lose it, and restarts must not repeat it."""
     start = NOW + TEN_MINUTES - timedelta(seconds=30)  # the 10m reminder was due 30 s ago
     settings = await _prepare(tmp_path, store_url, start)
-    clock = Clock()
+    clock = Clock(NOW)
 
     async with open_service(settings, clock=clock) as service:
         assert await service.reconcile() == 0  # already running (or done): not fired twice
@@ -105,7 +101,7 @@ async def test_reminder_sent_late_says_how_soon_the_session_really_starts(
     start = NOW + timedelta(minutes=8)  # due 2 min ago: within the 2.5 min lateness
     settings = await _prepare(tmp_path, store_url, start)
 
-    async with open_service(settings, clock=Clock()) as service:
+    async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
 
     (mail,) = read_outbox(settings.resolved_outbox_dir)
@@ -121,7 +117,7 @@ async def test_due_reminder_past_its_lateness_is_recorded_skipped_without_email(
     start = NOW + timedelta(minutes=7)  # due 3 min ago; 10m allows 2.5 min
     settings = await _prepare(tmp_path, store_url, start)
 
-    async with open_service(settings, clock=Clock()) as service:
+    async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
         store = service.deps.store
         fanout = await store.get_fanout(_ref(start))
@@ -141,7 +137,7 @@ async def test_reminders_of_a_session_already_started_are_recorded_skipped(
     start = NOW - timedelta(minutes=1)
     settings = await _prepare(tmp_path, store_url, start, reminders=("1h", "10m"))
 
-    async with open_service(settings, clock=Clock()) as service:
+    async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
         store = service.deps.store
         fanouts = [await store.get_fanout(_ref(start, timedelta(minutes=m))) for m in (60, 10)]
@@ -174,7 +170,7 @@ async def test_fanout_left_started_by_a_crash_is_rerun_without_sending_twice(
     finally:
         await crashed.aclose()
 
-    async with open_service(settings, clock=Clock()) as service:
+    async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
         store = service.deps.store
         fanout = await store.get_fanout(ref)
@@ -193,7 +189,7 @@ async def test_future_reminders_are_left_to_the_scheduler(tmp_path: Path, store_
     start = NOW + timedelta(hours=1)  # the 10m reminder is due in 50 minutes
     settings = await _prepare(tmp_path, store_url, start)
 
-    async with open_service(settings, clock=Clock()) as service:
+    async with open_service(settings, clock=Clock(NOW)) as service:
         assert service.in_flight == {}
         assert await service.reconcile() == 0
         assert await service.deps.store.get_fanout(_ref(start)) is None

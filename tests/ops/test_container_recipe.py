@@ -17,7 +17,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,9 @@ import pytest
 import yaml
 
 from notifier.settings import Settings
+from tests.support.ports import free_port
+from tests.support.processes import Children
+from tests.support.waiting import ConditionTimeout, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -42,6 +44,10 @@ DOCKERIGNORE = REPO / ".dockerignore"
 IMAGE_UID = 10001
 SMOKE_SECRET = "smoke-test-signing-secret"  # noqa: S105  # a throwaway test value
 STARTUP_DEADLINE_S = 60.0
+# a fresh venv and a pip install of the copied source: minutes on a loaded machine, far past
+# the suite's 120 s per-test timeout, which only the tests that build the image are exempt from
+IMAGE_BUILD_TIMEOUT_S = 900
+INSTALL_DEADLINE_S = 600.0
 # NOTIFIER_SHUTDOWN_TIMEOUT_S (20 s) plus room to close the store and the scheduler
 STOP_DEADLINE_S = 30.0
 # what a container starts with before the image's ENV: the python image's PATH and locale
@@ -255,8 +261,7 @@ def test_compose_runs_the_service_beside_redis_and_an_smtp_catcher(
 def test_compose_redis_is_append_only_on_a_named_volume_with_a_healthcheck(
     compose: dict[str, Any],
 ) -> None:
-    """Reminder jobs and delivery claims live in Redis: losing them on restart resends or
-    drops reminders."""
+    """Jobs and delivery claims live in Redis; losing them on restart resends or drops reminders."""
     redis = compose["services"]["redis"]
     assert redis["image"].startswith("redis:7")
     assert "--appendonly yes" in " ".join(redis["command"])
@@ -271,11 +276,12 @@ def test_compose_settings_are_valid_and_mounts_match_the_image(
 ) -> None:
     """A misspelt NOTIFIER_ name stops the service; mounts must land where the image looks."""
     notifier = compose["services"]["notifier"]
-    values = {
+    # as the environment gives them, text; extra="forbid" refuses a misspelt name
+    values: dict[str, Any] = {
         name.removeprefix("NOTIFIER_").lower(): interpolate(str(value))
         for name, value in notifier["environment"].items()
     }
-    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]  # extra="forbid"
+    settings = Settings(_env_file=None, **values)
     assert settings.uses_redis
     assert settings.resolved_store_url.startswith("redis://redis:")
     assert settings.signing_secret is not None
@@ -373,16 +379,22 @@ class Image:
         return self.root / path.lstrip("/")
 
 
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that inserts ``text`` as it is (no backslash escapes)."""
+    return lambda _match: text
+
+
 def rebase_paths(value: str, root: Path, image_paths: list[str]) -> str:
     """Each image path inside a value (PATH lists, comma lists) moved under ``root``."""
     for image_path in sorted(image_paths, key=len, reverse=True):
         pattern = rf"(?<![\w/.-]){re.escape(image_path)}(?=/|:|,|$)"
-        rebased = str(root) + image_path
-        value = re.sub(pattern, lambda _, to=rebased: to, value)
+        value = re.sub(pattern, _literally(str(root) + image_path), value)
     return value
 
 
-def run_builder(builder: Stage, root: Path, interpreter: str) -> tuple[str, float]:
+def run_builder(
+    builder: Stage, root: Path, interpreter: str, children: Children
+) -> tuple[str, float]:
     """The builder's COPY lines into its WORKDIR, its venv, and ``pip install .`` there."""
     workdir = root / builder.last("WORKDIR").lstrip("/")
     for args in builder.all("COPY"):
@@ -391,15 +403,12 @@ def run_builder(builder: Stage, root: Path, interpreter: str) -> tuple[str, floa
     venv = next(r for r in builder.all("RUN") if "-m venv" in r).split()[-1]
     venv_dir = root / venv.lstrip("/")
     started = time.monotonic()
-    subprocess.run([interpreter, "-m", "venv", str(venv_dir)], check=True)
+    made = children.run([interpreter, "-m", "venv", str(venv_dir)], timeout_s=INSTALL_DEADLINE_S)
+    assert made.returncode == 0, f"python -m venv failed:\n{made.stderr.decode()}"
     # pip's cache is used here on purpose (the image build passes --no-cache-dir instead)
-    done = subprocess.run(
-        [str(venv_dir / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", workdir],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, f"pip install of the copied source failed:\n{done.stderr}"
+    pip = [str(venv_dir / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+    done = children.run([*pip, str(workdir)], timeout_s=INSTALL_DEADLINE_S)
+    assert done.returncode == 0, f"pip install of the copied source failed:\n{done.stderr.decode()}"
     return venv, time.monotonic() - started
 
 
@@ -436,7 +445,8 @@ def image(builder: Stage, final: Stage, runner: Runner) -> Iterator[Image]:
     """The recipe replayed under a temporary root (in /tmp: pytest's own is 0700 for root)."""
     root = Path(tempfile.mkdtemp(prefix="notifier-image-"))
     try:
-        venv, install_s = run_builder(builder, root, find_interpreter(runner))
+        with Children() as children:  # pip and its build backends, ended if the setup fails
+            venv, install_s = run_builder(builder, root, find_interpreter(runner), children)
         image_paths = run_final_stage(final, root, venv, runner)
         env = {k: rebase_paths(v, root, image_paths) for k, v in final.env().items()}
         options, probe = healthcheck(final)
@@ -453,13 +463,6 @@ def image(builder: Stage, final: Stage, runner: Runner) -> Iterator[Image]:
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def resolve(argv: list[str], env: dict[str, str]) -> list[str]:
@@ -489,64 +492,61 @@ class Running:
         lines = self.log.read_text(errors="replace").splitlines()
         return [json.loads(line) for line in lines if line.startswith("{")]
 
+    def readiness(self) -> dict[str, Any] | None:
+        """/readyz's body once it answers 200; None before (not listening, not ready)."""
+        if self.process.poll() is not None:
+            pytest.fail(f"notifier exited {self.process.returncode}:\n{self.log.read_text()}")
+        try:
+            status, body = get(self.port, "/readyz")
+        except (OSError, ValueError):
+            return None
+        return body if status == 200 else None
+
     def wait_until_ready(self) -> dict[str, Any]:
-        deadline = time.monotonic() + STARTUP_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"notifier exited {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                status, body = get(self.port, "/readyz")
-            except (OSError, ValueError):
-                time.sleep(0.1)
-                continue
-            if status == 200:
-                return body
-            time.sleep(0.1)
-        pytest.fail(
-            f"/readyz did not answer 200 in {STARTUP_DEADLINE_S} s:\n{self.log.read_text()}"
-        )
+        try:
+            return wait_until(self.readiness, timeout_s=STARTUP_DEADLINE_S, poll_s=0.1)
+        except ConditionTimeout:
+            pytest.fail(
+                f"/readyz did not answer 200 in {STARTUP_DEADLINE_S} s:\n{self.log.read_text()}"
+            )
 
 
 @pytest.fixture
-def start(image: Image, runner: Runner, tmp_path: Path) -> Iterator[Any]:
-    """Start the image's entry point with its ENV plus ``extra``, as the image's user would."""
-    started: list[Running] = []
+def start(image: Image, runner: Runner, tmp_path: Path) -> Iterator[Callable[..., Running]]:
+    """Start the image's entry point with its ENV plus ``extra``, as the image's user would.
 
-    def run(**extra: str) -> Running:
-        port = free_port()
-        env = {**image.env, **extra, "NOTIFIER_HTTP_PORT": str(port)}
-        log = tmp_path / f"notifier-{len(started)}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                resolve(image.argv, env),
-                env=env,
-                cwd=image.workdir,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                **runner.popen_kwargs,
-            )
-        started.append(Running(process, port, env, log))
-        return started[-1]
+    Every process started is ended after the test (SIGTERM, then SIGKILL), pass or fail.
+    """
+    with Children() as children:
 
-    yield run
-    for running in started:
-        if running.process.poll() is None:
-            running.process.kill()
-            running.process.wait()
+        def run(**extra: str) -> Running:
+            port = free_port()
+            env = {**image.env, **extra, "NOTIFIER_HTTP_PORT": str(port)}
+            log = tmp_path / f"notifier-{len(children.started)}.log"
+            with log.open("wb") as sink:
+                process = children.popen(
+                    resolve(image.argv, env),
+                    env=env,
+                    cwd=image.workdir,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    **runner.popen_kwargs,
+                )
+            return Running(process, port, env, log)
+
+        yield run
 
 
 def run_healthcheck(image: Image, running: Running, runner: Runner) -> int:
     """The image's HEALTHCHECK command, as Docker runs it: same env and user, its timeout."""
-    done = subprocess.run(
-        resolve(image.healthcheck, running.env),
-        env=running.env,
-        cwd=image.workdir,
-        capture_output=True,
-        timeout=image.healthcheck_timeout_s,
-        check=False,
-        **runner.popen_kwargs,
-    )
+    with Children() as children:
+        done = children.run(
+            resolve(image.healthcheck, running.env),
+            timeout_s=image.healthcheck_timeout_s,
+            env=running.env,
+            cwd=image.workdir,
+            **runner.popen_kwargs,
+        )
     return done.returncode
 
 
@@ -558,8 +558,9 @@ def stop(image: Image, running: Running) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.timeout(IMAGE_BUILD_TIMEOUT_S)
 def test_image_recipe_serves_ready_as_unprivileged_user_against_redis_and_stops_on_sigterm(
-    image: Image, runner: Runner, start: Any, redis_url: str
+    image: Image, runner: Runner, start: Callable[..., Running], redis_url: str
 ) -> None:
     """The compose deployment in miniature: if this fails, the container would too."""
     started = time.monotonic()
@@ -587,8 +588,9 @@ def test_image_recipe_serves_ready_as_unprivileged_user_against_redis_and_stops_
     )
 
 
+@pytest.mark.timeout(IMAGE_BUILD_TIMEOUT_S)
 def test_image_without_redis_keeps_its_state_in_the_data_volume_as_the_images_user(
-    image: Image, runner: Runner, start: Any
+    image: Image, runner: Runner, start: Callable[..., Running]
 ) -> None:
     """A bare `docker run` uses the embedded store: it must be able to write the volume."""
     running = start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,9 +11,7 @@ from notifier.errors import StoreError
 from notifier.records import Registration, ReminderRef, delivery_key
 from notifier.store import open_redis_store
 from notifier.store.redis import RedisStore
-
-if TYPE_CHECKING:
-    from tests.conftest import RedisServer
+from tests.support.redis import RedisServer
 
 NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
 REF = ReminderRef("ccpcj", "side-1", datetime(2023, 5, 23, 7, 10, tzinfo=UTC), 3600)

@@ -11,8 +11,12 @@ from notifier.store.base import Store
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _registration(rid: str, **fields: object) -> Registration:
-    return Registration(id=rid, event_id="ev", timezone="UTC", created_at=NOW, **fields)  # type: ignore[arg-type]
+def _registration(
+    rid: str, *, email: str | None = None, webhook_url: str | None = None
+) -> Registration:
+    return Registration(
+        id=rid, event_id="ev", timezone="UTC", created_at=NOW, email=email, webhook_url=webhook_url
+    )
 
 
 async def test_find_returns_the_registration_of_the_same_address_ignoring_case(

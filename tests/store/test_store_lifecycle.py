@@ -84,8 +84,9 @@ async def test_callers_cancelled_mid_call_leave_the_store_usable(store: Store, y
     keys = [delivery_key(REF, f"r{n}", "email") for n in range(12)]
     calls = [store.claim_delivery(k, REF, "r", "email", NOW) for k in keys]
     signups = [replace(ANA, id=f"r{n}", sessions=(key,)) for n, key in enumerate(keys)]
-    tasks = [asyncio.ensure_future(call) for call in calls]
-    tasks += [asyncio.ensure_future(store.add_registration(signup)) for signup in signups]
+    claims = [asyncio.ensure_future(call) for call in calls]
+    added = [asyncio.ensure_future(store.add_registration(signup)) for signup in signups]
+    tasks: list[asyncio.Task[bool] | asyncio.Task[Registration]] = [*claims, *added]
     for _ in range(yields):
         await asyncio.sleep(0)  # let the calls get this far into their I/O, then cancel half
     for task in tasks[::2]:
