@@ -79,6 +79,23 @@ class Settings(BaseSettings):
         description="CIDRs webhooks may reach despite the private-address guard, "
         "comma-separated (e.g. 10.0.0.0/8 for a private deployment).",
     )
+    # abuse limits: the service mails and POSTs on behalf of strangers (docs/security.md)
+    public_post_limit: int = Field(
+        20, ge=1, description="Public POSTs one client may make per public_post_window_s."
+    )
+    public_post_window_s: int = Field(60, ge=1, description="Window of public_post_limit.")
+    confirmation_cooldown_s: int = Field(
+        900, ge=1, description="At most one confirmation email per address and event this often."
+    )
+    confirmation_daily_max: int = Field(
+        5, ge=1, description="At most this many confirmation emails per address a day."
+    )
+    pending_expiry_s: int = Field(
+        48 * 3600, ge=60, description="Unconfirmed registrations are deleted after this long."
+    )
+    webhook_host_daily_max: int = Field(
+        20, ge=1, description="New webhook registrations per destination host a day."
+    )
     send_concurrency: int = Field(20, ge=1, le=1000, description="Deliveries in flight at once.")
     max_attempts: int = Field(5, ge=1, le=50, description="Attempts per delivery.")
     retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")

@@ -16,6 +16,7 @@ from starlette.routing import Match
 
 from notifier import __version__
 from notifier.api import links, organizer, pages, public
+from notifier.api._limits import RateLimitedError, rate_limited
 from notifier.api._request import Deps
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import Health, Readiness
@@ -82,6 +83,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     )
     app.state.deps = deps
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
+    app.add_exception_handler(RateLimitedError, rate_limited)
     for router in (health, public.router, organizer.router, pages.router, links.router):
         app.include_router(router)
     if deps.metrics is not None:

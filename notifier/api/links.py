@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
+from notifier.api._limits import TOO_MANY_PAGE, client_limit
+from notifier.api._register import drop_if_expired
 from notifier.api._render import html_response, render
 from notifier.api._request import Deps, find_event
 from notifier.api._views import followed_sessions, masked_address, offsets_text
@@ -99,7 +101,12 @@ async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLRespon
     name="confirm",
     response_class=HTMLResponse,
     summary="Confirm a registration (double opt-in)",
-    responses={400: BAD_LINK, 404: html_response("The registration was removed")},
+    responses={
+        400: BAD_LINK,
+        404: html_response("The registration was removed, or it expired unconfirmed"),
+        429: TOO_MANY_PAGE,
+    },
+    dependencies=[Depends(client_limit)],
 )
 async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
     """Confirm; a repeat says the same and changes nothing."""
@@ -107,7 +114,8 @@ async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
         registration_id = read_token(deps.signing_secret, "confirm", token)
     except BadTokenError as exc:
         return _bad_link(request, exc)
-    registration = await deps.store.confirm_registration(registration_id)
+    pending = await drop_if_expired(deps, await deps.store.get_registration(registration_id))
+    registration = await deps.store.confirm_registration(registration_id) if pending else None
     if registration is None:
         return _not_found(request)
     log.info("registration_confirmed", registration_id=registration.id)
@@ -147,7 +155,10 @@ async def unsubscribe_page(request: Request, deps: Deps, token: Token) -> HTMLRe
     name="unsubscribe",
     response_class=HTMLResponse,
     summary="Unsubscribe in one click (RFC 8058)",
-    responses={400: html_response("Not a link we made, or a body that is not a form", "Problem")},
+    responses={
+        400: html_response("Not a link we made, or a body that is not a form", "Problem"),
+        429: TOO_MANY_PAGE,
+    },
 )
 async def unsubscribe(
     request: Request,
@@ -159,6 +170,9 @@ async def unsubscribe(
     try:
         registration_id = read_token(deps.signing_secret, "unsubscribe", token)
     except BadTokenError as exc:
+        # only a bad token counts against the client: mail providers send one-click
+        # unsubscribes for many people from few addresses, and a good token harms no one
+        await client_limit(request, deps)
         return _bad_link(request, exc)
     removed = await deps.store.remove_registration(registration_id)
     log.info(

@@ -1,4 +1,9 @@
-"""The double opt-in email: one link confirms a registration made through the API."""
+"""The double opt-in email: one link confirms a registration made through the API.
+
+Someone asking again for an address that is already confirmed gets no answer saying so (that
+would tell anyone who is registered); its owner gets the "already registered" variant
+instead, with the link to leave.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +39,10 @@ def compose_confirmation(
     unsubscribe_url: str,
     sender: str,
     now_utc: datetime,
+    already_confirmed: bool = False,
 ) -> EmailMessage:
-    """The confirmation request for ``registration`` (which must have an email address)."""
+    """The confirmation request for ``registration`` (which must have an email address), or
+    with ``already_confirmed`` the note that it is registered already."""
     if not registration.email:
         raise ValueError("a confirmation goes to an email address")
     values = {
@@ -48,14 +55,20 @@ def compose_confirmation(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = Address(addr_spec=registration.email)
-    message["Subject"] = f"Confirm your reminders for {values['event_name']}"
+    kind = "already" if already_confirmed else "confirm"
+    subject = "You already get reminders" if already_confirmed else "Confirm your reminders"
+    message["Subject"] = f"{subject} for {values['event_name']}"
     message["Date"] = format_datetime(now_utc)
     domain = sender.rsplit("@", 1)[-1].strip("> ")
-    digest = hashlib.sha256(f"confirm:{registration.id}".encode()).hexdigest()
+    # a repeated confirmation is the same message; each "already" note is a new one
+    identity = f"confirm:{registration.id}"
+    if already_confirmed:
+        identity = f"already:{registration.id}:{now_utc.isoformat()}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()
     message["Message-ID"] = f"<{digest}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(_ENV.get_template("confirm.txt.j2").render(**values))
-    message.add_alternative(_ENV.get_template("confirm.html.j2").render(**values), subtype="html")
+    message.set_content(_ENV.get_template(f"{kind}.txt.j2").render(**values))
+    message.add_alternative(_ENV.get_template(f"{kind}.html.j2").render(**values), subtype="html")
     return message

@@ -154,7 +154,16 @@ class Service:
                     await self.stop.wait()
             if not self.stop.is_set():
                 await self.reconcile()
+                await self.purge_pending()
                 await self.count_registrations()
+
+    async def purge_pending(self) -> int:
+        """Delete registrations left unconfirmed past ``pending_expiry_s``."""
+        expiry = timedelta(seconds=self.settings.pending_expiry_s)
+        purged = await self.deps.store.purge_pending(self.deps.clock() - expiry)
+        if purged:
+            log.info("pending_registrations_purged", count=purged)
+        return purged
 
     async def count_registrations(self) -> None:
         """Refresh the registrations gauge (per event) for /metrics."""

@@ -177,6 +177,32 @@ class RedisStore:
             "remove_registration", lambda pipe: remove_watched(pipe, self._keys, registration_id)
         )
 
+    async def purge_pending(self, created_before: datetime) -> int:
+        async with self._guard("purge_pending"):
+            due = await self._client.zrangebyscore(
+                self._keys.pending(), "-inf", f"({created_before.timestamp()}"
+            )
+        purged = 0
+        for member in due:
+            if isinstance(member, bytes | str):  # ids only: asked without WITHSCORES
+                purged += await self._remove_pending(text(member))
+        return purged
+
+    async def _remove_pending(self, registration_id: str) -> bool:
+        return await self._watched(
+            "purge_pending",
+            lambda pipe: remove_watched(pipe, self._keys, registration_id, only_pending=True),
+        )
+
+    async def hit_limit(self, key: str, limit: int, window_s: int, now: datetime) -> float | None:
+        window_start = int(now.timestamp()) // window_s * window_s
+        name = self._keys.limit(key, window_start)
+        async with self._guard("hit_limit"), self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window_s + 1)  # the window's own key: gone once it is over
+            hits, _ = await pipe.execute()
+        return None if int(hits) <= limit else window_start + window_s - now.timestamp()
+
     async def list_registrations(self, event_id: str | None = None) -> list[Registration]:
         index = self._keys.registrations(event_id)
         records = await self._records("list_registrations", index, self._keys.registration)

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from notifier.api import ApiDeps, create_app
+from notifier.channels import AddressGuard, WebhookChannel
 from notifier.channels.outbox import OutboxChannel
 from notifier.configfiles import load_config_files
 from notifier.errors import RegistrationError, StoreError
@@ -63,6 +64,19 @@ async def loopback_only(url: str) -> None:
 
 
 @dataclass
+class Clock:
+    """The app's clock, set by the test: ``clock()`` is now, ``advance()`` moves it."""
+
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
 class AppSetup:
     """What a test may vary: the folder, the settings, whether the scheduler 'runs'."""
 
@@ -72,6 +86,9 @@ class AppSetup:
     organizer_token: str | None = ORGANIZER_TOKEN
     scheduler_running: bool = True
     outbox: Path = field(init=False)
+    webhooks: WebhookChannel | None = field(init=False, default=None)
+    clock: Clock = field(default_factory=Clock)
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.outbox = self.folder / "outbox"
@@ -82,6 +99,7 @@ class AppSetup:
             data_dir=self.folder,
             public_base_url=self.public_base_url,  # type: ignore[arg-type]
             organizer_token=self.organizer_token,  # type: ignore[arg-type]
+            **self.settings_overrides,
         )
 
 
@@ -100,6 +118,10 @@ async def open_deps(setup: AppSetup) -> ApiDeps:
     mailer = OutboxChannel(
         setup.outbox, sender=settings.smtp_from, public_base_url=str(settings.public_base_url)
     )
+    # the real channel verifies receivers; tests' receivers listen on loopback
+    webhooks = setup.webhooks = WebhookChannel(
+        secret_for=lambda registration: WEBHOOK_SECRET, guard=AddressGuard(["127.0.0.0/8"])
+    )
     return ApiDeps(
         store=store,
         settings=settings,
@@ -108,7 +130,8 @@ async def open_deps(setup: AppSetup) -> ApiDeps:
         signing_secret=SIGNING_SECRET,
         check_webhook=loopback_only,
         webhook_secret=lambda registration_id: WEBHOOK_SECRET,
-        clock=lambda: NOW,
+        verify_webhook=lambda reg, event, challenge: webhooks.verify(reg, event.name, challenge),
+        clock=setup.clock,
         readiness=readiness,
     )
 
@@ -144,6 +167,8 @@ class LoopLocalApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.store.aclose()
+                if self.setup.webhooks is not None:
+                    await self.setup.webhooks.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -191,7 +191,7 @@ def test_participant_registers_over_http_confirms_and_gets_the_reminder(
         f"{base}/api/v1/events/e2e/registrations",
         {"email": "grace@example.org", "timezone": "Asia/Tokyo"},
     )
-    assert (status, body["status"]) == (201, "pending_confirmation")
+    assert (status, body["status"]) == (202, "accepted")
     wait_until(lambda: len(smtp.handler.received) == 1)
     confirmation = smtp.handler.received[0].message.get_body(("plain",)).get_content()
     link = re.search(r"(http://\S+/confirm/\S+)", confirmation)[1]  # type: ignore[index]
