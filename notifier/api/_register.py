@@ -209,3 +209,8 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
         raise TransientDeliveryError(
             f"the confirmation email could not be sent just now; try again in {minutes} minutes"
         ) from exc
+    log.info(
+        "confirmation_sent",
+        registration_id=stored.id,
+        kind="already_registered" if stored.confirmed else "confirm",
+    )

@@ -133,7 +133,11 @@ def test_registering_a_confirmed_address_again_changes_nothing_and_tells_only_it
     again = _register(api, email="ANN@example.org", sessions=[FIREARMS], timezone="UTC")
     assert (again.status_code, again.json()) == (first.status_code, first.json())
     [stored] = api.run(api.store.list_registrations)
-    assert (stored.sessions, stored.timezone, stored.confirmed) == ((SMUGGLING,), "Asia/Tokyo", True)
+    assert (stored.sessions, stored.timezone, stored.confirmed) == (
+        (SMUGGLING,),
+        "Asia/Tokyo",
+        True,
+    )
     subjects = sorted(str(m["Subject"]).split(" for ")[0] for m in api.outbox_messages())
     assert subjects == ["Confirm your reminders", "You already get reminders"]
 
