@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from email import errors as email_errors
 from email import policy, utils
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,7 +19,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import jinja2
 
+from notifier.channels import headers
 from notifier.channels.base import ReminderMessage
+from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
 from notifier.times import format_range, load_zone
 
@@ -53,19 +54,23 @@ class Facts:
 def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str) -> EmailMessage:
     """The reminder as text + HTML with ``invite.ics``; :class:`PermanentDeliveryError` if bad."""
     sender_address, service_host = _check_identity(sender, public_base_url)
-    recipient = _parse_mailbox(message.registration.email or "", "the registration's email")
+    recipient = parse_mailbox(message.registration.email or "", "the registration's email")
     facts = _gather_facts(message, public_base_url)
     digest = hashlib.sha256(message.delivery_key.encode()).hexdigest()
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = sender_address
+    msg["From"] = headers.mailbox("From", sender_address)
     msg["To"] = recipient
-    msg["Subject"] = f"Reminder: {facts.title} — {facts.status}"
+    msg["Subject"] = headers.text("Subject", f"Reminder: {facts.title} — {facts.status}")
     msg["Date"] = utils.format_datetime(message.now_utc.astimezone(UTC))
     # stable: a job that runs twice sends the same Message-ID, which receivers can deduplicate
     msg["Message-ID"] = f"<{digest}@{sender_address.domain}>"
-    msg["List-Unsubscribe"] = f"<{facts.unsubscribe_url}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"
+    headers.set_list_headers(
+        msg,
+        event_id=message.event_id,
+        event_name=facts.event_name,
+        domain=sender_address.domain,
+        unsubscribe_url=facts.unsubscribe_url,
+    )
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
     msg.set_content(_render("reminder.txt.j2", facts), cte="quoted-printable")
     msg.add_alternative(_render("reminder.html.j2", facts), subtype="html", cte="quoted-printable")
@@ -89,7 +94,8 @@ def check_identity(sender: str, public_base_url: str) -> None:
 
 
 def _check_identity(sender: str, public_base_url: str) -> tuple[Address, str]:
-    address = _parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
+    address = parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
+    headers.mailbox("From", address)  # refuses what cannot be written unencoded, at start
     link = safe_link(public_base_url)
     if link is None:
         raise PermanentDeliveryError(
@@ -102,23 +108,6 @@ def _check_identity(sender: str, public_base_url: str) -> tuple[Address, str]:
 def _fold(text: str) -> str:
     """Every run of whitespace (CR, LF, U+2028 …) as one space: no text can start a header."""
     return " ".join(text.split())
-
-
-def _parse_mailbox(text: str, what: str) -> Address:
-    """One ASCII address (IDN domains as punycode), or :class:`PermanentDeliveryError`."""
-    if any(ch in text for ch in "\r\n\0") or not text.strip():
-        raise PermanentDeliveryError(f"{what} is empty or holds a line break; fix the address")
-    try:
-        header = policy.default.header_factory("to", text)
-        found = header.addresses[0] if len(header.addresses) == 1 else None
-        domain = found.domain.encode("idna").decode("ascii") if found else ""
-    except (email_errors.HeaderParseError, IndexError, UnicodeError, ValueError) as exc:
-        raise PermanentDeliveryError(f"{what} is not a valid email address") from exc
-    if found is None or header.defects or not found.username or "." not in domain:
-        raise PermanentDeliveryError(
-            f"{what} is not a valid email address; write one address like name@example.org"
-        )
-    return Address(display_name=_fold(found.display_name), username=found.username, domain=domain)
 
 
 def safe_link(url: str | None) -> str | None:
