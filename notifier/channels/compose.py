@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy, utils
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -154,14 +154,16 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
 def _describe_status(message: ReminderMessage) -> str:
     """``starts in 1 hour``, counted from ``now_utc``: true when sent, not when planned."""
     due = message.session.kind == "deadline"
-    left = message.session.start - message.now_utc
+    left = message.session.start_utc - message.now_utc
     if left > timedelta(0):
         return f"{'due' if due else 'starts'} in {_describe_span(left)}"
     return f"{'was due' if due else 'started'} {_describe_span(-left)} ago"
 
 
 def _describe_lateness(message: ReminderMessage) -> str | None:
-    planned_utc = message.session.start - message.offset
+    # in UTC: a day before 10:00 CET on the day the clocks go back is 11:00 CEST; subtracting
+    # from the venue's wall time (10:00 CEST) would call an on-time reminder an hour late
+    planned_utc = message.session.start_utc - message.offset
     if message.now_utc - planned_utc <= _LATE_GRACE:
         return None
     noun = "deadline" if message.session.kind == "deadline" else "session"
@@ -188,7 +190,7 @@ def zone_for_message(key: str, what: str) -> ZoneInfo:
 
 
 def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> bytes:
-    """``invite.ics``: the session in the venue's zone, with that zone's VTIMEZONE."""
+    """``invite.ics``: the session in the venue's zone (with its VTIMEZONE), or in UTC."""
     session = message.session
     venue_tz = zone_for_message(session.zone, f"session {session.id}'s zone")
     event = icalendar.Event()
@@ -196,9 +198,9 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
     event.add("uid", f"{message.event_id}.{session.id}@{service_host}")
     event.add("sequence", message.sequence)
     event.add("dtstamp", message.now_utc.astimezone(UTC))
-    event.add("dtstart", session.start.astimezone(venue_tz))
+    event.add("dtstart", _calendar_time(session.start, venue_tz))
     if session.kind != "deadline" and session.end is not None:
-        event.add("dtend", session.end.astimezone(venue_tz))
+        event.add("dtend", _calendar_time(session.end, venue_tz))
     event.add("summary", facts.title)
     notes = [facts.description, f"Join online: {facts.join_url}" if facts.join_url else None]
     event.add("description", "\n\n".join(n for n in notes if n) or facts.event_name)
@@ -213,11 +215,23 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
     calendar.add_component(event)
     # a year either side: enough for clients that read the VTIMEZONE instead of the TZID
     year = timedelta(days=366)
-    last = session.end or session.start
+    last = session.end_utc or session.start_utc
     calendar.add_missing_timezones(
-        first_date=(session.start - year).date(), last_date=(last + year).date()
+        first_date=(session.start_utc - year).date(), last_date=(last + year).date()
     )
     return bytes(calendar.to_ical())  # bytes(): icalendar types it Any
+
+
+def _calendar_time(moment: datetime, venue_tz: ZoneInfo) -> datetime:
+    """The venue's wall time (written with its TZID), or UTC where that wall time happens twice.
+
+    RFC 5545 3.3.5 reads a repeated local time as its first occurrence, so 01:30 EST on New
+    York's fall-back night would be read as 01:30 EDT, an hour early; and readers differ on
+    the rule, so both occurrences go out in UTC, one instant for every reader.
+    """
+    local = moment.astimezone(venue_tz)
+    twin = local.replace(fold=1 - local.fold)
+    return local if twin.utcoffset() == local.utcoffset() else moment.astimezone(UTC)
 
 
 @cache

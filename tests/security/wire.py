@@ -2,7 +2,8 @@
 
 Nothing here parses a message back with Python's email package for the headers: that package
 is the one that wrote the broken headers, and it reads back what it wrote. Only the calendar
-attachment is taken out with it, to be read by two independent calendar libraries.
+attachment is taken out with it, to be read by two independent calendar libraries (vobject
+and ics), neither of them the icalendar package that writes it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import email.policy
 import quopri
 import re
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
+
+import ics
+import vobject
 
 from notifier.channels import ReminderMessage
 
@@ -119,10 +126,67 @@ def problems_in_header_block(raw: bytes) -> list[str]:
 
 def calendar_text(raw: bytes) -> str:
     """The ``text/calendar`` attachment's text (taken out with the email package)."""
+    return _part(raw, "text/calendar")
+
+
+def plain_text(raw: bytes) -> str:
+    """The ``text/plain`` body, quoted-printable decoded."""
+    return _part(raw, "text/plain")
+
+
+def _part(raw: bytes, content_type: str) -> str:
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     for part in parsed.walk():
-        if part.get_content_type() == "text/calendar" and isinstance(part, EmailMessage):
+        if part.get_content_type() == content_type and isinstance(part, EmailMessage):
             content = part.get_content()
             return content.decode("utf-8") if isinstance(content, bytes) else str(content)
-    raise AssertionError("no text/calendar part")
+    raise AssertionError(f"no {content_type} part")
+
+
+@dataclass(frozen=True)
+class CalendarReading:
+    """What one calendar library made of the event in an ``.ics`` file."""
+
+    start: datetime
+    end: datetime | None
+    location: str | None
+    url: str | None
+
+
+def read_with_vobject(text: str) -> CalendarReading:
+    """vobject: zones from the file's own VTIMEZONE, as Outlook reads them.
+
+    vobject keeps the first VTIMEZONE it met for each TZID for the rest of the process, so
+    each file is read as a fresh reader would: with only the built-in UTC registered.
+    """
+    tzids: dict[str, object] = vars(vobject.icalendar)["__tzidMap"]
+    for tzid in [name for name in tzids if name != "UTC"]:
+        del tzids[tzid]
+    event = vobject.readOne(text).vevent
+    contents: dict[str, list[Any]] = event.contents
+
+    def value(name: str) -> Any:
+        found = contents.get(name)
+        return found[0].value if found else None
+
+    return CalendarReading(
+        _aware(value("dtstart")), _aware_or_none(value("dtend")), value("location"), value("url")
+    )
+
+
+def read_with_ics(text: str) -> CalendarReading:
+    """ics (ics-py): zones from the TZID's IANA name, through dateutil."""
+    (event,) = ics.Calendar(text).events
+    end = _aware(event.end.datetime) if event.has_end() else None
+    return CalendarReading(_aware(event.begin.datetime), end, event.location, event.url)
+
+
+def _aware(value: object) -> datetime:
+    assert isinstance(value, datetime), value
+    assert value.utcoffset() is not None, f"{value} is naive"
+    return value
+
+
+def _aware_or_none(value: object) -> datetime | None:
+    return None if value is None else _aware(value)
