@@ -17,7 +17,13 @@ from fastapi.responses import HTMLResponse
 from notifier.api._register import Registered, register
 from notifier.api._render import html_response, json_problem, render
 from notifier.api._request import Deps, find_event
-from notifier.api._views import event_detail, event_summary, followed_sessions, offsets_text
+from notifier.api._views import (
+    WAYS_IN,
+    event_detail,
+    event_summary,
+    followed_sessions,
+    offsets_text,
+)
 from notifier.api._zones import zone_choices
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
@@ -192,6 +198,7 @@ def _registered_page(request: Request, event: Event, done: Registered) -> HTMLRe
         "timezone": stored.timezone,
         "sessions": followed_sessions(event, stored) if stored.sessions is not None else [],
         "offsets": offsets_text(event, stored),
+        "ways_in": WAYS_IN[stored.attendance],
         "event_link": request.url_for("event_page", event_id=event.id).path,
     }
     return render(request, "registered.html.j2", context)

@@ -23,6 +23,7 @@ from notifier.channels import headers
 from notifier.channels.base import ReminderMessage
 from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
+from notifier.records import Attendance
 from notifier.times import format_range, load_zone
 
 # a reminder this much past its planned send time says so instead of pretending to be on time
@@ -204,8 +205,9 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
     event.add("summary", facts.title)
     notes = [facts.description, f"Join online: {facts.join_url}" if facts.join_url else None]
     event.add("description", "\n\n".join(n for n in notes if n) or facts.event_name)
-    if facts.place:
-        event.add("location", facts.place)
+    location = _calendar_location(facts, message.registration.attendance)
+    if location:
+        event.add("location", location)
     if facts.join_url:
         event.add("url", facts.join_url)
     calendar = icalendar.Calendar()
@@ -220,6 +222,16 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
         first_date=(session.start_utc - year).date(), last_date=(last + year).date()
     )
     return bytes(calendar.to_ical())  # bytes(): icalendar types it Any
+
+
+def _calendar_location(facts: Facts, attendance: Attendance) -> str | None:
+    """Where this participant goes: online, the join link; else the room. The other one only
+    when theirs is missing, as in the email: a calendar must not send online people to a room.
+    """
+    ways = (
+        (facts.join_url, facts.place) if attendance == "online" else (facts.place, facts.join_url)
+    )
+    return next((way for way in ways if way), None)
 
 
 def _calendar_time(moment: datetime, venue_tz: ZoneInfo) -> datetime:
