@@ -19,7 +19,7 @@ from notifier.api._limits import TOO_MANY_PAGE, client_limit
 from notifier.api._register import drop_if_expired
 from notifier.api._render import html_response, render
 from notifier.api._request import Deps, find_event
-from notifier.api._views import followed_sessions, masked_address, offsets_text
+from notifier.api._views import WAYS_IN, followed_sessions, masked_address, offsets_text
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import OneClickForm
 from notifier.errors import BadTokenError
@@ -127,6 +127,7 @@ async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
         "timezone": registration.timezone,
         "sessions": followed_sessions(event, registration) if registration.sessions else [],
         "offsets": offsets_text(event, registration),
+        "ways_in": WAYS_IN[registration.attendance],
         "event_link": request.url_for("event_page", event_id=event.id).path,
     }
     return render(request, "confirmed.html.j2", context)

@@ -106,7 +106,7 @@ def build_payload(message: ReminderMessage) -> dict[str, object]:
             "offset": format_duration(message.offset),
             "offset_s": int(message.offset.total_seconds()),
             "sent_at": utc_z(message.now_utc),
-            "starts_in_s": round((session.start - message.now_utc).total_seconds()),
+            "starts_in_s": round((session.start_utc - message.now_utc).total_seconds()),
         },
         "unsubscribe_url": message.unsubscribe_url,
     }
