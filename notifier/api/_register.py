@@ -26,7 +26,7 @@ from notifier.errors import (
 from notifier.events import Event
 from notifier.records import Registration
 from notifier.registrations import RegistrationInput, build_registration
-from notifier.signing import make_token
+from notifier.signing import make_timed_token, make_token
 
 log = structlog.get_logger("notifier.api")
 
@@ -65,7 +65,10 @@ class Registered:
 
 def link_url(deps: ApiDeps, purpose: str, registration_id: str) -> str:
     """``{public_base_url}/{purpose}/{signed token}`` for confirm and unsubscribe links."""
-    token = make_token(deps.signing_secret, purpose, registration_id)
+    if purpose == "confirm":  # expires (confirm_link_max_age_s); unsubscribing never does
+        token = make_timed_token(deps.signing_secret, purpose, registration_id, deps.clock())
+    else:
+        token = make_token(deps.signing_secret, purpose, registration_id)
     return f"{public_base_url(deps)}/{purpose}/{token}"
 
 

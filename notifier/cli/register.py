@@ -15,11 +15,11 @@ import click
 
 from notifier.channels import AddressGuard, check_destination, webhook_secret
 from notifier.cli._runner import cli_settings, config_event, run_async, with_store
-from notifier.errors import RegistrationError
+from notifier.errors import RegistrationError, SettingsError
 from notifier.events import Event
 from notifier.records import ATTENDANCE
 from notifier.registrations import RegistrationInput, build_registration, read_csv
-from notifier.settings import signing_secret
+from notifier.settings import Settings, signing_secret
 from notifier.store import Store
 
 
@@ -63,7 +63,7 @@ def register_add(
     scope = ", ".join(stored.sessions) if stored.sessions else "all sessions"
     click.echo(f"registered {stored.id} for {event_id} ({scope}), zone {stored.timezone}")
     if stored.webhook_url:
-        secret = webhook_secret(signing_secret(settings), stored.id)
+        secret = webhook_secret(_server_secret(settings), stored.id)
         click.echo(f"webhook signing secret (give it to the receiver): {secret}")
 
 
@@ -72,7 +72,15 @@ def register_add(
 def register_secret(registration_id: str) -> None:
     """Print the whsec_ secret a webhook receiver verifies this registration's POSTs with."""
     settings = cli_settings()
-    click.echo(webhook_secret(signing_secret(settings), registration_id))
+    click.echo(webhook_secret(_server_secret(settings), registration_id))
+
+
+def _server_secret(settings: Settings) -> str:
+    """The signing secret, or an error saying what to fix (a short or shared key file)."""
+    try:
+        return signing_secret(settings)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @register.command("remove")
