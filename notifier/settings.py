@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,6 +28,8 @@ PREFIX = "NOTIFIER_"
 # HMAC-SHA256 keys shorter than its 32-byte output make every signed link easier to forge
 MIN_SECRET_BYTES = 32
 KEY_FILE = "signing.key"
+# query parameters a store URL may carry a password in (redis-py reads ?password=)
+SECRET_QUERY_NAMES = ("password", "passwd", "pwd", "secret", "token")
 
 
 class Settings(BaseSettings):
@@ -80,6 +82,9 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     http_port: int = Field(8000, ge=0, le=65535, description="HTTP API port (0: disabled).")
+    http_max_body_bytes: int = Field(
+        65536, ge=1024, description="Largest request body the HTTP API reads (else 413)."
+    )
     organizer_token: SecretStr | None = Field(
         None, description="Bearer token for the organizer endpoints (unset: they answer 401)."
     )
@@ -159,13 +164,24 @@ class Settings(BaseSettings):
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``: for logs and error messages."""
+    """The URL with any password (``:pw@`` or ``?password=``) as ``***``: for logs and errors."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + netloc))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    hidden_query = any(_secret_name(name) for name, _ in pairs)
+    if parts.password is None and not hidden_query:
+        return url  # untouched: urlunsplit would respell some URLs (sqlite:///…)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        user = f"{parts.username}:***@" if parts.username else ":***@"
+        parts = parts._replace(netloc=user + netloc)
+    if hidden_query:
+        shown = [(n, "***" if _secret_name(n) else v) for n, v in pairs]
+        parts = parts._replace(query=urlencode(shown, safe="*"))
+    return urlunsplit(parts)
+
+
+def _secret_name(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_QUERY_NAMES)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

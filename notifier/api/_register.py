@@ -126,16 +126,16 @@ async def _check_webhook(deps: ApiDeps, url: str) -> None:
 async def _ask_for_confirmation(
     deps: ApiDeps, event: Event, stored: Registration, created: bool
 ) -> None:
-    message = compose_confirmation(
-        registration=stored,
-        event_name=event.name,
-        session_titles=session_titles(event, stored.sessions),
-        confirm_url=link_url(deps, "confirm", stored.id),
-        unsubscribe_url=link_url(deps, "unsubscribe", stored.id),
-        sender=deps.settings.smtp_from,
-        now_utc=deps.clock(),
-    )
     try:
+        message = compose_confirmation(
+            registration=stored,
+            event_name=event.name,
+            session_titles=session_titles(event, stored.sessions),
+            confirm_url=link_url(deps, "confirm", stored.id),
+            unsubscribe_url=link_url(deps, "unsubscribe", stored.id),
+            sender=deps.settings.smtp_from,
+            now_utc=deps.clock(),
+        )
         async with asyncio.timeout(CONFIRMATION_DEADLINE_S):
             await deps.mailer.send_email(message)
     except (DeliveryError, TimeoutError) as exc:
@@ -153,3 +153,7 @@ async def _ask_for_confirmation(
         raise TransientDeliveryError(
             "the confirmation email could not be sent just now; try again in a few minutes"
         ) from exc
+    except Exception:
+        if created:  # an unforeseen failure (a 500) must not leave a pending record either
+            await deps.store.remove_registration(stored.id)
+        raise

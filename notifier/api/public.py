@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from notifier.api._register import register
@@ -75,13 +75,14 @@ async def get_event(
     },
 )
 async def create_registration(
-    deps: Deps, event_id: EventId, body: RegistrationIn
+    deps: Deps, event_id: EventId, body: RegistrationIn, response: Response
 ) -> RegistrationOut:
     """Register an email address (confirmed by a link we email) and/or a webhook URL.
 
     Re-registering the same address updates the earlier registration (sessions are merged).
     ``webhook_secret`` is given once, in the response that creates a webhook registration.
     """
+    response.headers["Cache-Control"] = "no-store"  # it may hold webhook_secret
     event = event_or_404(deps, event_id)
     given = RegistrationInput(
         email=body.email or None,

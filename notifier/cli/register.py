@@ -113,11 +113,12 @@ def register_import(event_id: str, csv_file: Any) -> None:
     settings = cli_settings()
     event = config_event(settings, event_id)
     text = csv_file.read()
-    failures = run_async(with_store(settings, lambda s: _import_rows(s, event, text)))
+    guard = AddressGuard(settings.webhook_allowed_networks)
+    failures = run_async(with_store(settings, lambda s: _import_rows(s, event, text, guard)))
     sys.exit(1 if failures else 0)
 
 
-async def _import_rows(store: Store, event: Event, text: str) -> int:
+async def _import_rows(store: Store, event: Event, text: str, guard: AddressGuard) -> int:
     failures = 0
     for row in read_csv(text):
         if row.given is None:
@@ -126,6 +127,8 @@ async def _import_rows(store: Store, event: Event, text: str) -> int:
             continue
         try:
             registration = build_registration(event, row.given, datetime.now(UTC))
+            if registration.webhook_url:  # the same guard as the API and `register add`
+                await check_destination(registration.webhook_url, guard)
         except RegistrationError as exc:
             click.echo(f"row {row.row}: error: {exc.field}: {exc.message}")
             failures += 1
