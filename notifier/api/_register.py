@@ -41,7 +41,7 @@ from notifier.errors import (
 from notifier.events import Event
 from notifier.records import Registration
 from notifier.registrations import RegistrationInput, build_registration
-from notifier.signing import make_token
+from notifier.signing import make_timed_token, make_token
 
 log = structlog.get_logger("notifier.api")
 
@@ -61,7 +61,10 @@ NEXT_STEP = (
 
 def link_url(deps: ApiDeps, purpose: str, registration_id: str) -> str:
     """``{public_base_url}/{purpose}/{signed token}`` for confirm and unsubscribe links."""
-    token = make_token(deps.signing_secret, purpose, registration_id)
+    if purpose == "confirm":  # expires (confirm_link_max_age_s); unsubscribing never does
+        token = make_timed_token(deps.signing_secret, purpose, registration_id, deps.clock())
+    else:
+        token = make_token(deps.signing_secret, purpose, registration_id)
     return f"{public_base_url(deps)}/{purpose}/{token}"
 
 
@@ -180,17 +183,17 @@ async def _check_webhook(deps: ApiDeps, url: str) -> None:
 
 async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created: bool) -> None:
     """The confirmation link, or (already confirmed) a note with the unsubscribe link."""
-    message = compose_confirmation(
-        registration=stored,
-        event_name=event.name,
-        session_titles=session_titles(event, stored.sessions),
-        confirm_url=link_url(deps, "confirm", stored.id),
-        unsubscribe_url=link_url(deps, "unsubscribe", stored.id),
-        sender=deps.settings.smtp_from,
-        now_utc=deps.clock(),
-        already_confirmed=stored.confirmed,
-    )
     try:
+        message = compose_confirmation(
+            registration=stored,
+            event_name=event.name,
+            session_titles=session_titles(event, stored.sessions),
+            confirm_url=link_url(deps, "confirm", stored.id),
+            unsubscribe_url=link_url(deps, "unsubscribe", stored.id),
+            sender=deps.settings.smtp_from,
+            now_utc=deps.clock(),
+            already_confirmed=stored.confirmed,
+        )
         async with asyncio.timeout(CONFIRMATION_DEADLINE_S):
             await deps.mailer.send_email(message)
     except (DeliveryError, TimeoutError) as exc:
@@ -209,6 +212,10 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
         raise TransientDeliveryError(
             f"the confirmation email could not be sent just now; try again in {minutes} minutes"
         ) from exc
+    except Exception:
+        if created:  # an unforeseen failure (a 500) must not leave a pending record either
+            await deps.store.remove_registration(stored.id)
+        raise
     log.info(
         "confirmation_sent",
         registration_id=stored.id,

@@ -1,6 +1,7 @@
 """The links in emails: confirm a registration, and unsubscribe in one click (RFC 8058).
 
 Tokens are signed per purpose (:mod:`notifier.signing`): a confirm token cannot unsubscribe.
+A confirm token expires after ``confirm_link_max_age_s``; an unsubscribe token never does.
 ``GET /confirm/…`` and ``GET /unsubscribe/…`` only show a button, because mail scanners and
 link previews follow GETs; the change is the ``POST`` (for unsubscribe, also the one mail
 clients send for ``List-Unsubscribe-Post``).
@@ -24,7 +25,7 @@ from notifier.api.deps import ApiDeps
 from notifier.api.schemas import OneClickForm
 from notifier.errors import BadTokenError
 from notifier.records import Registration
-from notifier.signing import read_token
+from notifier.signing import read_timed_token, read_token
 
 log = structlog.get_logger("notifier.api")
 
@@ -65,6 +66,17 @@ def _not_found(request: Request) -> HTMLResponse:
     )
 
 
+def _confirmed_id(deps: ApiDeps, token: str) -> str:
+    """The registration a confirm token names, if it is ours and not expired."""
+    return read_timed_token(
+        deps.signing_secret,
+        "confirm",
+        token,
+        now_utc=deps.clock(),
+        max_age_s=deps.settings.confirm_link_max_age_s,
+    )
+
+
 def _ask(
     request: Request, deps: ApiDeps, registration: Registration, template: str
 ) -> HTMLResponse:
@@ -87,7 +99,7 @@ def _ask(
 async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLResponse:
     """The emailed link lands here; mail scanners that follow it confirm nothing."""
     try:
-        registration_id = read_token(deps.signing_secret, "confirm", token)
+        registration_id = _confirmed_id(deps, token)
     except BadTokenError as exc:
         return _bad_link(request, exc)
     registration = await deps.store.get_registration(registration_id)
@@ -111,7 +123,7 @@ async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLRespon
 async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
     """Confirm; a repeat says the same and changes nothing."""
     try:
-        registration_id = read_token(deps.signing_secret, "confirm", token)
+        registration_id = _confirmed_id(deps, token)
     except BadTokenError as exc:
         return _bad_link(request, exc)
     pending = await drop_if_expired(deps, await deps.store.get_registration(registration_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from notifier.api._limits import client_limit
@@ -75,7 +75,7 @@ async def get_event(
     },
 )
 async def create_registration(
-    deps: Deps, event_id: EventId, body: RegistrationIn
+    deps: Deps, event_id: EventId, body: RegistrationIn, response: Response
 ) -> RegistrationAccepted:
     """Register an email address (confirmed by a link we email) or a webhook URL (verified by
     a signed challenge its receiver echoes).
@@ -84,6 +84,7 @@ async def create_registration(
     registered: nothing here reveals or changes a registration. What the owner should know
     goes to the address itself. An email address and a webhook are registered separately.
     """
+    response.headers["Cache-Control"] = "no-store"  # an answer about someone's address
     event = event_or_404(deps, event_id)
     given = RegistrationInput(
         email=body.email or None,

@@ -30,6 +30,12 @@ from notifier.records import ReminderRef
 from notifier.settings import Settings
 
 log = structlog.get_logger("notifier.service")
+WATCH_RETRY_S = 1.0
+
+
+def _brief(exc: BaseException) -> str:
+    """``Type: message``, cut short: a log line, not a dump of the config file."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class Service:
@@ -121,6 +127,20 @@ class Service:
 
     # -- config ------------------------------------------------------------------------
     async def reload_config(self) -> None:
+        """Load the config files again and apply them; never raises (cancellation aside).
+
+        An exception here would end :meth:`watch_config`, and every later edit would be
+        ignored until a restart. A failure while loading keeps the last good config; one while
+        syncing jobs (the store is down) keeps the new, valid config, whose due reminders the
+        catch-up pass still sends, and the next edit syncs again.
+        """
+        try:
+            await self._reload_config()
+        except Exception as exc:
+            log.error("config_reload_failed", error=_brief(exc), events=len(self.events))
+            self.deps.metrics.config_reloads.labels("error").inc()
+
+    async def _reload_config(self) -> None:
         today = self.deps.clock().date()
         config = await asyncio.to_thread(load_config_files, self.settings.config, today=today)
         if not config.ok or not config.files:
@@ -138,24 +158,40 @@ class Service:
         await self.reconcile()
 
     async def watch_config(self) -> None:
-        paths = [p for p in self.settings.config if p.exists()]
-        async for _changes in watchfiles.awatch(
-            *paths,
-            debounce=self.settings.config_debounce_ms,
-            stop_event=self.stop,
-            recursive=True,
-        ):
-            await self.reload_config()
+        """Reload on every change until stop; a failing watch is logged and started again."""
+        while not self.stop.is_set():
+            paths = [p for p in self.settings.config if p.exists()]
+            try:
+                if paths:
+                    async for _changes in watchfiles.awatch(
+                        *paths,
+                        debounce=self.settings.config_debounce_ms,
+                        stop_event=self.stop,
+                        recursive=True,
+                    ):
+                        await self.reload_config()
+                    continue  # awatch ends when stop is set
+            except Exception as exc:  # e.g. the watched folder was removed and made again
+                log.error("config_watch_failed", error=_brief(exc), retry_in_s=WATCH_RETRY_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(WATCH_RETRY_S):
+                    await self.stop.wait()
 
     async def reconcile_forever(self) -> None:
+        """The catch-up pass every ``reconcile_interval_s``; a failed pass (the store is down)
+        is logged and the next one runs on time."""
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.reconcile_interval_s):
                     await self.stop.wait()
-            if not self.stop.is_set():
+            if self.stop.is_set():
+                break
+            try:
                 await self.reconcile()
                 await self.purge_pending()
                 await self.count_registrations()
+            except Exception as exc:
+                log.error("reconcile_failed", error=_brief(exc))
 
     async def purge_pending(self) -> int:
         """Delete registrations left unconfirmed past ``pending_expiry_s``."""

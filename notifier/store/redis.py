@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -83,8 +83,9 @@ def open_redis_store(url: str, *, prefix: str = "notifier:", timeout_s: float = 
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=retry
         )
     except ValueError as exc:
-        password = urlsplit(url).password
-        message = _redact(str(exc), password, unquote(password or ""))
+        parts = urlsplit(url)
+        password, in_query = parts.password, dict(parse_qsl(parts.query)).get("password")
+        message = _redact(str(exc), password, unquote(password or ""), in_query)
         raise StoreError(f"redis url: {message}; write redis://[:password@]host:port/db") from exc
     return RedisStore(client, prefix, timeout_s=timeout_s, owns_client=True)
 

@@ -10,7 +10,9 @@ one connection and so would otherwise share (and could roll back) each other's t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -65,6 +67,10 @@ async def open_sqlite_store(path: Path) -> SqliteStore:
     """Open the store at ``path``, creating its folder, file and tables, or upgrading them."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # registrations hold addresses: a new file is private, and SQLite gives its -wal and
+        # -shm files the database file's mode (an existing file keeps the mode ops gave it)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         db = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"sqlite store {path}: cannot open ({exc}); check the path") from exc

@@ -219,7 +219,7 @@ def workspace(tmp_path: Path, smtp: SmtpServer) -> Workspace:
             "NOTIFIER_SMTP_FROM": "Reminders <reminders@example.org>",
             "NOTIFIER_RETRY_BASE_S": "0.2",
             "NOTIFIER_CONFIG_DEBOUNCE_MS": "100",
-            "NOTIFIER_SIGNING_SECRET": "e2e-signing-secret",
+            "NOTIFIER_SIGNING_SECRET": "e2e-signing-secret-of-32-bytes-or-more",
             "NOTIFIER_HTTP_PORT": "0",  # tests that use the API set a free port
             "SSL_CERT_FILE": str(smtp.ca_file),
         }

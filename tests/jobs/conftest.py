@@ -33,7 +33,7 @@ from notifier.store.base import Store
 HOST = "127.0.0.1"
 SENDER = "Reminders <reminders@notifier.example.org>"
 PUBLIC_BASE_URL = "https://reminders.example.org"
-SIGNING_SECRET = "test-signing-secret"  # noqa: S105  # signs test links only
+SIGNING_SECRET = "test-signing-secret-of-32-bytes-or-more"  # noqa: S105  # signs test links only
 EVENT_ID = "vienna-side-events"
 VENUE_ZONE = ZoneInfo("Europe/Vienna")
 # a fixed instant years ahead: the real scheduler thread never fires a job during a test

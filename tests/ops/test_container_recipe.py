@@ -40,7 +40,7 @@ DOCKERFILE = REPO / "Dockerfile"
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERIGNORE = REPO / ".dockerignore"
 IMAGE_UID = 10001
-SMOKE_SECRET = "smoke-test-signing-secret"  # noqa: S105  # a throwaway test value
+SMOKE_SECRET = "smoke-test-signing-secret-of-32-bytes"  # noqa: S105  # a throwaway test value
 STARTUP_DEADLINE_S = 60.0
 # NOTIFIER_SHUTDOWN_TIMEOUT_S (20 s) plus room to close the store and the scheduler
 STOP_DEADLINE_S = 30.0

@@ -1,13 +1,18 @@
-"""Fixtures for the wire tests: the channels' real servers and messages, the API, and ``wire``.
+"""Fixtures for the security suite.
 
-The SMTP server, the reminders and the API come from the channel and API suites' conftest
-files (imported, so they are the same fixtures); ``wire`` sends a message through one real
-channel and returns the bytes that channel put on the wire or on disk.
+- ``wire``: sends a message through one real email channel and returns the bytes it put on the
+  wire or on disk (the SMTP server and reminders are the channel suite's fixtures, imported).
+- ``api``/``setup``: the API suite's app with real parts; ``served``/``client``: the same app
+  built from explicit settings, for tests that change them first.
+- ``tally``: counts, per class of hostile input, how many were tried and refused; the table is
+  printed at the end of the run (``pytest tests/security -q``), and every test asserts that
+  none got through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -15,7 +20,8 @@ import pytest
 
 from notifier.channels import ReminderMessage, SmtpChannel
 from notifier.channels.outbox import OutboxChannel
-from tests.api.conftest import api, events, setup  # noqa: F401  # fixtures, used by name
+from notifier.events import Event
+from tests.api.conftest import api, setup  # noqa: F401  # fixtures, used by name
 from tests.channels.conftest import (  # noqa: F401  # fixtures, used by name
     PUBLIC_BASE_URL,
     SENDER,
@@ -25,6 +31,16 @@ from tests.channels.conftest import (  # noqa: F401  # fixtures, used by name
     make_message,
     start_smtp,
     tls,
+)
+from tests.security.input_support import (
+    PUBLIC_BASE_URL as API_BASE_URL,
+)
+from tests.security.input_support import (
+    Clock,
+    ServedApp,
+    Tally,
+    api_settings,
+    example_events,
 )
 from tests.security.wire import Wire
 
@@ -75,3 +91,49 @@ def wire(
         return _OutboxWire(tmp_path / "outbox", SENDER)
     server = start_smtp()
     return _SmtpWire(make_channel(server), server)
+
+
+with warnings.catch_warnings():
+    # Starlette 1.x warns once, at import, when it finds httpx 0.x instead of httpx2: only this
+    # import is excused (the same filter as tests/api/conftest.py)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+_TALLY = Tally()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _TALLY.counts:
+        terminalreporter.section("security report: hostile inputs")
+        for line in _TALLY.lines():
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def tally() -> Tally:
+    """The run's tally: record each hostile input and whether it was refused."""
+    return _TALLY
+
+
+@pytest.fixture(scope="session")
+def events() -> dict[str, Event]:
+    """The repository's example events, loaded as the service loads them."""
+    return example_events()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def served(tmp_path: Path, events: dict[str, Event], clock: Clock) -> ServedApp:
+    """The app, not started yet: a test may change its settings first."""
+    return ServedApp(api_settings(tmp_path), events, clock)
+
+
+@pytest.fixture
+def client(served: ServedApp) -> Iterator[TestClient]:
+    """The app started in a TestClient (in process); closed, store and all, after the test."""
+    with TestClient(served, base_url=API_BASE_URL) as started:
+        yield started
