@@ -17,6 +17,8 @@ class ConfigSet:
     """Every file loaded; ``events`` only when no file has an error."""
 
     files: tuple[Loaded, ...]
+    # (path, mtime_ns, size) of each file as it was read: a later look tells an edit made since
+    stamps: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -44,8 +46,22 @@ def find_config_files(paths: Iterable[Path]) -> list[Path]:
     return [by_resolved[p] for p in unique]
 
 
+def config_stamps(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of every config file: equal stamps, the same files as read."""
+    stamps = []
+    for path in find_config_files(paths):
+        try:
+            status = path.stat()
+        except OSError:
+            continue  # gone: it drops out of the stamps, which then differ
+        stamps.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(stamps)
+
+
 def load_config_files(paths: Iterable[Path], *, today: date | None = None) -> ConfigSet:
     """Load every file; an unreadable file or an event id used twice is an error too."""
+    paths = list(paths)
+    stamps = config_stamps(paths)  # before reading: an edit during the read shows as a change
     files: list[Loaded] = []
     seen: dict[str, str] = {}
     for path in find_config_files(paths):
@@ -71,4 +87,4 @@ def load_config_files(paths: Iterable[Path], *, today: date | None = None) -> Co
         elif loaded.event is not None:
             seen[loaded.event.id] = source
         files.append(loaded)
-    return ConfigSet(tuple(files))
+    return ConfigSet(tuple(files), stamps)

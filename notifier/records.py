@@ -65,6 +65,13 @@ class ReminderRef:
     start_utc: datetime
     offset_s: int
 
+    def __post_init__(self) -> None:
+        # in UTC whatever zone it is given in: ``start_utc - offset`` is then exact, where a
+        # venue-zone datetime would subtract wall-clock time and be an hour off across a clock
+        # change (naive values are left for the stores to refuse)
+        if self.start_utc.utcoffset() is not None:
+            object.__setattr__(self, "start_utc", self.start_utc.astimezone(UTC))
+
     @property
     def key(self) -> str:
         """``event/session/20230523T071000Z/3600``: stable, and new when the session moves

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,11 +62,34 @@ def build_registration(event: Event, given: RegistrationInput, now: datetime) ->
     )
 
 
+# RFC 2047 encoded words belong in headers, not addresses; mail libraries decode them into
+# non-ASCII local parts that no longer match what was checked
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?[^?]*\?=", re.IGNORECASE)
+
+
 def _email(text: str) -> str:
+    """The address in ASCII form (an IDN domain as xn--), or a refusal saying what to type.
+
+    SMTPUTF8 is not supported end to end (the SMTP client, headers and outbox are ASCII), so a
+    local part must be ASCII; full-width letters get the ASCII spelling as a hint.
+    """
+    address = text.strip()
+    local = address.rpartition("@")[0]
+    if not local.isascii():
+        ascii_form = unicodedata.normalize("NFKC", address)
+        hint = f"; did you mean {ascii_form}?" if ascii_form.isascii() else ""
+        message = (
+            "the part before @ must be plain ASCII letters, digits and .!#$%&'*+/=?^_`{|}~-: "
+            f"internationalised addresses (SMTPUTF8) are not supported{hint}"
+        )
+        raise RegistrationError("email", message)
+    if _ENCODED_WORD.search(local):
+        raise RegistrationError("email", "=?…?= is a header encoding, not an address")
     try:
-        return validate_email(text.strip(), check_deliverability=False).normalized
+        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise RegistrationError("email", f"not a valid address: {exc}") from None
+    return checked.ascii_email or checked.normalized  # always set without SMTPUTF8
 
 
 def _webhook(text: str) -> str:

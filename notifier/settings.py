@@ -12,10 +12,12 @@ import difflib
 import ipaddress
 import os
 import secrets
+import stat
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,6 +25,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from notifier.errors import SettingsError
 
 PREFIX = "NOTIFIER_"
+# HMAC-SHA256 keys shorter than its 32-byte output make every signed link easier to forge
+MIN_SECRET_BYTES = 32
+KEY_FILE = "signing.key"
+# query parameters a store URL may carry a password in (redis-py reads ?password=)
+SECRET_QUERY_NAMES = ("password", "passwd", "pwd", "secret", "token")
 
 
 class Settings(BaseSettings):
@@ -65,11 +72,19 @@ class Settings(BaseSettings):
     )
     signing_secret: SecretStr | None = Field(
         None,
-        description="Secret for signing links (default: generated once into "
+        description="Secret for signing links, at least 32 bytes (default: generated once into "
         "<data_dir>/signing.key; required with Redis, shared by all replicas).",
+    )
+    confirm_link_max_age_s: int = Field(
+        7 * 86400,
+        ge=60,
+        description="How long a confirmation link works (unsubscribe links do not expire).",
     )
     http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     http_port: int = Field(8000, ge=0, le=65535, description="HTTP API port (0: disabled).")
+    http_max_body_bytes: int = Field(
+        65536, ge=1024, description="Largest request body the HTTP API reads (else 413)."
+    )
     organizer_token: SecretStr | None = Field(
         None, description="Bearer token for the organizer endpoints (unset: they answer 401)."
     )
@@ -78,6 +93,23 @@ class Settings(BaseSettings):
         default_factory=list,
         description="CIDRs webhooks may reach despite the private-address guard, "
         "comma-separated (e.g. 10.0.0.0/8 for a private deployment).",
+    )
+    # abuse limits: the service mails and POSTs on behalf of strangers (docs/security.md)
+    public_post_limit: int = Field(
+        20, ge=1, description="Public POSTs one client may make per public_post_window_s."
+    )
+    public_post_window_s: int = Field(60, ge=1, description="Window of public_post_limit.")
+    confirmation_cooldown_s: int = Field(
+        900, ge=1, description="At most one confirmation email per address and event this often."
+    )
+    confirmation_daily_max: int = Field(
+        5, ge=1, description="At most this many confirmation emails per address a day."
+    )
+    pending_expiry_s: int = Field(
+        48 * 3600, ge=60, description="Unconfirmed registrations are deleted after this long."
+    )
+    webhook_host_daily_max: int = Field(
+        20, ge=1, description="New webhook registrations per destination host a day."
     )
     send_concurrency: int = Field(20, ge=1, le=1000, description="Deliveries in flight at once.")
     max_attempts: int = Field(5, ge=1, le=50, description="Attempts per delivery.")
@@ -115,6 +147,16 @@ class Settings(BaseSettings):
             ipaddress.ip_network(text, strict=False)  # ValueError names the bad one
         return value
 
+    @field_validator("signing_secret")
+    @classmethod
+    def _check_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_BYTES} bytes; make one with "
+                "`openssl rand -base64 32`"
+            )
+        return value
+
     @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite:///{self.data_dir / 'notifier.db'}"
@@ -139,13 +181,24 @@ class Settings(BaseSettings):
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``: for logs and error messages."""
+    """The URL with any password (``:pw@`` or ``?password=``) as ``***``: for logs and errors."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + netloc))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    hidden_query = any(_secret_name(name) for name, _ in pairs)
+    if parts.password is None and not hidden_query:
+        return url  # untouched: urlunsplit would respell some URLs (sqlite:///…)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        user = f"{parts.username}:***@" if parts.username else ":***@"
+        parts = parts._replace(netloc=user + netloc)
+    if hidden_query:
+        shown = [(n, "***" if _secret_name(n) else v) for n, v in pairs]
+        parts = parts._replace(query=urlencode(shown, safe="*"))
+    return urlunsplit(parts)
+
+
+def _secret_name(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_QUERY_NAMES)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -181,19 +234,66 @@ def _describe(exc: ValidationError) -> str:
 
 
 def signing_secret(settings: Settings) -> str:
-    """The link-signing secret: the setting, or one generated once into the data folder."""
+    """The link-signing secret: the setting, or one generated once into the data folder.
+
+    The key file must be private (no group or other permission bits) and hold at least
+    :data:`MIN_SECRET_BYTES`; anything else is refused with what to do, never used.
+    """
     if settings.signing_secret is not None:
         return settings.signing_secret.get_secret_value()
-    path = settings.data_dir / "signing.key"
+    path = settings.data_dir / KEY_FILE
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+        return _read_key_file(path)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    # create with 0600 from the start: the key must never be readable by other users
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
+    value = secrets.token_urlsafe(MIN_SECRET_BYTES)
+    if not _write_new_key_file(path, value):  # another process made it first: use theirs
+        return _read_key_file(path)
     return value
+
+
+def _read_key_file(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SettingsError(
+            f"{path} is readable or writable by other users (mode {mode:04o}): anyone who "
+            f"reads it can forge links; run `chmod 600 {path}`"
+        )
+    value = path.read_text(encoding="utf-8").strip()
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"{path} holds {len(value.encode())} bytes, fewer than {MIN_SECRET_BYTES}: links "
+            "signed with it could be forged; delete it to have a new one made (links already "
+            "sent stop working) or set NOTIFIER_SIGNING_SECRET"
+        )
+    return value
+
+
+def _write_new_key_file(path: Path, value: str) -> bool:
+    """Write ``path`` whole or not at all; False if it exists already (left as it is).
+
+    The key goes to a private temporary file, is fsynced, then linked into place: a crash
+    leaves no empty or half-written key, and ``link`` (unlike ``rename``) never replaces a
+    key that a process starting at the same moment made and may already sign with.
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        _fsync_folder(path.parent)  # the new name survives a power cut too
+        return True
+    finally:
+        os.unlink(temporary)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

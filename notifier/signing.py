@@ -1,10 +1,29 @@
-"""Signed, purpose-bound tokens for links in reminders (unsubscribe, confirm)."""
+"""Signed, purpose-bound tokens for links in reminders (unsubscribe, confirm).
+
+Unsubscribe tokens never expire: a reminder mailed months ago must still stop the next one.
+Confirmation tokens carry the time they were made (itsdangerous' timed serializer) and stop
+working after a maximum age, so an old confirmation email cannot opt anyone in later. The
+time comes from the caller's clock, never read here.
+"""
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 
 from notifier.errors import BadTokenError
+
+# replicas' clocks differ a little: a token made "in the future" by that much is still fine
+CLOCK_SKEW_S = 300
+_NOT_OURS = "this link is not valid; request a new one"
 
 
 def make_token(secret: str, purpose: str, registration_id: str) -> str:
@@ -17,7 +36,53 @@ def read_token(secret: str, purpose: str, token: str) -> str:
     try:
         value = URLSafeSerializer(secret, salt=f"notifier.{purpose}").loads(token)
     except BadSignature as exc:
-        raise BadTokenError("this link is not valid; request a new one") from exc
+        raise BadTokenError(_NOT_OURS) from exc
+    return _registration_id(value)
+
+
+def make_timed_token(secret: str, purpose: str, registration_id: str, now_utc: datetime) -> str:
+    """Like :func:`make_token`, stamped with ``now_utc`` so that it can expire."""
+    return _timed(secret, purpose, now_utc).dumps(registration_id)
+
+
+def read_timed_token(
+    secret: str, purpose: str, token: str, *, now_utc: datetime, max_age_s: int
+) -> str:
+    """The registration id in ``token`` if made at most ``max_age_s`` before ``now_utc``."""
+    serializer = _timed(secret, purpose, now_utc, ahead_s=CLOCK_SKEW_S)
+    try:
+        value = serializer.loads(token, max_age=max_age_s + CLOCK_SKEW_S)
+    except SignatureExpired as exc:
+        raise BadTokenError("this link has expired; register again for a new one") from exc
+    except BadSignature as exc:
+        raise BadTokenError(_NOT_OURS) from exc
+    return _registration_id(value)
+
+
+class _ClockSigner(TimestampSigner):
+    """itsdangerous' timestamp signer on the caller's clock instead of ``time.time()``."""
+
+    def __init__(self, *args: Any, timestamp_s: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._timestamp_s = timestamp_s
+
+    def get_timestamp(self) -> int:
+        return self._timestamp_s
+
+
+def _timed(
+    secret: str, purpose: str, now_utc: datetime, ahead_s: int = 0
+) -> URLSafeTimedSerializer:
+    timestamp_s = int(now_utc.timestamp()) + ahead_s
+    return URLSafeTimedSerializer(
+        secret,
+        salt=f"notifier.{purpose}",
+        signer=_ClockSigner,
+        signer_kwargs={"timestamp_s": timestamp_s},
+    )
+
+
+def _registration_id(value: object) -> str:
     if not isinstance(value, str):
-        raise BadTokenError("this link is not valid; request a new one")
+        raise BadTokenError(_NOT_OURS)
     return value

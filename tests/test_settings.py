@@ -21,8 +21,8 @@ from notifier.settings import PREFIX, Settings, load_settings, redact_url, signi
 
 # made-up secrets; the tests check they never show up in errors or reprs
 FAKE_SMTP_PW = "hunter2"
-FAKE_SIGNING_KEY = "sign-me-s3cret"
-SHARED_KEY = "shared-k3y"
+FAKE_SIGNING_KEY = "sign-me-s3cret-of-at-least-32-bytes"
+SHARED_KEY = "shared-k3y-every-replica-signs-with"
 
 
 def _from_text(**values: str) -> Settings:

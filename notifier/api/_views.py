@@ -14,7 +14,7 @@ from notifier.api.schemas import (
     SessionOut,
 )
 from notifier.events import Event, Session
-from notifier.records import Delivery, Registration
+from notifier.records import Attendance, Delivery, Registration
 from notifier.times import format_range, load_zone
 
 
@@ -80,6 +80,15 @@ def followed_sessions(event: Event, registration: Registration) -> list[SessionO
     tz = load_zone(registration.timezone)
     chosen = [s for s in event.sessions if registration.follows(s.id) and not s.cancelled]
     return [session_out(s, tz) for s in sorted(chosen, key=lambda s: (s.start_utc, s.id))]
+
+
+# what reminders show for each way of attending (channels/compose.py: the join link or the
+# room, the other only where theirs is missing): the pages promise no more than that
+WAYS_IN: dict[Attendance, str] = {
+    "online": "the join link",
+    "onsite": "the room",
+    "undecided": "the join link and the room",
+}
 
 
 def offsets_text(event: Event, registration: Registration) -> str:

@@ -2,6 +2,9 @@
 
 :func:`create_app` takes everything from :class:`~notifier.api.deps.ApiDeps` and opens
 nothing itself: the service made the store and mailer in its own loop, and it closes them.
+There is no ``/docs`` page (Swagger UI would load its scripts from a CDN); the OpenAPI
+document is at ``/openapi.json`` for any viewer to read. Limits, headers and redirects every
+request gets are in :mod:`notifier.api._guards`.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import asyncio
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.routing import Match
 
 from notifier import __version__
 from notifier.api import links, organizer, pages, public
+from notifier.api._guards import LimitBody, NoSniff, slash_redirect, validation_problem
+from notifier.api._limits import RateLimitedError, rate_limited
 from notifier.api._request import Deps
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import Health, Readiness
@@ -79,9 +85,17 @@ def create_app(deps: ApiDeps) -> FastAPI:
             {"name": "links", "description": "Confirm and unsubscribe links from emails."},
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,  # slash_redirect does it, on public_base_url, not on Host
     )
     app.state.deps = deps
+    app.add_middleware(LimitBody, max_bytes=deps.settings.http_max_body_bytes)
+    app.add_middleware(NoSniff)
+    app.add_exception_handler(status.HTTP_404_NOT_FOUND, slash_redirect)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
+    app.add_exception_handler(RateLimitedError, rate_limited)
+    app.add_exception_handler(RequestValidationError, validation_problem)
     for router in (health, public.router, organizer.router, pages.router, links.router):
         app.include_router(router)
     if deps.metrics is not None:

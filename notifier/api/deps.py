@@ -9,6 +9,7 @@ from datetime import datetime
 from notifier.channels.base import EmailSender
 from notifier.events import Event
 from notifier.metrics import Metrics
+from notifier.records import Registration
 from notifier.settings import Settings
 from notifier.store.base import Store
 
@@ -26,6 +27,8 @@ class ApiDeps:
     # raises RegistrationError("webhook_url", ...) if the URL may not be called (SSRF guard)
     check_webhook: Callable[[str], Awaitable[None]]
     webhook_secret: Callable[[str], str]  # registration id -> its whsec_ signing secret
+    # POSTs the signed challenge to a new webhook; True once its receiver echoed it
+    verify_webhook: Callable[[Registration, Event, str], Awaitable[bool]]
     clock: Callable[[], datetime]
     # (name, ok) per readiness check: the store answers, the scheduler runs
     readiness: Callable[[], Awaitable[dict[str, bool]]]

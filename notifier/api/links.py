@@ -1,6 +1,7 @@
 """The links in emails: confirm a registration, and unsubscribe in one click (RFC 8058).
 
 Tokens are signed per purpose (:mod:`notifier.signing`): a confirm token cannot unsubscribe.
+A confirm token expires after ``confirm_link_max_age_s``; an unsubscribe token never does.
 ``GET /confirm/…`` and ``GET /unsubscribe/…`` only show a button, because mail scanners and
 link previews follow GETs; the change is the ``POST`` (for unsubscribe, also the one mail
 clients send for ``List-Unsubscribe-Post``).
@@ -12,17 +13,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
+from notifier.api._limits import TOO_MANY_PAGE, client_limit
+from notifier.api._register import drop_if_expired
 from notifier.api._render import html_response, render
 from notifier.api._request import Deps, find_event
-from notifier.api._views import followed_sessions, masked_address, offsets_text
+from notifier.api._views import WAYS_IN, followed_sessions, masked_address, offsets_text
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import OneClickForm
 from notifier.errors import BadTokenError
 from notifier.records import Registration
-from notifier.signing import read_token
+from notifier.signing import read_timed_token, read_token
 
 log = structlog.get_logger("notifier.api")
 
@@ -63,6 +66,17 @@ def _not_found(request: Request) -> HTMLResponse:
     )
 
 
+def _confirmed_id(deps: ApiDeps, token: str) -> str:
+    """The registration a confirm token names, if it is ours and not expired."""
+    return read_timed_token(
+        deps.signing_secret,
+        "confirm",
+        token,
+        now_utc=deps.clock(),
+        max_age_s=deps.settings.confirm_link_max_age_s,
+    )
+
+
 def _ask(
     request: Request, deps: ApiDeps, registration: Registration, template: str
 ) -> HTMLResponse:
@@ -85,7 +99,7 @@ def _ask(
 async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLResponse:
     """The emailed link lands here; mail scanners that follow it confirm nothing."""
     try:
-        registration_id = read_token(deps.signing_secret, "confirm", token)
+        registration_id = _confirmed_id(deps, token)
     except BadTokenError as exc:
         return _bad_link(request, exc)
     registration = await deps.store.get_registration(registration_id)
@@ -99,15 +113,21 @@ async def confirm_page(request: Request, deps: Deps, token: Token) -> HTMLRespon
     name="confirm",
     response_class=HTMLResponse,
     summary="Confirm a registration (double opt-in)",
-    responses={400: BAD_LINK, 404: html_response("The registration was removed")},
+    responses={
+        400: BAD_LINK,
+        404: html_response("The registration was removed, or it expired unconfirmed"),
+        429: TOO_MANY_PAGE,
+    },
+    dependencies=[Depends(client_limit)],
 )
 async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
     """Confirm; a repeat says the same and changes nothing."""
     try:
-        registration_id = read_token(deps.signing_secret, "confirm", token)
+        registration_id = _confirmed_id(deps, token)
     except BadTokenError as exc:
         return _bad_link(request, exc)
-    registration = await deps.store.confirm_registration(registration_id)
+    pending = await drop_if_expired(deps, await deps.store.get_registration(registration_id))
+    registration = await deps.store.confirm_registration(registration_id) if pending else None
     if registration is None:
         return _not_found(request)
     log.info("registration_confirmed", registration_id=registration.id)
@@ -119,6 +139,7 @@ async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
         "timezone": registration.timezone,
         "sessions": followed_sessions(event, registration) if registration.sessions else [],
         "offsets": offsets_text(event, registration),
+        "ways_in": WAYS_IN[registration.attendance],
         "event_link": request.url_for("event_page", event_id=event.id).path,
     }
     return render(request, "confirmed.html.j2", context)
@@ -147,7 +168,10 @@ async def unsubscribe_page(request: Request, deps: Deps, token: Token) -> HTMLRe
     name="unsubscribe",
     response_class=HTMLResponse,
     summary="Unsubscribe in one click (RFC 8058)",
-    responses={400: html_response("Not a link we made, or a body that is not a form", "Problem")},
+    responses={
+        400: html_response("Not a link we made, or a body that is not a form", "Problem"),
+        429: TOO_MANY_PAGE,
+    },
 )
 async def unsubscribe(
     request: Request,
@@ -159,6 +183,9 @@ async def unsubscribe(
     try:
         registration_id = read_token(deps.signing_secret, "unsubscribe", token)
     except BadTokenError as exc:
+        # only a bad token counts against the client: mail providers send one-click
+        # unsubscribes for many people from few addresses, and a good token harms no one
+        await client_limit(request, deps)
         return _bad_link(request, exc)
     removed = await deps.store.remove_registration(registration_id)
     log.info(

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from notifier.api._register import Registered, register
+from notifier.api._limits import TOO_MANY_PAGE, client_limit
+from notifier.api._register import register
 from notifier.api._render import html_response, json_problem, render
 from notifier.api._request import Deps, find_event
-from notifier.api._views import event_detail, event_summary, followed_sessions, offsets_text
+from notifier.api._views import event_detail, event_summary
 from notifier.api._zones import zone_choices
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
@@ -109,8 +110,10 @@ async def event_page(
         400: UNPARSABLE,
         404: NOT_FOUND,
         422: UNPROCESSABLE,
+        429: TOO_MANY_PAGE,
         503: html_response("The confirmation email cannot be sent now"),
     },
+    dependencies=[Depends(client_limit)],
 )
 async def register_page(
     request: Request, deps: Deps, event_id: EventId, given: Annotated[RegistrationForm, Form()]
@@ -126,7 +129,7 @@ async def register_page(
         given.attendance,
     )
     try:
-        done = await register(deps, event, form.as_input())
+        await register(deps, event, form.as_input())
     except RegistrationError as exc:
         if exc.field in FORM_FIELDS:
             return _event_page(
@@ -135,7 +138,7 @@ async def register_page(
         return _event_page(request, event, form, general_error=str(exc), status_code=422)
     except TransientDeliveryError as exc:
         return _event_page(request, event, form, general_error=str(exc), status_code=503)
-    return _registered_page(request, event, done)
+    return _registered_page(request, event)
 
 
 def _visitor_zone(tz: str | None) -> tuple[str, str | None]:
@@ -180,18 +183,10 @@ def _event_page(
     return render(request, "event.html.j2", context, status_code)
 
 
-def _registered_page(request: Request, event: Event, done: Registered) -> HTMLResponse:
-    stored = done.registration
+def _registered_page(request: Request, event: Event) -> HTMLResponse:
+    """The same page for every accepted request: it reveals nothing about the address."""
     context = {
-        "pending": done.status == "pending_confirmation",
-        "created": done.created,
         "event_name": event.name,
-        "email": stored.email,
-        "webhook_url": stored.webhook_url,
-        "webhook_secret": done.webhook_secret,
-        "timezone": stored.timezone,
-        "sessions": followed_sessions(event, stored) if stored.sessions is not None else [],
-        "offsets": offsets_text(event, stored),
         "event_link": request.url_for("event_page", event_id=event.id).path,
     }
     return render(request, "registered.html.j2", context)

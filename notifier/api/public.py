@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from notifier.api._register import register
+from notifier.api._limits import client_limit
+from notifier.api._register import NEXT_STEP, register
 from notifier.api._request import Deps, event_or_404
 from notifier.api._views import event_detail, event_summary
 from notifier.api.schemas import (
     EventDetail,
     EventSummary,
     Problem,
+    RegistrationAccepted,
     RegistrationIn,
-    RegistrationOut,
 )
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
 from notifier.registrations import RegistrationInput
 from notifier.times import load_zone
 
 router = APIRouter(prefix="/api/v1", tags=["public"])
-
-RETRY_AFTER_S = 120  # after a mail failure: long enough for an SMTP hiccup to pass
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such event"}
@@ -66,22 +65,26 @@ async def get_event(
 @router.post(
     "/events/{event_id}/registrations",
     summary="Register for reminders",
-    status_code=status.HTTP_201_CREATED,
-    response_model_exclude_none=True,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(client_limit)],
     responses={
         400: {"model": Problem, "description": "The body is not JSON"},
         **NOT_FOUND,
+        429: {"model": Problem, "description": "Too many requests from this client"},
         503: {"model": Problem, "description": "The confirmation email could not be sent now"},
     },
 )
 async def create_registration(
-    deps: Deps, event_id: EventId, body: RegistrationIn
-) -> RegistrationOut:
-    """Register an email address (confirmed by a link we email) and/or a webhook URL.
+    deps: Deps, event_id: EventId, body: RegistrationIn, response: Response
+) -> RegistrationAccepted:
+    """Register an email address (confirmed by a link we email) or a webhook URL (verified by
+    a signed challenge its receiver echoes).
 
-    Re-registering the same address updates the earlier registration (sessions are merged).
-    ``webhook_secret`` is given once, in the response that creates a webhook registration.
+    The answer is the same whether the address is new, waiting for confirmation or already
+    registered: nothing here reveals or changes a registration. What the owner should know
+    goes to the address itself. An email address and a webhook are registered separately.
     """
+    response.headers["Cache-Control"] = "no-store"  # an answer about someone's address
     event = event_or_404(deps, event_id)
     given = RegistrationInput(
         email=body.email or None,
@@ -91,18 +94,13 @@ async def create_registration(
         attendance=body.attendance,
     )
     try:
-        done = await register(deps, event, given)
+        await register(deps, event, given)
     except RegistrationError as exc:
         raise field_error("body", exc) from exc
     except TransientDeliveryError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             str(exc),
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            headers={"Retry-After": str(deps.settings.confirmation_cooldown_s)},
         ) from exc
-    return RegistrationOut(
-        id=done.registration.id,
-        status=done.status,
-        next_step=done.next_step,
-        webhook_secret=done.webhook_secret,
-    )
+    return RegistrationAccepted(next_step=NEXT_STEP)

@@ -14,8 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from notifier.records import Attendance, ChannelName, DeliveryStatus
 
-RegistrationStatus = Literal["active", "pending_confirmation"]
-
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
@@ -101,15 +99,11 @@ class OneClickForm(BaseModel):
     one_click: str | None = Field(None, alias="List-Unsubscribe", examples=["One-Click"])
 
 
-class RegistrationOut(BaseModel):
-    id: str
-    status: RegistrationStatus
+class RegistrationAccepted(BaseModel):
+    """The one answer to every registration request that passed the checks."""
+
+    status: Literal["accepted"] = "accepted"
     next_step: str
-    webhook_secret: str | None = Field(
-        None,
-        description="The whsec_ secret that signs this registration's webhooks (Standard "
-        "Webhooks). Given once, in the response that created the registration.",
-    )
 
 
 class RegistrationRecord(BaseModel):

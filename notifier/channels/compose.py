@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, timedelta
-from email import errors as email_errors
+from datetime import UTC, datetime, timedelta
 from email import policy, utils
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,8 +19,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 import jinja2
 
+from notifier.channels import headers
 from notifier.channels.base import ReminderMessage
+from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
+from notifier.records import Attendance
 from notifier.times import format_range, load_zone
 
 # a reminder this much past its planned send time says so instead of pretending to be on time
@@ -53,19 +55,23 @@ class Facts:
 def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str) -> EmailMessage:
     """The reminder as text + HTML with ``invite.ics``; :class:`PermanentDeliveryError` if bad."""
     sender_address, service_host = _check_identity(sender, public_base_url)
-    recipient = _parse_mailbox(message.registration.email or "", "the registration's email")
+    recipient = parse_mailbox(message.registration.email or "", "the registration's email")
     facts = _gather_facts(message, public_base_url)
     digest = hashlib.sha256(message.delivery_key.encode()).hexdigest()
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = sender_address
+    msg["From"] = headers.mailbox("From", sender_address)
     msg["To"] = recipient
-    msg["Subject"] = f"Reminder: {facts.title} — {facts.status}"
+    msg["Subject"] = headers.text("Subject", f"Reminder: {facts.title} — {facts.status}")
     msg["Date"] = utils.format_datetime(message.now_utc.astimezone(UTC))
     # stable: a job that runs twice sends the same Message-ID, which receivers can deduplicate
     msg["Message-ID"] = f"<{digest}@{sender_address.domain}>"
-    msg["List-Unsubscribe"] = f"<{facts.unsubscribe_url}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"
+    headers.set_list_headers(
+        msg,
+        event_id=message.event_id,
+        event_name=facts.event_name,
+        domain=sender_address.domain,
+        unsubscribe_url=facts.unsubscribe_url,
+    )
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
     msg.set_content(_render("reminder.txt.j2", facts), cte="quoted-printable")
     msg.add_alternative(_render("reminder.html.j2", facts), subtype="html", cte="quoted-printable")
@@ -89,7 +95,8 @@ def check_identity(sender: str, public_base_url: str) -> None:
 
 
 def _check_identity(sender: str, public_base_url: str) -> tuple[Address, str]:
-    address = _parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
+    address = parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
+    headers.mailbox("From", address)  # refuses what cannot be written unencoded, at start
     link = safe_link(public_base_url)
     if link is None:
         raise PermanentDeliveryError(
@@ -102,23 +109,6 @@ def _check_identity(sender: str, public_base_url: str) -> tuple[Address, str]:
 def _fold(text: str) -> str:
     """Every run of whitespace (CR, LF, U+2028 …) as one space: no text can start a header."""
     return " ".join(text.split())
-
-
-def _parse_mailbox(text: str, what: str) -> Address:
-    """One ASCII address (IDN domains as punycode), or :class:`PermanentDeliveryError`."""
-    if any(ch in text for ch in "\r\n\0") or not text.strip():
-        raise PermanentDeliveryError(f"{what} is empty or holds a line break; fix the address")
-    try:
-        header = policy.default.header_factory("to", text)
-        found = header.addresses[0] if len(header.addresses) == 1 else None
-        domain = found.domain.encode("idna").decode("ascii") if found else ""
-    except (email_errors.HeaderParseError, IndexError, UnicodeError, ValueError) as exc:
-        raise PermanentDeliveryError(f"{what} is not a valid email address") from exc
-    if found is None or header.defects or not found.username or "." not in domain:
-        raise PermanentDeliveryError(
-            f"{what} is not a valid email address; write one address like name@example.org"
-        )
-    return Address(display_name=_fold(found.display_name), username=found.username, domain=domain)
 
 
 def safe_link(url: str | None) -> str | None:
@@ -165,14 +155,16 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
 def _describe_status(message: ReminderMessage) -> str:
     """``starts in 1 hour``, counted from ``now_utc``: true when sent, not when planned."""
     due = message.session.kind == "deadline"
-    left = message.session.start - message.now_utc
+    left = message.session.start_utc - message.now_utc
     if left > timedelta(0):
         return f"{'due' if due else 'starts'} in {_describe_span(left)}"
     return f"{'was due' if due else 'started'} {_describe_span(-left)} ago"
 
 
 def _describe_lateness(message: ReminderMessage) -> str | None:
-    planned_utc = message.session.start - message.offset
+    # in UTC: a day before 10:00 CET on the day the clocks go back is 11:00 CEST; subtracting
+    # from the venue's wall time (10:00 CEST) would call an on-time reminder an hour late
+    planned_utc = message.session.start_utc - message.offset
     if message.now_utc - planned_utc <= _LATE_GRACE:
         return None
     noun = "deadline" if message.session.kind == "deadline" else "session"
@@ -199,7 +191,7 @@ def zone_for_message(key: str, what: str) -> ZoneInfo:
 
 
 def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> bytes:
-    """``invite.ics``: the session in the venue's zone, with that zone's VTIMEZONE."""
+    """``invite.ics``: the session in the venue's zone (with its VTIMEZONE), or in UTC."""
     session = message.session
     venue_tz = zone_for_message(session.zone, f"session {session.id}'s zone")
     event = icalendar.Event()
@@ -207,14 +199,15 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
     event.add("uid", f"{message.event_id}.{session.id}@{service_host}")
     event.add("sequence", message.sequence)
     event.add("dtstamp", message.now_utc.astimezone(UTC))
-    event.add("dtstart", session.start.astimezone(venue_tz))
+    event.add("dtstart", _calendar_time(session.start, venue_tz))
     if session.kind != "deadline" and session.end is not None:
-        event.add("dtend", session.end.astimezone(venue_tz))
+        event.add("dtend", _calendar_time(session.end, venue_tz))
     event.add("summary", facts.title)
     notes = [facts.description, f"Join online: {facts.join_url}" if facts.join_url else None]
     event.add("description", "\n\n".join(n for n in notes if n) or facts.event_name)
-    if facts.place:
-        event.add("location", facts.place)
+    location = _calendar_location(facts, message.registration.attendance)
+    if location:
+        event.add("location", location)
     if facts.join_url:
         event.add("url", facts.join_url)
     calendar = icalendar.Calendar()
@@ -224,11 +217,33 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
     calendar.add_component(event)
     # a year either side: enough for clients that read the VTIMEZONE instead of the TZID
     year = timedelta(days=366)
-    last = session.end or session.start
+    last = session.end_utc or session.start_utc
     calendar.add_missing_timezones(
-        first_date=(session.start - year).date(), last_date=(last + year).date()
+        first_date=(session.start_utc - year).date(), last_date=(last + year).date()
     )
     return bytes(calendar.to_ical())  # bytes(): icalendar types it Any
+
+
+def _calendar_location(facts: Facts, attendance: Attendance) -> str | None:
+    """Where this participant goes: online, the join link; else the room. The other one only
+    when theirs is missing, as in the email: a calendar must not send online people to a room.
+    """
+    ways = (
+        (facts.join_url, facts.place) if attendance == "online" else (facts.place, facts.join_url)
+    )
+    return next((way for way in ways if way), None)
+
+
+def _calendar_time(moment: datetime, venue_tz: ZoneInfo) -> datetime:
+    """The venue's wall time (written with its TZID), or UTC where that wall time happens twice.
+
+    RFC 5545 3.3.5 reads a repeated local time as its first occurrence, so 01:30 EST on New
+    York's fall-back night would be read as 01:30 EDT, an hour early; and readers differ on
+    the rule, so both occurrences go out in UTC, one instant for every reader.
+    """
+    local = moment.astimezone(venue_tz)
+    twin = local.replace(fold=1 - local.fold)
+    return local if twin.utcoffset() == local.utcoffset() else moment.astimezone(UTC)
 
 
 @cache

@@ -106,7 +106,7 @@ def build_payload(message: ReminderMessage) -> dict[str, object]:
             "offset": format_duration(message.offset),
             "offset_s": int(message.offset.total_seconds()),
             "sent_at": utc_z(message.now_utc),
-            "starts_in_s": round((session.start - message.now_utc).total_seconds()),
+            "starts_in_s": round((session.start_utc - message.now_utc).total_seconds()),
         },
         "unsubscribe_url": message.unsubscribe_url,
     }
@@ -160,8 +160,33 @@ class WebhookChannel:
         body = payload.encode()
         secret = self._secret_for(message.registration)
         headers = _signed_headers(secret, message.delivery_key, int(self._clock()), body)
-        status, retry_after = await self._post(target, body, headers)
+        status, retry_after, _ = await self._post(target, body, headers)
         return _judge(status, retry_after, str(target.origin()), self._clock())
+
+    async def verify(self, registration: Registration, event_name: str, challenge: str) -> bool:
+        """POST a signed verification request; True once the receiver echoes ``challenge``.
+
+        The body carries the registration's ``whsec_`` secret: only the receiver learns it, so
+        no API answer has to (and none reveals whether a URL was registered before). The echo
+        is the body ``{"challenge": "…"}`` or the bare challenge, with a 2xx status.
+        """
+        if self._closed:
+            raise TransientDeliveryError("the webhook channel is shut down; retry after restart")
+        target = parse_webhook_url(registration.webhook_url or "", self._guard)
+        secret = self._secret_for(registration)
+        document = {
+            "type": "webhook.verification",
+            "version": PAYLOAD_VERSION,
+            "challenge": challenge,
+            "event": {"id": registration.event_id, "name": event_name},
+            "registration_id": registration.id,
+            "webhook_secret": secret,
+        }
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        delivery_id = f"verify/{registration.id}/{challenge}"
+        headers = _signed_headers(secret, delivery_id, int(self._clock()), body)
+        status, _, answer = await self._post(target, body, headers)
+        return 200 <= status < 300 and _echoed(answer) == challenge
 
     async def aclose(self) -> None:
         """Close the pooled connections; a send still in flight fails as a connection error."""
@@ -186,15 +211,16 @@ class WebhookChannel:
 
     async def _post(
         self, target: URL, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, str | None]:
+    ) -> tuple[int, str | None, bytes]:
+        """(status, Retry-After, the first 64 KiB of the answer)."""
         where = f"webhook {target.origin()}"  # never the path or query: they may hold a token
         try:
             async with asyncio.timeout(self._timeout_s):
                 async with self._client().post(
                     target, data=body, headers=headers, allow_redirects=False
                 ) as response:
-                    await _drain(response)
-                    return response.status, response.headers.get("retry-after")
+                    answer = await _drain(response)
+                    return response.status, response.headers.get("retry-after"), answer
         except TimeoutError as exc:  # the connection is dropped with the cancelled request
             message = f"{where}: no answer within {self._timeout_s:g} s"
             raise TransientDeliveryError(message) from exc
@@ -245,11 +271,24 @@ def _judge(status: int, retry_after: str | None, origin: str, now_s: float) -> s
     raise PermanentDeliveryError(f"{where}: the receiver refused it; check its URL and logs")
 
 
-async def _drain(response: aiohttp.ClientResponse) -> None:
+async def _drain(response: aiohttp.ClientResponse) -> bytes:
     """Read a short answer to its end, so its connection goes back to the pool."""
-    left = _MAX_ANSWER_BYTES
+    chunks, left = [], _MAX_ANSWER_BYTES
     while left > 0 and (chunk := await response.content.read(left)):
+        chunks.append(chunk)
         left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _echoed(answer: bytes) -> str | None:
+    """The challenge a receiver sent back: ``{"challenge": "…"}`` or the bare text."""
+    text = answer.decode("utf-8", errors="replace").strip()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    value = document.get("challenge") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _iso(moment: datetime, tz: ZoneInfo) -> str:

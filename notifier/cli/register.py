@@ -15,11 +15,11 @@ import click
 
 from notifier.channels import AddressGuard, check_destination, webhook_secret
 from notifier.cli._runner import cli_settings, config_event, run_async, with_store
-from notifier.errors import RegistrationError
+from notifier.errors import RegistrationError, SettingsError
 from notifier.events import Event
 from notifier.records import ATTENDANCE
 from notifier.registrations import RegistrationInput, build_registration, read_csv
-from notifier.settings import signing_secret
+from notifier.settings import Settings, signing_secret
 from notifier.store import Store
 
 
@@ -63,7 +63,7 @@ def register_add(
     scope = ", ".join(stored.sessions) if stored.sessions else "all sessions"
     click.echo(f"registered {stored.id} for {event_id} ({scope}), zone {stored.timezone}")
     if stored.webhook_url:
-        secret = webhook_secret(signing_secret(settings), stored.id)
+        secret = webhook_secret(_server_secret(settings), stored.id)
         click.echo(f"webhook signing secret (give it to the receiver): {secret}")
 
 
@@ -72,7 +72,15 @@ def register_add(
 def register_secret(registration_id: str) -> None:
     """Print the whsec_ secret a webhook receiver verifies this registration's POSTs with."""
     settings = cli_settings()
-    click.echo(webhook_secret(signing_secret(settings), registration_id))
+    click.echo(webhook_secret(_server_secret(settings), registration_id))
+
+
+def _server_secret(settings: Settings) -> str:
+    """The signing secret, or an error saying what to fix (a short or shared key file)."""
+    try:
+        return signing_secret(settings)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @register.command("remove")
@@ -105,11 +113,12 @@ def register_import(event_id: str, csv_file: Any) -> None:
     settings = cli_settings()
     event = config_event(settings, event_id)
     text = csv_file.read()
-    failures = run_async(with_store(settings, lambda s: _import_rows(s, event, text)))
+    guard = AddressGuard(settings.webhook_allowed_networks)
+    failures = run_async(with_store(settings, lambda s: _import_rows(s, event, text, guard)))
     sys.exit(1 if failures else 0)
 
 
-async def _import_rows(store: Store, event: Event, text: str) -> int:
+async def _import_rows(store: Store, event: Event, text: str, guard: AddressGuard) -> int:
     failures = 0
     for row in read_csv(text):
         if row.given is None:
@@ -118,6 +127,8 @@ async def _import_rows(store: Store, event: Event, text: str) -> int:
             continue
         try:
             registration = build_registration(event, row.given, datetime.now(UTC))
+            if registration.webhook_url:  # the same guard as the API and `register add`
+                await check_destination(registration.webhook_url, guard)
         except RegistrationError as exc:
             click.echo(f"row {row.row}: error: {exc.field}: {exc.message}")
             failures += 1

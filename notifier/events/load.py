@@ -68,7 +68,7 @@ def load_event(text: str, source: str, *, today: date | None = None) -> Loaded:
     try:
         report.located = load_located(text)
     except YamlSyntaxError as exc:
-        report.add_at("error", "yaml-syntax", exc.message, exc.mark)
+        report.add_at("error", exc.code, exc.message, exc.mark)
         return Loaded(source, None, tuple(report.problems))
     for path, mark in report.located.duplicates:
         report.add_at("error", "duplicate-key", f'"{path[-1]}" is given twice; keep one', mark)

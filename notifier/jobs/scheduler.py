@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.job import Job
@@ -53,14 +53,18 @@ def make_jobstore(store_url: str, prefix: str = "notifier:") -> BaseJobStore:
     """APScheduler's own store beside ours: Redis keys under the prefix, or the SQLite file."""
     parts = urlsplit(store_url)
     if parts.scheme in ("redis", "rediss"):
+        # the credentials wherever redis-py reads them for our own store: user:pw@ or ?password=
+        query = dict(parse_qsl(parts.query))
+        password = unquote(parts.password) if parts.password else query.get("password")
+        username = unquote(parts.username) if parts.username else query.get("username")
         return RedisJobStore(
             jobs_key=f"{prefix}apscheduler.jobs",
             run_times_key=f"{prefix}apscheduler.run_times",
-            db=int(parts.path.strip("/") or 0),
+            db=int(parts.path.strip("/") or query.get("db") or 0),
             host=parts.hostname or "localhost",
             port=parts.port or 6379,
-            username=parts.username or None,
-            password=parts.password,
+            username=username or None,
+            password=password or None,
             ssl=parts.scheme == "rediss",
             socket_timeout=10,
         )

@@ -21,6 +21,7 @@ from notifier.channels import (
     AddressGuard,
     Channel,
     EmailSender,
+    WebhookChannel,
     check_destination,
     make_channels,
     webhook_secret,
@@ -61,7 +62,7 @@ async def open_service(settings: Settings, clock: Clock = utc_now) -> AsyncItera
         service = Service(settings, deps, make_jobstore(settings.resolved_store_url), config)
         await asyncio.to_thread(service.scheduler.start, paused=True)
         stack.push_async_callback(drain, service, settings.shutdown_timeout_s)
-        stack.push_async_callback(asyncio.to_thread, service.scheduler.shutdown, wait=False)
+        stack.push_async_callback(asyncio.to_thread, service.stop_scheduler)
         log.info(
             "service_starting",
             tzdata=tzdata_version(),
@@ -71,6 +72,7 @@ async def open_service(settings: Settings, clock: Clock = utc_now) -> AsyncItera
         )
         await service.sync_jobs()
         await service.reconcile()
+        await service.purge_pending()
         await service.count_registrations()
         await asyncio.to_thread(service.scheduler.resume)
         if settings.http_port:
@@ -116,9 +118,11 @@ def _api_deps(service: Service, channels: dict[ChannelName, Channel], clock: Clo
     settings, store = service.settings, service.deps.store
     guard = AddressGuard(settings.webhook_allowed_networks)
     server_secret = service.deps.signing_secret
-    mailer = channels.get("email")
+    mailer, webhook = channels.get("email"), channels.get("webhook")
     if not isinstance(mailer, EmailSender):
         raise SettingsError("the HTTP API sends confirmation emails: it needs an email channel")
+    if not isinstance(webhook, WebhookChannel):
+        raise SettingsError("the HTTP API verifies webhook receivers: it needs the webhook channel")
 
     async def readiness() -> dict[str, bool]:
         try:
@@ -136,6 +140,7 @@ def _api_deps(service: Service, channels: dict[ChannelName, Channel], clock: Clo
         signing_secret=server_secret,
         check_webhook=lambda url: check_destination(url, guard),
         webhook_secret=lambda registration_id: webhook_secret(server_secret, registration_id),
+        verify_webhook=lambda reg, event, challenge: webhook.verify(reg, event.name, challenge),
         clock=clock,
         readiness=readiness,
         metrics=service.deps.metrics,

@@ -14,6 +14,7 @@ from notifier.settings import Settings, redact_url
 
 log = structlog.get_logger("notifier.service")
 IDLE_POLL_S = 0.2
+WATCH_ARM_DEADLINE_S = 10.0  # a watcher that cannot start is logged by watch_config itself
 
 
 async def run_service(settings: Settings, *, until_idle: bool = False) -> int:
@@ -23,6 +24,10 @@ async def run_service(settings: Settings, *, until_idle: bool = False) -> int:
         background = [asyncio.create_task(service.reconcile_forever())]
         if any(p.exists() for p in settings.config):
             background.append(asyncio.create_task(service.watch_config()))
+            # ready means an edit saved from now on is seen (one saved meanwhile is reloaded)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(WATCH_ARM_DEADLINE_S):
+                    await service.watching.wait()
         log.info("service_ready", jobs_store=redact_url(settings.resolved_store_url))
         try:
             await _wait(service, until_idle)

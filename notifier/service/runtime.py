@@ -20,7 +20,7 @@ import structlog
 import watchfiles
 from apscheduler.jobstores.base import BaseJobStore
 
-from notifier.configfiles import ConfigSet, load_config_files
+from notifier.configfiles import ConfigSet, config_stamps, load_config_files
 from notifier.events import Event, Session
 from notifier.jobs import reminders_of
 from notifier.jobs.fanout import FanoutDeps, run_fanout
@@ -30,6 +30,13 @@ from notifier.records import ReminderRef
 from notifier.settings import Settings
 
 log = structlog.get_logger("notifier.service")
+WATCH_RETRY_S = 1.0
+WATCH_TICK_MS = 1000  # the watcher's idle tick: its first one says it is armed
+
+
+def _brief(exc: BaseException) -> str:
+    """``Type: message``, cut short: a log line, not a dump of the config file."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class Service:
@@ -45,7 +52,10 @@ class Service:
         self.settings = settings
         self.deps = deps
         self.scheduler = make_scheduler(jobstore, asyncio.get_running_loop(), self.on_job_fired)
+        self._jobstore = jobstore
         self.events: dict[str, Event] = {e.id: e for e in config.events}
+        self._stamps = config.stamps  # of the config now running
+        self.watching = asyncio.Event()  # set once the config watcher sees edits
         self.in_flight: dict[str, asyncio.Task[Any]] = {}
         self.stop = asyncio.Event()
 
@@ -121,8 +131,25 @@ class Service:
 
     # -- config ------------------------------------------------------------------------
     async def reload_config(self) -> None:
+        """Load the config files again and apply them; never raises (cancellation aside).
+
+        An exception here would end :meth:`watch_config`, and every later edit would be
+        ignored until a restart. A failure while loading keeps the last good config; one while
+        syncing jobs (the store is down) keeps the new, valid config, whose due reminders the
+        catch-up pass still sends, and the next edit syncs again.
+        """
+        try:
+            await self._reload_config()
+        except Exception as exc:
+            log.error("config_reload_failed", error=_brief(exc), events=len(self.events))
+            self.deps.metrics.config_reloads.labels("error").inc()
+            with contextlib.suppress(OSError):  # this state is judged: wait for the next edit
+                self._stamps = config_stamps(self.settings.config)
+
+    async def _reload_config(self) -> None:
         today = self.deps.clock().date()
         config = await asyncio.to_thread(load_config_files, self.settings.config, today=today)
+        self._stamps = config.stamps  # judged, good or bad: the next change is the next edit
         if not config.ok or not config.files:
             for problem in config.problems:
                 log.error("config_invalid", problem=str(problem))
@@ -138,23 +165,65 @@ class Service:
         await self.reconcile()
 
     async def watch_config(self) -> None:
-        paths = [p for p in self.settings.config if p.exists()]
-        async for _changes in watchfiles.awatch(
-            *paths,
-            debounce=self.settings.config_debounce_ms,
-            stop_event=self.stop,
-            recursive=True,
-        ):
-            await self.reload_config()
+        """Reload on every change until stop; a failing watch is logged and started again.
+
+        Sets :attr:`watching` at the watcher's first tick, and then reloads if the files
+        changed since they were read: an edit saved before the watcher was armed is not lost.
+        """
+        while not self.stop.is_set():
+            paths = [p for p in self.settings.config if p.exists()]
+            try:
+                if paths:
+                    async for changes in watchfiles.awatch(
+                        *paths,
+                        debounce=self.settings.config_debounce_ms,
+                        stop_event=self.stop,
+                        recursive=True,
+                        rust_timeout=WATCH_TICK_MS,
+                        yield_on_timeout=True,  # an empty tick: the watcher is armed
+                    ):
+                        if changes or self._edited_since_read():
+                            await self.reload_config()
+                        self.watching.set()
+                    continue  # awatch ends when stop is set
+            except Exception as exc:  # e.g. the watched folder was removed and made again
+                log.error("config_watch_failed", error=_brief(exc), retry_in_s=WATCH_RETRY_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(WATCH_RETRY_S):
+                    await self.stop.wait()
+
+    def _edited_since_read(self) -> bool:
+        return config_stamps(self.settings.config) != self._stamps
+
+    def stop_scheduler(self) -> None:
+        """Blocking (run it in a thread): stop the scheduler thread, then close its job store
+        again: the thread's last wake-up after ``shutdown`` may reconnect to it."""
+        self.scheduler.shutdown(wait=True)  # BackgroundScheduler joins its thread here
+        self._jobstore.shutdown()
 
     async def reconcile_forever(self) -> None:
+        """The catch-up pass every ``reconcile_interval_s``; a failed pass (the store is down)
+        is logged and the next one runs on time."""
         while not self.stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.reconcile_interval_s):
                     await self.stop.wait()
-            if not self.stop.is_set():
+            if self.stop.is_set():
+                break
+            try:
                 await self.reconcile()
+                await self.purge_pending()
                 await self.count_registrations()
+            except Exception as exc:
+                log.error("reconcile_failed", error=_brief(exc))
+
+    async def purge_pending(self) -> int:
+        """Delete registrations left unconfirmed past ``pending_expiry_s``."""
+        expiry = timedelta(seconds=self.settings.pending_expiry_s)
+        purged = await self.deps.store.purge_pending(self.deps.clock() - expiry)
+        if purged:
+            log.info("pending_registrations_purged", count=purged)
+        return purged
 
     async def count_registrations(self) -> None:
         """Refresh the registrations gauge (per event) for /metrics."""

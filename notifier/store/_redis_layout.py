@@ -36,6 +36,13 @@ class RedisKeys:
     def registrations(self, event_id: str | None = None) -> str:
         return f"{self.prefix}regs" + ("" if event_id is None else f":{event_id}")
 
+    def pending(self) -> str:
+        """Sorted set of unconfirmed registration ids, scored by creation (Unix seconds)."""
+        return f"{self.prefix}pending"
+
+    def limit(self, key: str, window_start: int) -> str:
+        return f"{self.prefix}limit:{key}:{window_start}"
+
     def address(self, event_id: str, address_key: str) -> str:
         return f"{self.prefix}addr:{event_id}:{address_key}"
 
@@ -131,16 +138,28 @@ async def add_watched(pipe: Pipeline, keys: RedisKeys, registration: Registratio
     pipe.set(addr, stored.id)
     pipe.sadd(keys.registrations(), stored.id)
     pipe.sadd(keys.registrations(stored.event_id), stored.id)
+    if stored.confirmed:
+        pipe.zrem(keys.pending(), stored.id)
+    else:
+        pipe.zadd(keys.pending(), {stored.id: stored.created_at.timestamp()})
     await pipe.execute()
     return stored
 
 
-async def remove_watched(pipe: Pipeline, keys: RedisKeys, registration_id: str) -> bool:
-    """Delete a registration, its address key and its index entries: one WATCH/MULTI attempt."""
+async def remove_watched(
+    pipe: Pipeline, keys: RedisKeys, registration_id: str, *, only_pending: bool = False
+) -> bool:
+    """Delete a registration, its address key and its index entries: one WATCH/MULTI attempt.
+
+    ``only_pending``: leave it if it was confirmed meanwhile (the expiry sweep must never
+    remove someone who clicked their link a moment ago).
+    """
     reg = keys.registration(registration_id)
     await pipe.watch(reg)
     raw = await pipe.get(reg)
-    if raw is None:
+    if raw is None or (only_pending and json.loads(raw).get("confirmed", True)):
+        if only_pending:  # gone or confirmed: either way it is no longer pending (still
+            await pipe.zrem(keys.pending(), registration_id)  # watching: runs at once)
         return False
     # while reg exists its address key names it (both change in one MULTI), so drop both; a
     # registration left with no address has a ``none:`` key that was never set (DEL ignores it)
@@ -149,6 +168,7 @@ async def remove_watched(pipe: Pipeline, keys: RedisKeys, registration_id: str) 
     pipe.delete(reg, keys.address(record["event_id"], record["address_key"]))
     pipe.srem(keys.registrations(), registration_id)
     pipe.srem(keys.registrations(record["event_id"]), registration_id)
+    pipe.zrem(keys.pending(), registration_id)
     await pipe.execute()
     return True
 
@@ -173,6 +193,7 @@ async def confirm_watched(
     confirmed = replace(stored, confirmed=True)
     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
     pipe.set(keys.registration(registration_id), json.dumps(registration_record(confirmed)))
+    pipe.zrem(keys.pending(), registration_id)
     await pipe.execute()
     return confirmed
 

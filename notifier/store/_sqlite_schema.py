@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS notifier_fanouts (
     key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
     start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, status TEXT NOT NULL,
     updated_at TEXT NOT NULL, counts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notifier_limits (
+    key TEXT PRIMARY KEY, window_start INTEGER NOT NULL, hits INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS notifier_session_sequences (
     event_id TEXT NOT NULL, session_id TEXT NOT NULL, start_utc TEXT NOT NULL,
     sequence INTEGER NOT NULL, PRIMARY KEY (event_id, session_id));
@@ -35,6 +37,11 @@ CREATE TABLE IF NOT EXISTS notifier_session_sequences (
 # columns added since a table was first shipped: (table, column, definition). The default is
 # what every older row meant: registrations before double opt-in were all confirmed.
 ADDED_COLUMNS = (("notifier_registrations", "confirmed", "INTEGER NOT NULL DEFAULT 1"),)
+# indexes on added columns: made once the columns are there
+ADDED_INDEXES = (
+    """CREATE INDEX IF NOT EXISTS notifier_registrations_pending
+    ON notifier_registrations (confirmed, created_at)""",
+)
 
 # columns named: a table upgraded by ADD COLUMN and a new one may not list them in one order
 INSERT_REGISTRATION = """INSERT INTO notifier_registrations (id, event_id, address_key, timezone,
@@ -55,6 +62,14 @@ RECORD_FANOUT = """INSERT OR REPLACE INTO notifier_fanouts VALUES (:key, :event_
     :start_utc, :offset_s, :status, :updated_at, :counts)"""
 RECORD = """UPDATE notifier_deliveries SET status = ?, attempts = ?, updated_at = ?,
     last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?"""
+# one statement: a hit in a new window starts its count again at 1
+HIT_LIMIT = """INSERT INTO notifier_limits VALUES (?, ?, 1)
+    ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN window_start = excluded.window_start THEN hits + 1 ELSE 1 END,
+    window_start = excluded.window_start
+    RETURNING hits"""
+PURGE_PENDING = """DELETE FROM notifier_registrations WHERE confirmed = 0 AND created_at < ?"""
+PURGE_LIMITS = """DELETE FROM notifier_limits WHERE window_start < ?"""
 # one statement: the stored start is compared and replaced within the same row update
 NEXT_SEQUENCE = """INSERT INTO notifier_session_sequences VALUES (?, ?, ?, 0)
     ON CONFLICT (event_id, session_id) DO UPDATE SET
@@ -76,3 +91,5 @@ async def create_schema(db: aiosqlite.Connection) -> None:
             present = {row[1] for row in await cursor.fetchall()}  # (cid, name, type, …)
         if column not in present:
             await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    for statement in ADDED_INDEXES:
+        await db.execute(statement)

@@ -55,6 +55,10 @@ class Store(Protocol):
     async def remove_registration(self, registration_id: str) -> bool:
         """Delete it; True if it existed. Its delivery records stay (they are history)."""
 
+    async def purge_pending(self, created_before: datetime) -> int:
+        """Delete registrations never confirmed and created before ``created_before`` (their
+        confirmation link expired with them); returns how many."""
+
     async def list_registrations(self, event_id: str | None = None) -> list[Registration]: ...
 
     async def count_registrations(self, event_id: str) -> int:
@@ -95,6 +99,14 @@ class Store(Protocol):
 
     async def session_sequence(self, event_id: str, session_id: str, start_utc: datetime) -> int:
         """The iCalendar SEQUENCE for the session: 0 at first, +1 each time its start moves."""
+
+    async def hit_limit(self, key: str, limit: int, window_s: int, now: datetime) -> float | None:
+        """Count one hit on ``key`` in the current fixed window of ``window_s`` seconds.
+
+        None while the window holds at most ``limit`` hits, else the seconds until it ends (a
+        ``Retry-After``). Shared by every process on the store, so replicas share the limit.
+        Keys are hashed by the caller when they name a person (an address, a client).
+        """
 
     async def ping(self) -> None:
         """Raise :class:`StoreError` if the backend is unreachable."""

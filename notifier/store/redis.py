@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -83,8 +83,9 @@ def open_redis_store(url: str, *, prefix: str = "notifier:", timeout_s: float = 
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=retry
         )
     except ValueError as exc:
-        password = urlsplit(url).password
-        message = _redact(str(exc), password, unquote(password or ""))
+        parts = urlsplit(url)
+        password, in_query = parts.password, dict(parse_qsl(parts.query)).get("password")
+        message = _redact(str(exc), password, unquote(password or ""), in_query)
         raise StoreError(f"redis url: {message}; write redis://[:password@]host:port/db") from exc
     return RedisStore(client, prefix, timeout_s=timeout_s, owns_client=True)
 
@@ -176,6 +177,32 @@ class RedisStore:
         return await self._watched(
             "remove_registration", lambda pipe: remove_watched(pipe, self._keys, registration_id)
         )
+
+    async def purge_pending(self, created_before: datetime) -> int:
+        async with self._guard("purge_pending"):
+            due = await self._client.zrangebyscore(
+                self._keys.pending(), "-inf", f"({created_before.timestamp()}"
+            )
+        purged = 0
+        for member in due:
+            if isinstance(member, bytes | str):  # ids only: asked without WITHSCORES
+                purged += await self._remove_pending(text(member))
+        return purged
+
+    async def _remove_pending(self, registration_id: str) -> bool:
+        return await self._watched(
+            "purge_pending",
+            lambda pipe: remove_watched(pipe, self._keys, registration_id, only_pending=True),
+        )
+
+    async def hit_limit(self, key: str, limit: int, window_s: int, now: datetime) -> float | None:
+        window_start = int(now.timestamp()) // window_s * window_s
+        name = self._keys.limit(key, window_start)
+        async with self._guard("hit_limit"), self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window_s + 1)  # the window's own key: gone once it is over
+            hits, _ = await pipe.execute()
+        return None if int(hits) <= limit else window_start + window_s - now.timestamp()
 
     async def list_registrations(self, event_id: str | None = None) -> list[Registration]:
         index = self._keys.registrations(event_id)

@@ -10,7 +10,9 @@ one connection and so would otherwise share (and could roll back) each other's t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -46,8 +48,11 @@ from notifier.store._sqlite_schema import (
     CLAIM,
     CONFIRM_REGISTRATION,
     DISABLE_WEBHOOK,
+    HIT_LIMIT,
     INSERT_REGISTRATION,
     NEXT_SEQUENCE,
+    PURGE_LIMITS,
+    PURGE_PENDING,
     RECORD,
     RECORD_FANOUT,
     UPDATE_REGISTRATION,
@@ -62,6 +67,10 @@ async def open_sqlite_store(path: Path) -> SqliteStore:
     """Open the store at ``path``, creating its folder, file and tables, or upgrading them."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # registrations hold addresses: a new file is private, and SQLite gives its -wal and
+        # -shm files the database file's mode (an existing file keeps the mode ops gave it)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         db = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"sqlite store {path}: cannot open ({exc}); check the path") from exc
@@ -166,6 +175,22 @@ class SqliteStore:
     async def remove_registration(self, registration_id: str) -> bool:
         sql = "DELETE FROM notifier_registrations WHERE id = ?"
         return await self._change(sql, (registration_id,)) == 1
+
+    async def purge_pending(self, created_before: datetime) -> int:
+        cutoff = utc_text(created_before, "created_before")
+        async with self.transaction() as db:
+            async with db.execute(PURGE_PENDING, (cutoff,)) as cursor:
+                purged = cursor.rowcount
+            # limit windows end long before pending registrations expire: drop them here too
+            await db.execute(PURGE_LIMITS, (int(created_before.timestamp()),))
+        return purged
+
+    async def hit_limit(self, key: str, limit: int, window_s: int, now: datetime) -> float | None:
+        window_start = int(now.timestamp()) // window_s * window_s
+        async with self.transaction() as db, db.execute(HIT_LIMIT, (key, window_start)) as cursor:
+            row = await cursor.fetchone()
+        hits = int(row[0]) if row is not None else 1
+        return None if hits <= limit else window_start + window_s - now.timestamp()
 
     async def list_registrations(self, event_id: str | None = None) -> list[Registration]:
         where, params = _where(event_id=event_id)

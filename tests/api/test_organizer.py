@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from notifier.records import ReminderRef, delivery_key
+from notifier.records import Registration, ReminderRef, delivery_key
 from tests.support.api import (
     CCPCJ,
     NOW,
@@ -67,8 +67,16 @@ def test_organizer_endpoints_are_off_when_no_token_is_set(api_without_token: Api
 def test_organizer_lists_registrations_with_their_confirmation_state(api: Api) -> None:
     """Organizers must tell confirmed participants from addresses still waiting for the link."""
     api.client.post(REGISTRATIONS, json={"email": "ann@example.org", "timezone": "Asia/Tokyo"})
-    webhook = {"webhook_url": "http://127.0.0.1:9/hook", "timezone": "UTC", "sessions": [SMUGGLING]}
-    api.client.post(REGISTRATIONS, json=webhook)
+    # a verified webhook (verification itself: tests/security), entered as the service stores it
+    webhook = Registration(
+        id="hook-1",
+        event_id=CCPCJ,
+        timezone="UTC",
+        created_at=NOW,
+        webhook_url="http://127.0.0.1:9/hook",
+        sessions=(SMUGGLING,),
+    )
+    api.run(api.store.add_registration, webhook)
     response = api.client.get(REGISTRATIONS, headers=AUTH)
     assert response.status_code == 200
     listed = {(r["email"] or r["webhook_url"]): r for r in response.json()}

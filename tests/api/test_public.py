@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from standardwebhooks import Webhook
 
+from notifier.api._register import NEXT_STEP
+from tests.security.receiver import Mode, running_receiver
 from tests.support.api import CCPCJ, FIREARMS, SMUGGLING, WEBHOOK_SECRET, Api, AppSetup
 from tests.support.mail import link_in
 
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
-WEBHOOK = "http://127.0.0.1:8123/hooks/reminders"
 
 
 def _register(api: Api, **body: Any) -> Any:
@@ -98,13 +101,10 @@ def test_unknown_zone_is_422_on_tz_with_a_suggestion(api: Api) -> None:
 def test_email_registration_waits_for_its_confirmation_link(api: Api) -> None:
     """Double opt-in: typing someone's address must not sign them up for our emails."""
     response = _register(api, email="ann@example.org", sessions=[SMUGGLING])
-    assert response.status_code == 201
+    assert response.status_code == 202
     body = response.json()
-    assert body["status"] == "pending_confirmation"
-    assert "inbox" in body["next_step"]
-    assert "webhook_secret" not in body
-    stored = api.run(api.store.get_registration, body["id"])
-    assert stored is not None
+    assert body == {"status": "accepted", "next_step": NEXT_STEP}  # no id, nothing revealed
+    [stored] = api.run(api.store.list_registrations)
     assert (stored.email, stored.timezone, stored.confirmed) == (
         "ann@example.org",
         "Asia/Tokyo",
@@ -116,66 +116,64 @@ def test_email_registration_waits_for_its_confirmation_link(api: Api) -> None:
     assert message["List-Unsubscribe"] == f"<{link_in(message, 'unsubscribe')}>"
 
 
-def test_registering_a_confirmed_address_again_changes_nothing_and_sends_nothing(
+def test_registering_a_confirmed_address_again_changes_nothing_and_tells_only_its_owner(
+    api: Api, setup: AppSetup
+) -> None:
+    """Anyone can type an address: a repeat must not alter it, and the answer must not differ."""
+    first = _register(api, email="ann@example.org", sessions=[SMUGGLING])
+    api.client.post(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
+    setup.clock.advance(timedelta(minutes=16))  # past the confirmation cooldown
+    again = _register(api, email="ANN@example.org", sessions=[FIREARMS], timezone="UTC")
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    [stored] = api.run(api.store.list_registrations)
+    assert (stored.sessions, stored.timezone, stored.confirmed) == (
+        (SMUGGLING,),
+        "Asia/Tokyo",
+        True,
+    )
+    subjects = sorted(str(m["Subject"]).split(" for ")[0] for m in api.outbox_messages())
+    assert subjects == ["Confirm your reminders", "You already get reminders"]
+
+
+def test_an_email_and_a_webhook_in_one_request_are_refused_and_nothing_is_stored(
     api: Api,
 ) -> None:
-    """Anyone can type an address: a repeat request must not alter an active registration."""
-    first = _register(api, email="ann@example.org", sessions=[SMUGGLING]).json()
-    api.client.post(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
-    again = _register(api, email="ANN@example.org", sessions=[FIREARMS], timezone="UTC")
-    assert again.status_code == 201
-    assert (again.json()["id"], again.json()["status"]) == (first["id"], "active")
-    assert "nothing was changed" in again.json()["next_step"]
-    assert len(api.outbox_messages()) == 1
-    stored = api.run(api.store.get_registration, first["id"])
-    assert stored is not None
-    assert (stored.sessions, stored.timezone) == ((SMUGGLING,), "Asia/Tokyo")
-
-
-def test_a_webhook_cannot_be_attached_to_someone_elses_email_registration(api: Api) -> None:
-    """Attaching a webhook to a known address would forward that person's reminders."""
-    first = _register(api, email="ann@example.org").json()
-    refused = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
+    """Joining an address to a stranger's receiver would forward that person's reminders."""
+    refused = _register(api, email="ann@example.org", webhook_url="http://127.0.0.1:9/hook")
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "webhook_url"]
-    api.client.post(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
-    ignored = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
-    assert ignored.json()["status"] == "active"
-    stored = api.run(api.store.get_registration, first["id"])
-    assert stored is not None
-    assert stored.webhook_url is None
-
-
-def test_webhook_registration_is_active_at_once_and_its_secret_is_given_once(api: Api) -> None:
-    """A receiver needs the secret to verify signatures; a second caller must not learn it."""
-    first = _register(api, webhook_url=WEBHOOK)
-    assert first.status_code == 201
-    assert first.json()["status"] == "active"
-    assert first.json()["webhook_secret"] == WEBHOOK_SECRET
-    stored = api.run(api.store.get_registration, first.json()["id"])
-    assert stored is not None
-    assert stored.confirmed is True
+    assert api.run(api.store.list_registrations) == []
     assert api.outbox_messages() == []
-    again = _register(api, webhook_url=WEBHOOK, sessions=[SMUGGLING])
-    assert again.json()["id"] == first.json()["id"]
-    assert "webhook_secret" not in again.json()
 
 
-def test_email_and_webhook_together_wait_for_the_email_but_get_the_secret_now(api: Api) -> None:
-    """The secret is shown once, now; the webhook starts with the confirmed email, not before."""
-    response = _register(api, email="ann@example.org", webhook_url=WEBHOOK)
-    body = response.json()
-    assert (response.status_code, body["status"]) == (201, "pending_confirmation")
-    assert body["webhook_secret"] == WEBHOOK_SECRET
-    stored = api.run(api.store.get_registration, body["id"])
-    assert stored is not None
-    assert (stored.webhook_url, stored.confirmed) == (WEBHOOK, False)
-    assert len(api.outbox_messages()) == 1
+def test_webhook_starts_once_its_receiver_echoes_the_signed_challenge(api: Api) -> None:
+    """The receiver proves it wants the POSTs, and it alone learns the signing secret."""
+    with running_receiver("echo") as receiver:
+        response = _register(api, webhook_url=receiver.url())
+        [asked] = receiver.verifications()
+    assert (response.status_code, response.json()["status"]) == (202, "accepted")
+    assert "webhook_secret" not in response.json()
+    assert asked.document["webhook_secret"] == WEBHOOK_SECRET
+    headers = {k.lower(): v for k, v in asked.headers.items()}
+    Webhook(WEBHOOK_SECRET).verify(asked.body, headers)  # signed like every reminder
+    [stored] = api.run(api.store.list_registrations)
+    assert (stored.webhook_url, stored.confirmed) == (receiver.url(), True)
+    assert api.outbox_messages() == []
+
+
+@pytest.mark.parametrize("mode", ["ignore", "refuse"])
+def test_webhook_whose_receiver_does_not_echo_is_not_kept(api: Api, mode: Mode) -> None:
+    """A host that did not ask for reminders must not get them (amplification)."""
+    with running_receiver(mode) as receiver:
+        response = _register(api, webhook_url=receiver.url())
+        assert len(receiver.verifications()) == 1
+    assert response.status_code == 202
+    assert api.run(api.store.list_registrations) == []
 
 
 def test_webhook_refused_by_the_guard_is_422_on_webhook_url_and_stores_nothing(api: Api) -> None:
     """The SSRF guard runs before the write: a refused URL must leave no registration behind."""
-    response = _register(api, email="ann@example.org", webhook_url="http://169.254.169.254/x")
+    response = _register(api, webhook_url="http://169.254.169.254/x")
     assert response.status_code == 422
     assert _field_errors(response) == [(["body", "webhook_url"], "value_error")]
     assert api.run(api.store.list_registrations) == []
@@ -237,7 +235,7 @@ def test_confirmation_that_cannot_be_mailed_is_503_and_takes_the_registration_ba
     Path(setup.outbox).write_text("a file where the outbox folder should be")
     response = _register(api, email="ann@example.org")
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "120"
+    assert response.headers["Retry-After"] == "900"  # the confirmation cooldown
     assert api.run(api.store.list_registrations) == []
 
 

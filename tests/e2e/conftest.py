@@ -44,7 +44,7 @@ def workspace(tmp_path: Path, smtp: SmtpServer, certificates: Certificates) -> I
         "NOTIFIER_SMTP_FROM": "Reminders <reminders@example.org>",
         "NOTIFIER_RETRY_BASE_S": "0.2",
         "NOTIFIER_CONFIG_DEBOUNCE_MS": "100",
-        "NOTIFIER_SIGNING_SECRET": "e2e-signing-secret",
+        "NOTIFIER_SIGNING_SECRET": "e2e-signing-secret-of-32-bytes-or-more",
         "SSL_CERT_FILE": str(certificates.ca_file),
     }
     with Children() as children:

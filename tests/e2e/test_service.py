@@ -126,6 +126,21 @@ def test_moving_a_session_while_running_announces_the_new_time(
     assert f"{old_start.astimezone(ZoneTokyo):%H:%M} JST" not in text
 
 
+def test_an_edit_saved_while_the_service_starts_is_picked_up_once_ready(
+    workspace: Workspace, smtp: SmtpServer
+) -> None:
+    """An edit between the start-up read and the watcher's arming was lost until the next one."""
+    _setup(workspace, due_in_s=NOT_YET)
+    daemon = workspace.start()
+    daemon.wait_for("jobs_synced")  # the files are read; the watcher may not be armed yet
+    new_start = soon(4) + 2 * START_IN  # a reminder ten minutes ahead, due in 4 s
+    workspace.write_event(new_start, [2 * START_IN])  # saved once, never again
+    daemon.wait_for("service_ready")
+    wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
+    assert daemon.stop() == 0
+    assert daemon.count("config_reloaded") >= 1
+
+
 def test_breaking_the_config_while_running_keeps_the_old_schedule(
     workspace: Workspace, smtp: SmtpServer
 ) -> None:
@@ -214,7 +229,7 @@ def test_participant_registers_over_http_confirms_and_gets_the_reminder(
         f"{base}/api/v1/events/e2e/registrations",
         {"email": "grace@example.org", "timezone": "Asia/Tokyo"},
     )
-    assert (status, body["status"]) == (201, "pending_confirmation")
+    assert (status, body["status"]) == (202, "accepted")
     wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
     link = link_in(smtp.handler.received[0].message, "confirm")
     assert link.startswith(f"{base}/confirm/")

@@ -42,7 +42,7 @@ DOCKERFILE = REPO / "Dockerfile"
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERIGNORE = REPO / ".dockerignore"
 IMAGE_UID = 10001
-SMOKE_SECRET = "smoke-test-signing-secret"  # noqa: S105  # a throwaway test value
+SMOKE_SECRET = "smoke-test-signing-secret-of-32-bytes"  # noqa: S105  # a throwaway test value
 STARTUP_DEADLINE_S = 60.0
 # a fresh venv and a pip install of the copied source: minutes on a loaded machine, far past
 # the suite's 120 s per-test timeout, which only the tests that build the image are exempt from

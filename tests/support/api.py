@@ -33,12 +33,14 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from notifier.api import ApiDeps, create_app
+from notifier.channels import AddressGuard, WebhookChannel
 from notifier.channels.outbox import OutboxChannel
 from notifier.configfiles import load_config_files
 from notifier.errors import RegistrationError, StoreError
 from notifier.events import Event, load_event
 from notifier.settings import Settings
 from notifier.store import Store, open_store
+from tests.support.clock import Clock
 from tests.support.mail import read_outbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +105,9 @@ class AppSetup:
     organizer_token: str | None = ORGANIZER_TOKEN
     scheduler_running: bool = True
     outbox: Path = field(init=False)
+    webhooks: WebhookChannel | None = field(init=False, default=None)
+    clock: Clock = field(default_factory=lambda: Clock(NOW))
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.outbox = self.folder / "outbox"
@@ -114,6 +119,7 @@ class AppSetup:
             data_dir=self.folder,
             public_base_url=AnyHttpUrl(self.public_base_url),
             organizer_token=token,
+            **self.settings_overrides,
         )
 
 
@@ -132,6 +138,10 @@ async def open_deps(setup: AppSetup) -> ApiDeps:
     mailer = OutboxChannel(
         setup.outbox, sender=settings.smtp_from, public_base_url=str(settings.public_base_url)
     )
+    # the real channel verifies receivers; tests' receivers listen on loopback
+    webhooks = setup.webhooks = WebhookChannel(
+        secret_for=lambda registration: WEBHOOK_SECRET, guard=AddressGuard(["127.0.0.0/8"])
+    )
     return ApiDeps(
         store=store,
         settings=settings,
@@ -140,7 +150,8 @@ async def open_deps(setup: AppSetup) -> ApiDeps:
         signing_secret=SIGNING_SECRET,
         check_webhook=loopback_only,
         webhook_secret=lambda registration_id: WEBHOOK_SECRET,
-        clock=lambda: NOW,
+        verify_webhook=lambda reg, event, challenge: webhooks.verify(reg, event.name, challenge),
+        clock=setup.clock,
         readiness=readiness,
     )
 
@@ -176,6 +187,8 @@ class LoopLocalApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.store.aclose()
+                if self.setup.webhooks is not None:
+                    await self.setup.webhooks.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

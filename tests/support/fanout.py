@@ -19,7 +19,7 @@ from tests.support.events import EVENT_ID
 from tests.support.reminders import PUBLIC_BASE_URL
 
 NOW = datetime(2031, 5, 20, 7, 0, tzinfo=UTC)
-SIGNING_SECRET = "test-signing-secret"  # noqa: S105  # signs test links only
+SIGNING_SECRET = "test-signing-secret-of-32-bytes-or-more"  # noqa: S105  # signs test links only
 FAST_RETRY = RetryPolicy(max_attempts=5, base_s=0.05, max_s=0.1)
 
 
