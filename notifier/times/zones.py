@@ -17,6 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones, reset_tzpath
 
 from notifier.errors import TimeExpressionError
+from notifier.times.places import canonical_zones, city_zone
 
 # Use the tzdata package only, never the host's /usr/share/zoneinfo: the same config must give
 # the same instants on every machine, and the rules in use are the pinned, logged tzdata version
@@ -97,6 +98,8 @@ _ASIA_PACIFIC = [
     _abbr("NZDT", "daylight", "Pacific/Auckland", family="NZST"),
     _abbr("BRT", "fixed", "America/Sao_Paulo"),
     _abbr("ART", "fixed", "America/Argentina/Buenos_Aires"),
+    # Anywhere on Earth: the deadline convention of UTC-12, from the database, not hand-made
+    _abbr("AOE", "fixed", "Etc/GMT+12"),
 ]
 _AMBIGUOUS = [
     _abbr("IST", "fixed", "Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem", ambiguous=True),
@@ -125,9 +128,30 @@ LONG_NAMES: dict[str, Abbreviation] = {
     "central european summer time": ABBREVIATIONS["CEST"],
     "central european standard time": ABBREVIATIONS["CET"],
     "eastern time": ABBREVIATIONS["ET"],
+    "eastern": ABBREVIATIONS["ET"],
     "eastern standard time": ABBREVIATIONS["EST"],
     "eastern daylight time": ABBREVIATIONS["EDT"],
+    "central time": ABBREVIATIONS["CT"],
+    "central daylight time": ABBREVIATIONS["CDT"],
+    "mountain time": ABBREVIATIONS["MT"],
+    "mountain standard time": ABBREVIATIONS["MST"],
+    "mountain daylight time": ABBREVIATIONS["MDT"],
     "pacific time": ABBREVIATIONS["PT"],
+    "pacific": ABBREVIATIONS["PT"],
+    "pacific standard time": ABBREVIATIONS["PST"],
+    "pacific daylight time": ABBREVIATIONS["PDT"],
+    "east africa time": ABBREVIATIONS["EAT"],
+    "west africa time": ABBREVIATIONS["WAT"],
+    "central africa time": ABBREVIATIONS["CAT"],
+    "eastern european time": ABBREVIATIONS["EET"],
+    "eastern european summer time": ABBREVIATIONS["EEST"],
+    "korea standard time": ABBREVIATIONS["KST"],
+    "australian eastern standard time": ABBREVIATIONS["AEST"],
+    "australian eastern daylight time": ABBREVIATIONS["AEDT"],
+    "anywhere on earth": ABBREVIATIONS["AOE"],
+    "anywhere in the world": ABBREVIATIONS["AOE"],
+    "indian standard time": _abbr("IST", "fixed", "Asia/Kolkata"),
+    "china standard time": _abbr("CST", "standard", "Asia/Shanghai"),
     "british summer time": _abbr("BST", "daylight", "Europe/London", family="GMT"),
     "india standard time": _abbr("IST", "fixed", "Asia/Kolkata"),
     "israel standard time": _abbr("IST", "standard", "Asia/Jerusalem", family="IDT"),
@@ -150,13 +174,29 @@ def load_zone(key: str, column: int | None = None) -> ZoneInfo:
             return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError):
         pass
-    close = difflib.get_close_matches(key, sorted(zone_keys()), n=3, cutoff=0.6)
+    close = zone_suggestions(key)
     hint = (
         f"; did you mean {' or '.join(close)}?"
         if close
         else "; write an IANA name such as Europe/Vienna"
     )
     raise TimeExpressionError("unknown-zone", f'"{key}" is not an IANA time zone{hint}', column)
+
+
+def zone_suggestions(key: str) -> list[str]:
+    """Canonical IANA keys someone who typed ``key`` may mean, most likely first.
+
+    The abbreviation table comes first (``JST`` is Asia/Tokyo; spelling-wise it is nearer
+    the legacy ``MST``), then city names, then near spellings among canonical keys only, so a
+    deprecated alias (``US/Eastern``, ``Asia/Calcutta``) is never offered.
+    """
+    abbr = ABBREVIATIONS.get(key.strip().upper()) or LONG_NAMES.get(key.strip().lower())
+    if abbr is not None:
+        return [zone for zone in abbr.zones if zone in zone_keys()]
+    city = city_zone(key)
+    if city is not None:
+        return [city]
+    return difflib.get_close_matches(key, sorted(canonical_zones()), n=3, cutoff=0.6)
 
 
 def fixed_zone(offset: timedelta) -> timezone:
