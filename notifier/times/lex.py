@@ -36,7 +36,11 @@ _AREAS = frozenset(
         "mexico",
     ]
 )
-_LONG_NAME = "|".join(sorted((re.escape(n) for n in LONG_NAMES), key=len, reverse=True))
+# Long names ("Japanese Standard Time") are merged from word tokens after the scan: one regex
+# alternative per name, tried at every position, cost more than the rest of the scan.
+_LONG_NAMES = {tuple(name.split()): name for name in LONG_NAMES}
+_LONGEST = max(len(words) for words in _LONG_NAMES)
+_FIRST_WORDS = frozenset(words[0] for words in _LONG_NAMES)
 _MONTH_ABBR = r"jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec"
 
 _TOKEN = re.compile(
@@ -47,15 +51,13 @@ _TOKEN = re.compile(
         (?![:.]?\d)
     |(?P<dashdate>\b\d{{1,2}}-(?:{_MONTH_ABBR})-\d{{4}}\b)
     |(?P<offset>\b(?:UTC|GMT)\s*[+-]\s*\d{{1,2}}(?::?\d{{2}})?)(?![\d:])
-    |(?P<iana>\b[A-Za-z]+(?:[_-][A-Za-z]+)*(?:/[A-Za-z0-9_+-]+)+)
-    |(?P<longname>\b(?:{_LONG_NAME})\b)
     |(?P<ordinal>\b\d{{1,2}}(?:st|nd|rd|th)\b)
     |(?P<year>\b\d{{4}}(?=\b|[A-Za-z]))
     |(?P<clock>(?:(?<=\dT)|\b)(?P<hour>\d{{1,2}})
         (?:[:.](?P<minute>\d{{2}})(?::(?P<second>\d{{2}}))?|\s?(?P<hmark>h)(?P<hmin>\d{{2}})?(?![a-z]))?
         (?!\d)
         (?:\s*(?P<mer>[ap])\.?\s?m\b\.?|\s?(?P<named>noon|midnight)\b)?)
-    |(?P<word>[A-Za-z]+)
+    |(?P<word>[A-Za-z]+(?P<slash>(?:[_-][A-Za-z]+)*(?:/[A-Za-z0-9_+-]+)+)?)
     |(?P<dash>-)
     |(?P<sep>[,:;./|@])
     |(?P<space>\s+)
@@ -67,7 +69,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, and tokens are many
 class Token:
     """One piece of an expression: its kind, its text and where it starts.
 
@@ -121,11 +123,14 @@ def _clock(match: re.Match[str], column: int) -> Token:
 
 def tokenize(text: str, base_column: int = 0) -> list[Token]:
     """Tokens of ``text`` without spaces; columns are offsets into the original text."""
-    tokens = []
-    for match in _TOKEN.finditer(normalise(text)):
+    tokens: list[Token] = []
+    normal = normalise(text)
+    for match in _TOKEN.finditer(normal):
         kind = match.lastgroup or "other"
         if kind == "space":
             continue
+        if kind == "word" and match["slash"]:
+            kind = "iana"
         column = base_column + match.start()
         if kind == "clock":
             tokens.append(_clock(match, column))
@@ -135,7 +140,30 @@ def tokenize(text: str, base_column: int = 0) -> list[Token]:
             tokens += _split_slashes(match[0], column)
         else:
             tokens.append(Token(kind, match[0], column))
-    return tokens
+    return _merge_long_names(tokens, normal, base_column)
+
+
+def _merge_long_names(tokens: list[Token], text: str, base_column: int) -> list[Token]:
+    merged: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].kind != "word" or tokens[i].text.lower() not in _FIRST_WORDS:
+            merged.append(tokens[i])
+            i += 1
+            continue
+        for length in range(min(_LONGEST, len(tokens) - i), 0, -1):
+            words = tokens[i : i + length]
+            key = tuple(t.text.lower() for t in words)
+            if all(t.kind == "word" for t in words) and key in _LONG_NAMES:
+                end = words[-1].column + len(words[-1].text) - base_column
+                name = text[words[0].column - base_column : end]
+                merged.append(Token("longname", name, words[0].column))
+                i += length
+                break
+        else:
+            merged.append(tokens[i])
+            i += 1
+    return merged
 
 
 def _split_slashes(text: str, column: int) -> list[Token]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from notifier.errors import TimeExpressionError
 from notifier.times.datefind import DateParts, take_date
 from notifier.times.lex import Token, tokenize
-from notifier.times.places import city_zone
+from notifier.times.places import city_first_words, city_zone
 from notifier.times.vocab import (
     CITY_MARKERS,
     FILLERS,
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # treated as immutable; not frozen, which is slow to build
 class Clock:
     """A written clock time: ``hour`` as written (1–12 with a meridiem).
 
@@ -298,7 +298,7 @@ class _Reader:
 
     def _city_at(self, tokens: list[Token], i: int) -> tuple[ZoneRef, int] | None:
         """A city as a zone, where listings put one: after a time, or before "time"/"local"."""
-        if tokens[i].kind != "word":
+        if tokens[i].kind != "word" or tokens[i].text.lower() not in city_first_words():
             return None
         for length in (3, 2, 1):
             words = tokens[i : i + length]

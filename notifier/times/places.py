@@ -94,5 +94,7 @@ def is_american(key: str) -> bool:
     return "US" in _zone_tab().get(key, frozenset())
 
 
-def max_city_words() -> int:
-    return max(len(name.split()) for name in _cities())
+@cache
+def city_first_words() -> frozenset[str]:
+    """First words of every city name, to skip the lookup for most words quickly."""
+    return frozenset(name.split()[0] for name in _cities())

@@ -162,6 +162,12 @@ LONG_NAMES: dict[str, Abbreviation] = {
 
 
 @cache
+def _zone(key: str) -> ZoneInfo:
+    # ZoneInfo keeps only 8 zones strongly; without this every parse re-reads the tzdata file
+    return ZoneInfo(key)
+
+
+@cache
 def zone_keys() -> frozenset[str]:
     """Every IANA key the installed tzdata knows."""
     return frozenset(available_timezones())
@@ -171,7 +177,7 @@ def load_zone(key: str, column: int | None = None) -> ZoneInfo:
     """The IANA zone ``key``, or an error that suggests the nearest real names."""
     try:
         if key in zone_keys():
-            return ZoneInfo(key)
+            return _zone(key)
     except (ZoneInfoNotFoundError, ValueError):
         pass
     close = zone_suggestions(key)
@@ -239,12 +245,16 @@ def parse_offset(text: str, column: int | None = None) -> timedelta:
 
 def _tznames_around(tz: ZoneInfo, day: date) -> set[str]:
     """The abbreviations a zone prints in the year around ``day`` (both seasons)."""
-    names = set()
-    for month in (1, 4, 7, 10):
-        probe = datetime(day.year, month, 15, 12, tzinfo=tz)
-        names.add(probe.tzname() or "")
-    names.add(datetime(day.year, day.month, day.day, 12, tzinfo=tz).tzname() or "")
-    return names
+    return _tznames_in(tz, day.year) | {
+        datetime(day.year, day.month, day.day, 12, tzinfo=tz).tzname() or ""
+    }
+
+
+@cache
+def _tznames_in(tz: ZoneInfo, year: int) -> frozenset[str]:
+    return frozenset(
+        datetime(year, month, 15, 12, tzinfo=tz).tzname() or "" for month in (1, 4, 7, 10)
+    )
 
 
 def zone_uses(tz: ZoneInfo, abbr: Abbreviation, day: date) -> bool:
@@ -272,5 +282,5 @@ def resolve_abbreviation(
             column,
         )
     if abbr.zones == ("UTC",):
-        return ZoneInfo("UTC")
-    return ZoneInfo(abbr.zones[0])
+        return _zone("UTC")
+    return _zone(abbr.zones[0])
