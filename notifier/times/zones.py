@@ -243,7 +243,7 @@ def parse_offset(text: str, column: int | None = None) -> timedelta:
     return delta
 
 
-def _tznames_around(tz: ZoneInfo, day: date) -> set[str]:
+def _tznames_around(tz: ZoneInfo, day: date) -> frozenset[str]:
     """The abbreviations a zone prints in the year around ``day`` (both seasons)."""
     return _tznames_in(tz, day.year) | {
         datetime(day.year, day.month, day.day, 12, tzinfo=tz).tzname() or ""
