@@ -116,13 +116,20 @@ def _paren_is_time(token: Token) -> bool:
 
 
 def _trim(run: list[Token]) -> list[Token]:
-    """Without joins at either end: "at 10:00, " is the span "10:00"."""
+    """Without joins at either end: "at 10:00, " is the span "10:00"; and without a numbered
+    label's number: "Day 1: 30th March" is the span "30th March", not a 1 o'clock."""
     start, end = 0, len(run)
-    while start < end and _is_join(run[start]):
+    while start < end and (_is_join(run[start]) or _is_label_number(run, start)):
         start += 1
     while end > start and _is_join(run[end - 1]):
         end -= 1
     return run[start:end]
+
+
+def _is_label_number(run: list[Token], i: int) -> bool:
+    """``1`` in ``Day 1: 30th March`` or ``Session 2: 10:00``: a bare number before a colon."""
+    follows = run[i + 1] if i + 1 < len(run) else None
+    return run[i].bare_number and follows is not None and follows.text == ":"
 
 
 def _is_join(token: Token) -> bool:
