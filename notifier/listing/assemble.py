@@ -154,8 +154,10 @@ def _before(mark: Mark, marks: list[Mark]) -> Mark | None:
     for previous in reversed(marks[: mark.index]):
         if previous.kind == "blank" or (previous.kind == "text" and not has_letters(previous.text)):
             continue
-        if previous.kind == "text" and is_title_like(previous.text) and not read_label(
-            previous.text
+        if (
+            previous.kind == "text"
+            and is_title_like(previous.text)
+            and not read_label(previous.text)
         ):
             return previous
         return None

@@ -11,6 +11,7 @@ section. ``Online`` as a room means an online session with no room.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from notifier.listing.assemble import Draft, needs_title
@@ -33,6 +34,7 @@ from notifier.listing.patterns import (
 from notifier.listing.scan import ROOM_WORDS, SKIP_WORDS, TIME_WORDS, Mark, has_letters
 
 _MAX_ROOM = 80
+_LABEL_WORDS = re.compile(r"[A-Za-z][A-Za-z-]*(?: [A-Za-z][A-Za-z-]*){0,2}")
 
 
 @dataclass
@@ -45,7 +47,8 @@ class Details:
     online: bool = False
     links: list[tuple[int, str]] = field(default_factory=list)
     description: list[str] = field(default_factory=list)
-    notes: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[tuple[int, int]] = field(default_factory=list)
+    continuing: str | None = None
 
 
 def read_details(draft: Draft) -> Details:
@@ -181,19 +184,58 @@ def _body(draft: Draft, details: Details) -> None:
     seen_prose = False
     previous: Mark | None = None
     for mark in draft.body:
-        if not has_letters(mark.text) or _labelled(mark, details) or _link_line(mark, details):
+        if _continues(previous, mark, details) or _aside(mark, details):
             previous = mark
             continue
         if mark.kind == "time-text":
             details.notes.append((mark.line.number, draft.mark.line.number))
-        if not seen_prose and mark.kind == "text" and is_title_like(mark.text):
+        if not seen_prose and mark.kind == "text" and _head_like(mark.text):
             joined = previous is not None and previous.index == mark.index - 1 and heads
-            heads[-1].append(mark) if joined else heads.append([mark])
+            if joined:
+                heads[-1].append(mark)
+            else:
+                heads.append([mark])
         else:
             seen_prose = True
             details.description.append(mark.text)
         previous = mark
     _heads(heads, draft, details)
+
+
+def _aside(mark: Mark, details: Details) -> bool:
+    """A line that is no title: a separator, a known label, a link."""
+    return not has_letters(mark.text) or _labelled(mark, details) or _link_line(mark, details)
+
+
+def _head_like(text: str) -> bool:
+    """A title-like line that is not ``Chair: …`` (a label we do not know)."""
+    label, colon, _ = text.partition(":")
+    unknown_label = colon and _LABEL_WORDS.fullmatch(label.strip()) is not None
+    return is_title_like(text) and not unknown_label
+
+
+def _continues(previous: Mark | None, mark: Mark, details: Details) -> bool:
+    """``Organized by: A, B,`` then ``C, D`` on the next lines: one organizer list."""
+    if previous is None or previous.index != mark.index - 1 or mark.kind != "text":
+        return False
+    if read_label(mark.text) is not None:
+        return False
+    if previous.text.rstrip().endswith(","):
+        details.continuing = _continuing_kind(previous)
+    if details.continuing == "organizer" and details.organizer:
+        details.organizer = f"{details.organizer} {clean_title(mark.text)}"
+        return True
+    if details.continuing == "other" and details.description:
+        details.description[-1] = f"{details.description[-1]} {mark.text.strip()}"
+        return True
+    return False
+
+
+def _continuing_kind(previous: Mark) -> str | None:
+    label = read_label(previous.text)
+    if label is not None:
+        return "organizer" if label.kind == "organizer" else None
+    return "other" if ":" in previous.text else None
 
 
 def _heads(heads: list[list[Mark]], draft: Draft, details: Details) -> None:

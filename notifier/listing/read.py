@@ -39,8 +39,11 @@ def _candidate(draft: Draft, details: Details, assembly: Assembly, found: Found)
     line = draft.mark.line.number
     for number, anchor in details.notes:
         found.report.append(
-            note(number, f"a time in the description of the session at line {anchor}; not a "
-                 "session of its own")
+            note(
+                number,
+                f"a time in the description of the session at line {anchor}; not a "
+                "session of its own",
+            )
         )
     title = details.title or details.organizer
     if not title:
@@ -78,8 +81,10 @@ def _join_url(details: Details, report: list[ReportLine]) -> str | None:
         url = web_address(target)
         if url is None:
             report.append(
-                note(number, f'the join link points to "{target}", not a web address; '
-                     "join_url left out")
+                note(
+                    number,
+                    f'the join link points to "{target}", not a web address; join_url left out',
+                )
             )
         return url
     return None

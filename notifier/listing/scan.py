@@ -23,10 +23,15 @@ from notifier.times.vocab import MONTHS, SPECIAL_TIMES, WEEKDAYS
 TIME_WORDS = frozenset({"time", "times", "hour", "hours", "when", "start", "timing", "hora"})
 ROOM_WORDS = frozenset({"location", "venue", "room", "rooms", "place", "where", "lieu", "sala"})
 SKIP_WORDS = frozenset({"code", "no", "no.", "#", "id", "ref"})
-HEADER_WORDS = TIME_WORDS | ROOM_WORDS | SKIP_WORDS | frozenset(
-    {"date", "day", "event", "events", "title", "session", "sessions", "activity", "topic"}
-    | {"speaker", "speakers", "organizer", "organizers", "programme", "program", "agenda"}
-    | {"details", "description", "format", "side events", "meeting", "actividad"}
+HEADER_WORDS = (
+    TIME_WORDS
+    | ROOM_WORDS
+    | SKIP_WORDS
+    | frozenset(
+        {"date", "day", "event", "events", "title", "session", "sessions", "activity", "topic"}
+        | {"speaker", "speakers", "organizer", "organizers", "programme", "program", "agenda"}
+        | {"details", "description", "format", "side events", "meeting", "actividad"}
+    )
 )
 _MILITARY = re.compile(r"\d{4}\s*(?:-\s*\d{4})?\s*(?:hrs|hours|h)?|\d{4}\s*-\s*\d{4}")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -225,4 +230,3 @@ def _row_slots(cells: tuple[str, ...], times: list[int]) -> tuple[Slot, ...]:
 def _cell_when(cell: str) -> str:
     clocks, _ = _clock_spans(cell)
     return clocks[0].text if clocks else cell.strip()
-

@@ -58,16 +58,35 @@ def _runs(tokens: list[Token], text: str) -> list[list[Token]]:
     runs: list[list[Token]] = []
     current: list[Token] = []
     for i, token in enumerate(tokens):
-        if current and "\n" in text[current[-1].column + len(current[-1].text) : token.column]:
+        if current and (
+            "\n" in text[current[-1].column + len(current[-1].text) : token.column]
+            or _date_again(current, tokens, i)
+        ):
             runs.append(current)
             current = []
         if _part(tokens, i) and not _sentence_end(tokens, i):
             current.append(token)
             continue
+        if current and token.kind == "word" and _is_weekday(current[-1]):
+            current.pop()  # "7:00 PM – Sun Room": the weekday starts a name
         runs.append(current)
         current = []
     runs.append(current)
     return [trimmed for run in runs if (trimmed := _trim(run)) and _has_anchor(trimmed)]
+
+
+def _date_again(run: list[Token], tokens: list[Token], i: int) -> bool:
+    """A second date right after a whole date ("Thursday 11th June 2020 11th June 2020 4:30pm",
+    a page that prints a date twice) starts a new span instead of making one of two dates."""
+    token, last = tokens[i], run[-1]
+    starts_date = token.kind in ("ordinal", "isodate", "numdate", "dashdate") or (
+        token.bare_number and i + 1 < len(tokens) and tokens[i + 1].text.lower() in MONTHS
+    )
+    return starts_date and last.kind == "year" and any(t.text.lower() in MONTHS for t in run)
+
+
+def _is_weekday(token: Token) -> bool:
+    return token.kind == "word" and token.text.lower() in WEEKDAYS
 
 
 def _sentence_end(tokens: list[Token], i: int) -> bool:
