@@ -88,7 +88,7 @@ def _boundary(mark: Mark, state: _State, out: Assembly) -> None:
     if mark.kind == "day":
         state.day, state.day_line = mark.day, mark.line.number
         state.group += 1
-        if mark.headers:
+        if any(mark.headers[1:]):  # "| Monday, Nov. 4 | Location | Code |" also names columns
             state.headers = mark.headers
         # a room heading just above a day heading ("Room XX", then the day) is that day's
         state.room = state.room if state.room_holds else None

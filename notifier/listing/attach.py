@@ -24,6 +24,7 @@ from notifier.listing.patterns import (
     is_prose,
     is_title_like,
     join_target,
+    names_a_room,
     no_room,
     room_at_start,
     says_online,
@@ -34,6 +35,7 @@ from notifier.listing.patterns import (
 from notifier.listing.scan import ROOM_WORDS, SKIP_WORDS, TIME_WORDS, Mark, has_letters
 
 _MAX_ROOM = 80
+_LOGO_WORDS = 5
 _LABEL_WORDS = re.compile(r"[A-Za-z][A-Za-z-]*(?: [A-Za-z][A-Za-z-]*){0,2}")
 
 
@@ -125,7 +127,7 @@ def _roles(headers: tuple[str, ...]) -> dict[int, str]:
             roles[column] = "time"
         elif word in ROOM_WORDS:
             roles[column] = "room"
-        elif word in SKIP_WORDS:
+        elif word in SKIP_WORDS or word in ("date", "day", "dates", "fecha"):
             roles[column] = "skip"
     return roles
 
@@ -149,7 +151,11 @@ def _inline(draft: Draft, details: Details) -> None:
 def _room_then_text(text: str, details: Details) -> None:
     """``Great Hall, Memorial Union - Nick Mullins is …``: a room, then the description."""
     head, _, tail = text.partition(" - ")
-    if tail and is_title_like(head, _MAX_ROOM) and not sentence_inside(head):
+    if (
+        (tail or names_a_room(head))
+        and is_title_like(head, _MAX_ROOM)
+        and not sentence_inside(head)
+    ):
         details.room = details.room or squash(head)
         text = tail
     if has_letters(text):
@@ -220,6 +226,14 @@ def _continues(previous: Mark | None, mark: Mark, details: Details) -> bool:
         return False
     if read_label(mark.text) is not None:
         return False
+    waiting = read_label(previous.text)
+    if waiting is not None and not waiting.value and waiting.kind in ("room", "organizer"):
+        # "Venue:" alone on its line, the value on the next
+        _labelled(
+            Mark(mark.index, Line(mark.line.number, f"{waiting.label}: {mark.text}"), "text"),
+            details,
+        )
+        return True
     if previous.text.rstrip().endswith(","):
         details.continuing = _continuing_kind(previous)
     if details.continuing == "organizer" and details.organizer:
@@ -248,13 +262,24 @@ def _heads(heads: list[list[Mark]], draft: Draft, details: Details) -> None:
     if details.title is not None or draft.leading:
         details.description[:0] = [m.text for m in lines]
         return
-    if len(heads) > 1 and all(len(group) == 1 for group in heads):
+    if _logo_lines(heads, draft):
         details.title = clean_title(heads[-1][0].text)
         organizers = ", ".join(clean_title(g[0].text) for g in heads[:-1])
         details.organizer = details.organizer or organizers or None
         return
     details.title = clean_title(lines[0].text)
     details.description[:0] = [m.text for m in lines[1:]]
+
+
+def _logo_lines(heads: list[list[Mark]], draft: Draft) -> bool:
+    """After a join link, short one-line paragraphs (organizers' logos) above a longer title."""
+    if len(heads) < 2 or any(len(group) != 1 for group in heads):
+        return False
+    first = draft.body[0] if draft.body else None
+    if first is None or not (first.line.links or bare_url(first.text)):
+        return False
+    words = [len(group[0].text.split()) for group in heads]
+    return all(count <= _LOGO_WORDS for count in words[:-1]) and words[-1] > max(words[:-1])
 
 
 def _link_line(mark: Mark, details: Details) -> bool:

@@ -133,13 +133,17 @@ def _child(child: Any, builder: _Builder) -> None:
     if tag == "a":
         builder.links.append((" ".join(child.text_content().split()), child.get("href") or ""))
     block = tag in _BLOCKS
-    if block:
+    # <dt>Venue:</dt><dd>Online</dd> is one labelled line
+    joins_label = tag == "dd" and "".join(builder.parts).rstrip().endswith(":")
+    if block and not joins_label:
         builder.block_edge()
+    elif joins_label:
+        builder.parts.append(" ")
     level = _HEADINGS.get(tag, 0)
     if level:
         builder.heading = level
     _walk(child, builder)
-    if block:
+    if block and tag != "dt":
         builder.block_edge()
     if level:
         builder.end()

@@ -38,6 +38,7 @@ class Line:
     heading: int = 0
     header: bool = False
     links: tuple[tuple[str, str], ...] = field(default=())
+    raw: str = ""  # the text as written, spaces kept (columns aligned with spaces)
 
     @property
     def blank(self) -> bool:
@@ -86,7 +87,7 @@ def text_line(number: int, text: str) -> Line:
     if heading is not None:
         return Line(number, heading["text"], heading=len(heading["marks"]), links=links)
     cells = row_cells(plain)
-    return Line(number, plain.strip(), cells, links=links)
+    return Line(number, plain.strip(), cells, links=links, raw=plain)
 
 
 def row_cells(text: str) -> tuple[str, ...]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from notifier.listing.labels import read_label, strip_label
-from notifier.listing.lines import Line
+from notifier.listing.lines import Line, spaced_cells
 from notifier.listing.patterns import is_prose
 from notifier.times import Found, find_times
 from notifier.times.lex import tokenize
@@ -90,6 +90,10 @@ def _mark(index: int, line: Line) -> Mark:
         return Mark(index, line, "blank")
     if line.cells:
         return _row(index, line)
+    columns = spaced_cells(line.raw or line.text)
+    if columns and _time_cell(columns[0]):
+        # "10 a.m.–1 p.m.   General debate   Conference Room 4": columns aligned with spaces
+        return _row(index, replace(line, cells=columns))
     return _text(index, line)
 
 
@@ -197,10 +201,9 @@ def _row(index: int, line: Line) -> Mark:
         return Mark(index, line, "anchor", _row_slots(cells, times), spans=spans)
     filled = [i for i, cell in enumerate(cells) if cell]
     if filled:
-        head = cells[filled[0]]
-        _, dates = _clock_spans(head)
-        day = _day_text(head, dates) if dates else None
-        if day is not None:
+        day = _date_cell(cells[filled[0]])
+        others = [cells[i] for i in filled[1:]]
+        if day is not None and all(cell.casefold() in HEADER_WORDS for cell in others):
             return Mark(index, line, "day", day=day, spans=spans, headers=cells)
     if line.header or all(not cell or cell.casefold() in HEADER_WORDS for cell in cells):
         return Mark(index, line, "header", headers=cells)
@@ -218,13 +221,22 @@ def _row_slots(cells: tuple[str, ...], times: list[int]) -> tuple[Slot, ...]:
     """One slot per time cell; the cells up to the next time cell are its columns (and the
     cells before the first time cell belong to the first: ``Opening ceremony | 09.00 | Hall``)."""
     slots = []
+    dates = {i: day for i, cell in enumerate(cells) if (day := _date_cell(cell)) is not None}
+    row_day = next(iter(dates.values()), None)
     for n, column in enumerate(times):
         start = 0 if n == 0 else column + 1
         end = times[n + 1] if n + 1 < len(times) else len(cells)
-        own = tuple((i, cells[i]) for i in range(start, end) if i != column)
+        own = tuple((i, cells[i]) for i in range(start, end) if i != column and i not in dates)
         when = _cell_when(cells[column])
-        slots.append(Slot(when, _has_date(when), cells=own))
+        dated = _has_date(when)
+        slots.append(Slot(when, dated, cells=own, day=None if dated else row_day))
     return tuple(slots)
+
+
+def _date_cell(cell: str) -> str | None:
+    """The day a cell names when it holds one date and nothing else (a date column)."""
+    clocks, dates = _clock_spans(cell)
+    return None if clocks or not dates else _day_text(cell, dates)
 
 
 def _cell_when(cell: str) -> str:

@@ -80,3 +80,27 @@ def test_a_span_that_does_not_resolve_keeps_the_refusal_code() -> None:
     assert found.text == "10:00 CEST (3:00 a.m. EST)"
     assert found.resolved is None
     assert found.error == "conversion-mismatch"
+
+
+def test_a_numbered_label_is_not_a_one_oclock() -> None:
+    """ "Day 1: 30th March" heads a programme day; reading "1:" as a clock refused the day."""
+    found = find_times("Day 1: 30th March", TimeContext(year=2020))
+    assert [(f.text, f.kind, f.day) for f in found] == [("30th March", "date", date(2020, 3, 30))]
+
+
+def test_a_date_printed_twice_is_two_spans_not_two_dates() -> None:
+    """The EU-Japan page prints each date twice, glued: the time goes with the second one."""
+    text = "- Thursday 11th June 202011th June 2020 4:30pm JST | 9.30am CET"
+    found = find_times(text, TimeContext(zone="Asia/Tokyo"))
+    assert [f.text for f in found] == [
+        "Thursday 11th June 2020",
+        "11th June 2020 4:30pm JST | 9.30am CET",
+    ]
+    assert found[1].resolved is not None
+    assert found[1].resolved.start.astimezone(UTC) == datetime(2020, 6, 11, 7, 30, tzinfo=UTC)
+
+
+def test_a_weekday_that_starts_a_room_name_is_left_out() -> None:
+    """ "7:00 PM – Sun Room, Memorial Union": Sun is a room, not Sunday."""
+    found = find_times("7:00 PM – Sun Room, Memorial Union", TimeContext(day=date(2018, 2, 22)))
+    assert [f.text for f in found] == ["7:00 PM"]
