@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from notifier.listing.labels import read_label
 from notifier.listing.patterns import is_title_like, names_a_room
 from notifier.listing.scan import Mark, Slot, has_letters
-from notifier.times.lex import tokenize
+from notifier.times.lex import Token, tokenize
+from notifier.times.vocab import MONTHS, WEEKDAYS
 
 
 @dataclass
@@ -125,11 +126,24 @@ def _anchor(mark: Mark, marks: list[Mark], state: _State, out: Assembly) -> None
 
 
 def date_part(when: str) -> str:
-    """``4 September 2020`` of ``4 September 2020, 15:00-17:00``."""
-    for token in tokenize(when):
-        if token.kind == "clock" and not token.bare_number:
-            return when[: token.column].rstrip(" ,;@|-–—:")
-    return when
+    """``4 September 2020`` of ``4 September 2020, 15:00-17:00``; ``Tuesday, 4 March`` of
+    ``9 a.m. on Tuesday, 4 March``."""
+    tokens = tokenize(when)
+    dated = [
+        t
+        for i, t in enumerate(tokens)
+        if t.kind in ("ordinal", "year", "isodate", "numdate", "dashdate")
+        or (t.kind == "word" and (t.text.lower() in MONTHS or t.text.lower() in WEEKDAYS))
+        or (t.bare_number and _beside_month(tokens, i))
+    ]
+    if not dated:
+        return when
+    return when[dated[0].column : dated[-1].column + len(dated[-1].text)]
+
+
+def _beside_month(tokens: list[Token], i: int) -> bool:
+    near = (tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens))
+    return any(t.kind == "word" and t.text.lower() in MONTHS for t in near)
 
 
 def _text(mark: Mark, state: _State, out: Assembly) -> None:

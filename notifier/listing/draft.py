@@ -171,4 +171,7 @@ def session_entry(placed: Placed, slug: str) -> dict[str, Any]:
         "room": c.room,
         "mode": "online" if c.online else "hybrid",
     }
+    if c.deadline:
+        entry["kind"] = "deadline"
+        del entry["mode"]
     return {key: value for key, value in entry.items() if value is not None}

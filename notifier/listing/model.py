@@ -27,6 +27,7 @@ class Candidate:
     organizer: str | None = None
     join_url: str | None = None
     dated: bool = False
+    deadline: bool = False
 
     def merged_with(self, other: Candidate) -> Candidate:
         """This candidate, with what only ``other`` says (the same session listed twice)."""

@@ -13,6 +13,7 @@ from notifier.listing.html import read_html
 from notifier.listing.lines import Line, looks_like_html, read_text
 from notifier.listing.model import Candidate, Found, ReportLine, note, unplaced
 from notifier.listing.patterns import is_online, is_title_like, web_address
+from notifier.listing.prose import sentence_sessions
 from notifier.listing.report import report_loose, shorten
 from notifier.listing.scan import Mark, scan
 
@@ -30,6 +31,15 @@ def read_listing(raw: str) -> tuple[Found, Facts]:
     first = assembly.drafts[0].mark.line.number if assembly.drafts else None
     facts = read_facts(lines, first, page_name)
     skip = {facts.heading.line} if facts.heading else set()
+    if not found.candidates:
+        # no programme: read sessions told in sentences (a press note, a guide's deadline)
+        told = sentence_sessions(assembly.loose)
+        found.candidates += told
+        skip |= {candidate.line for candidate in told}
+        found.report += [
+            note(c.line, f'"{c.when}" read from a sentence as "{c.title}"; check the title')
+            for c in told
+        ]
     found.report += report_loose(assembly.loose, skip)
     found.candidates.sort(key=lambda candidate: candidate.line)
     return found, facts

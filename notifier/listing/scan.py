@@ -75,7 +75,24 @@ def scan(lines: list[Line]) -> list[Mark]:
     """Every line marked, in order."""
     first = next((line.text for line in lines if not line.blank), None)
     marks = [_mark(i, line) for i, line in enumerate(lines)]
-    return [_page_header(mark, first, i, lines) for i, mark in enumerate(marks)]
+    marks = [_page_header(mark, first, i, lines) for i, mark in enumerate(marks)]
+    return _untimed_tables(marks)
+
+
+def _untimed_tables(marks: list[Mark]) -> list[Mark]:
+    """A row without a time matters only in a table of timed rows (a contents page is not)."""
+    out = list(marks)
+    table: list[int] = []
+    for i, mark in enumerate([*marks, None]):
+        if mark is not None and (mark.line.cells or mark.kind == "blank"):
+            table.append(i)
+            continue
+        if not any(marks[j].kind == "anchor" and marks[j].line.cells for j in table):
+            for j in table:
+                if marks[j].kind == "timeless-row":
+                    out[j] = replace(marks[j], kind="text")
+        table = []
+    return out
 
 
 def _page_header(mark: Mark, first: str | None, i: int, lines: list[Line]) -> Mark:
@@ -156,11 +173,11 @@ def _slot(text: str, span: Found, dates: list[Found]) -> Slot:
     start = _misspelt_weekday_start(text, span.start)
     when = text[start : span.end]
     before = [d for d in dates if d.end <= start]
-    day = before[-1].text if before and not _has_date(when) else None
-    return Slot(when, _has_date(when), rest=text[span.end :].strip(), day=day)
+    day = before[-1].text if before and not has_date(when) else None
+    return Slot(when, has_date(when), rest=text[span.end :].strip(), day=day)
 
 
-def _has_date(span: str) -> bool:
+def has_date(span: str) -> bool:
     return any(
         t.kind in ("isodate", "numdate", "dashdate", "ordinal")
         or (t.kind == "word" and t.text.lower() in MONTHS)
@@ -228,7 +245,7 @@ def _row_slots(cells: tuple[str, ...], times: list[int]) -> tuple[Slot, ...]:
         end = times[n + 1] if n + 1 < len(times) else len(cells)
         own = tuple((i, cells[i]) for i in range(start, end) if i != column and i not in dates)
         when = _cell_when(cells[column])
-        dated = _has_date(when)
+        dated = has_date(when)
         slots.append(Slot(when, dated, cells=own, day=None if dated else row_day))
     return tuple(slots)
 

@@ -185,6 +185,11 @@ def _settle_order(parts: DateParts, context: TimeContext, american: bool | None)
     valid = [p for p in (parts, us) if 1 <= p.month <= 12 and 1 <= p.day <= 31]
     if len(valid) == 1:
         return valid[0]
+    if not valid:
+        # "resolution 55/25" in running text: neither reading is a date
+        raise TimeExpressionError(
+            "invalid-date", f"{parts.day}/{parts.month} is not a date either way", parts.column
+        )
     if american:
         return us
     raise TimeExpressionError(

@@ -30,7 +30,8 @@ SIDE_EVENTS_HTML = """\
 <tr><td>13:10&ndash;14:00</td><td>Firearms in the Sahel<br>Organized by Niger, UNODC</td>
 <td>Online</td></tr>
 <tr><td>Tuesday, 21 May</td><td>9:10&ndash;10:00</td>
-<td><a href="https://unodc.zoom.us/j/123">Wildlife crime: new tools</a></td><td>Boardroom B</td></tr>
+<td><a href="https://unodc.zoom.us/j/123">Wildlife crime: new tools</a></td>
+<td>Boardroom B</td></tr>
 <tr><td>Tuesday, 21 May</td><td>TBC</td><td>Corruption in sport</td><td>M3</td></tr>
 </tbody></table>
 </body></html>
@@ -122,7 +123,7 @@ def test_a_table_row_without_a_time_is_reported_and_fails_strict(tmp_path: Path)
     runner = CliRunner()
     loose = runner.invoke(import_listing_command, [str(page), "-o", str(tmp_path / "a.yaml")])
     assert loose.exit_code == 0
-    assert f'{page}:17: could not place the row "Tuesday, 21 May | TBC' in loose.stderr
+    assert f'{page}:18: could not place the row "Tuesday, 21 May | TBC' in loose.stderr
     strict = runner.invoke(
         import_listing_command, [str(page), "--strict", "-o", str(tmp_path / "b.yaml")]
     )

@@ -104,3 +104,9 @@ def test_a_weekday_that_starts_a_room_name_is_left_out() -> None:
     """ "7:00 PM – Sun Room, Memorial Union": Sun is a room, not Sunday."""
     found = find_times("7:00 PM – Sun Room, Memorial Union", TimeContext(day=date(2018, 2, 22)))
     assert [f.text for f in found] == ["7:00 PM"]
+
+
+def test_a_resolution_number_that_is_no_date_either_way_is_refused_not_a_crash() -> None:
+    """ "resolution 55/25" in a background guide: 55/25 is neither day-first nor month-first."""
+    [found] = find_times("defined organized crime in resolution 55/25 at 10:00")
+    assert found.error == "invalid-date"
