@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifier.listing.labels import read_label
-from notifier.listing.patterns import is_title_like, names_a_room
+from notifier.listing.patterns import is_room_line, is_title_like, names_a_room
 from notifier.listing.scan import Mark, Slot, has_letters
 from notifier.times.lex import Token, tokenize
 from notifier.times.vocab import MONTHS, WEEKDAYS
@@ -164,18 +164,26 @@ def _text(mark: Mark, state: _State, out: Assembly) -> None:
 
 
 def _before(mark: Mark, marks: list[Mark]) -> Mark | None:
-    """The line just above a time, if it could be its title."""
+    """The line just above a time, if it could be its title: a title-like line, or a heading
+    (``<h3>Title</h3>``, even above ``Date:`` and ``Venue:`` lines of its block)."""
+    skipped = False
     for previous in reversed(marks[: mark.index]):
         if previous.kind == "blank" or (previous.kind == "text" and not has_letters(previous.text)):
             continue
-        if (
-            previous.kind == "text"
-            and is_title_like(previous.text)
-            and not read_label(previous.text)
-        ):
+        if previous.kind == "heading":
             return previous
+        if previous.kind == "day" or (previous.kind == "text" and _block_label(previous.text)):
+            skipped = True
+            continue
+        if not skipped and previous.kind == "text" and is_title_like(previous.text):
+            return None if read_label(previous.text) else previous
         return None
     return None
+
+
+def _block_label(text: str) -> bool:
+    label = read_label(text)
+    return label is not None and label.kind in ("day", "room", "organizer", "mode", "join")
 
 
 def _decide_leading(drafts: list[Draft], marks: list[Mark]) -> None:
@@ -210,7 +218,7 @@ def _trailing_title(draft: Draft) -> Mark | None:
     for mark in draft.body:
         if mark.kind in ("blank",) or not has_letters(mark.text):
             continue
-        if read_label(mark.text) is not None:
+        if read_label(mark.text) is not None or is_room_line(mark.text):
             continue
         return mark if is_title_like(mark.text) and mark.kind == "text" else None
     return None

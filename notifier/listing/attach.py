@@ -22,6 +22,7 @@ from notifier.listing.patterns import (
     clean_title,
     is_online,
     is_prose,
+    is_room_line,
     is_title_like,
     join_target,
     names_a_room,
@@ -209,7 +210,10 @@ def _body(draft: Draft, details: Details) -> None:
 
 
 def _aside(mark: Mark, details: Details) -> bool:
-    """A line that is no title: a separator, a known label, a link."""
+    """A line that is no title: a separator, a known label, a link, a room's name."""
+    if mark.kind == "text" and is_room_line(mark.text):
+        details.room = details.room or squash(mark.text).rstrip(" .")
+        return True
     return not has_letters(mark.text) or _labelled(mark, details) or _link_line(mark, details)
 
 

@@ -89,6 +89,12 @@ def room_at_start(text: str) -> str | None:
     return match[0] if match else None
 
 
+def is_room_line(text: str) -> bool:
+    """A line that is only a room's name: ``Conference Room 6``, ``Boardroom B``, ``Hall A``."""
+    room = room_at_start(text)
+    return room is not None and squash(room) == squash(text).rstrip(" .")
+
+
 def names_a_room(text: str) -> bool:
     """``Plenary Hall, M-Building``, ``Plenary meetings – Room XX``: a room heading."""
     return _ROOM_WORD.search(text) is not None and is_title_like(text, 80)

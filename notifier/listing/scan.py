@@ -36,6 +36,7 @@ HEADER_WORDS = (
 _MILITARY = re.compile(r"\d{4}\s*(?:-\s*\d{4})?\s*(?:hrs|hours|h)?|\d{4}\s*-\s*\d{4}")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MAX_DAY_LINE = 90
+_OPEN_RANGE = re.compile(r"(?:\s[-–—]|\bto|\buntil)$")
 _CAPS_RUN = 3
 _PREFIX_WORDS = 4
 
@@ -76,7 +77,31 @@ def scan(lines: list[Line]) -> list[Mark]:
     first = next((line.text for line in lines if not line.blank), None)
     marks = [_mark(i, line) for i, line in enumerate(lines)]
     marks = [_page_header(mark, first, i, lines) for i, mark in enumerate(marks)]
-    return _untimed_tables(marks)
+    return _untimed_tables(_split_ranges(marks))
+
+
+def _split_ranges(marks: list[Mark]) -> list[Mark]:
+    """``4:00 pm - |`` then ``6:00 pm |``: a range a flattened table wrote over two lines."""
+    out = list(marks)
+    for i, mark in enumerate(marks):
+        if mark.kind != "anchor" or mark.line.cells or len(mark.slots) != 1:
+            continue
+        head = mark.text.rstrip(" |")
+        if not _OPEN_RANGE.search(head):
+            continue
+        j = next((k for k in range(i + 1, len(marks)) if marks[k].kind != "blank"), None)
+        if j is None or marks[j].kind != "anchor" or marks[j].line.cells:
+            continue
+        end = marks[j].slots[0]
+        if end.rest.strip(" |") or end.dated:
+            continue
+        when = f"{head.lstrip(' |')} {end.when}"
+        found = find_times(when)
+        if len(found) == 1 and found[0].text == when:
+            slot = replace(mark.slots[0], when=when, rest="")
+            out[i] = replace(mark, slots=(slot,))
+            out[j] = replace(marks[j], kind="blank", slots=())
+    return out
 
 
 def _untimed_tables(marks: list[Mark]) -> list[Mark]:

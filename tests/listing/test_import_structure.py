@@ -198,3 +198,62 @@ def test_a_page_without_any_time_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "news.txt:3: note:" in result.stderr
     assert "no session whose time resolves" in result.stderr
+
+
+EVENT_BLOCKS_HTML = """\
+<html><body>
+<h2>Side events</h2>
+<div class="event"><h3>Women in policing</h3>
+<p>Monday, 11 March 2024, 10:00&ndash;11:15 EDT</p>
+<p>Organized by: Canada, UN Women</p>
+<p>Conference Room 6</p>
+<p>This event will discuss the role of women in policing across the world.</p></div>
+<div class="event"><h3>Girls in STEM</h3>
+<p><strong>Date:</strong> Tuesday, 12 March 2024</p>
+<p><strong>Time:</strong> 13:15&ndash;14:30</p>
+<p><strong>Organizer:</strong> Japan</p>
+<p><strong>Venue:</strong> Online</p></div>
+</body></html>
+"""
+
+FLATTENED_TABLE = """\
+Sunday, May 9th |
+|
+4:00 pm - |
+6:00 pm |
+Registration |
+Monday, May 10th |
+|
+12:00 pm - |
+1:30 pm |
+Lunch |
+"""
+
+
+def test_each_event_block_takes_its_heading_not_its_organizer_or_room() -> None:
+    """`<h3>` above a block is its title; the room line and `Organized by:` are not."""
+    event = _event(_import(EVENT_BLOCKS_HTML, zone="America/New_York"))
+    rows = [(s.title, s.organizer, s.room, s.mode) for s in event.sessions]
+    assert rows == [
+        ("Women in policing", "Canada, UN Women", "Conference Room 6", "hybrid"),
+        ("Girls in STEM", "Japan", None, "online"),
+    ]
+
+
+def test_a_range_a_flattened_table_wrote_over_two_lines_is_one_range() -> None:
+    """ "4:00 pm - |" then "6:00 pm |": one session from 4 to 6 p.m., titled by the next cell."""
+    event = _event(_import(FLATTENED_TABLE, zone="America/New_York", year=2004))
+    assert [(s.title, s.when, s.start_utc, s.end_utc) for s in event.sessions] == [
+        (
+            "Registration",
+            "4:00 pm - 6:00 pm",
+            datetime(2004, 5, 9, 20, 0, tzinfo=UTC),
+            datetime(2004, 5, 9, 22, 0, tzinfo=UTC),
+        ),
+        (
+            "Lunch",
+            "12:00 pm - 1:30 pm",
+            datetime(2004, 5, 10, 16, 0, tzinfo=UTC),
+            datetime(2004, 5, 10, 17, 30, tzinfo=UTC),
+        ),
+    ]
