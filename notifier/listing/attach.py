@@ -135,6 +135,9 @@ def _roles(headers: tuple[str, ...]) -> dict[int, str]:
 
 def _inline(draft: Draft, details: Details) -> None:
     rest = draft.slot.rest.strip()
+    aside = draft.slot.aside
+    if aside and is_title_like(aside, _MAX_ROOM):
+        details.room = details.room or aside
     if draft.leading and draft.before is not None:
         details.title = details.title or clean_title(draft.before.text)
         if rest[:1] in "-–—":
@@ -166,6 +169,10 @@ def _room_then_text(text: str, details: Details) -> None:
 def _titled_rest(rest: str, details: Details) -> None:
     """``TITLE Organized by X. Conference Room M2 Prose…`` after the time on one line."""
     title, organizer = split_organizer(rest)
+    named, at, place = title.partition(" @ ")
+    if at and is_title_like(place, _MAX_ROOM) and has_letters(named):
+        # "Welcome Reception @ Cromdale Hall, EICC"
+        title, details.room = named.strip(), details.room or place.strip()
     if details.title is None:
         details.title = title if not is_prose(title) else _first_sentence(title)
     if organizer is None:

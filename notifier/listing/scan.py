@@ -36,6 +36,7 @@ HEADER_WORDS = (
 _MILITARY = re.compile(r"\d{4}\s*(?:-\s*\d{4})?\s*(?:hrs|hours|h)?|\d{4}\s*-\s*\d{4}")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MAX_DAY_LINE = 90
+_MAX_DAY_WORDS_LINE = 40
 _OPEN_RANGE = re.compile(r"(?:\s[-–—]|\bto|\buntil)$")
 _CAPS_RUN = 3
 _PREFIX_WORDS = 4
@@ -52,6 +53,7 @@ class Slot:
     rest: str = ""
     cells: tuple[tuple[int, str], ...] = ()
     day: str | None = None
+    aside: str = ""  # "Plenary Hall" of "Title (Plenary Hall, 10 a.m. – 1 p.m.)"
 
 
 @dataclass(frozen=True)
@@ -159,13 +161,29 @@ def _text(index: int, line: Line) -> Mark:
     spans = tuple(f.text for f in (*clocks, *dates))
     if clocks and _starts_row(text, clocks[0]):
         return Mark(index, line, "anchor", (_slot(text, clocks[0], dates),), spans=spans)
+    if clocks and (slot := _closing_aside(text, clocks[0])) is not None:
+        return Mark(index, line, "anchor", (slot,), spans=spans)
     if clocks:
         return Mark(index, line, "time-text", spans=spans)
     if dates:
         day = _day_text(text, dates)
         kind = "day" if day is not None else "time-text"
         return Mark(index, line, kind, day=day, spans=spans)
+    if _day_like(text):
+        # "Friday 23d October" reads as no date: a day heading all the same, so the rows
+        # below are reported instead of landing silently on the day before
+        return Mark(index, line, "day", day=text.strip(" :*#"), spans=(text,))
     return Mark(index, line, "heading" if line.heading else "text")
+
+
+def _day_like(text: str) -> bool:
+    words = text.strip(" *#").split()
+    return (
+        bool(words)
+        and len(text) <= _MAX_DAY_WORDS_LINE
+        and words[0].strip(",.").lower() in WEEKDAYS
+        and any(char.isdigit() for char in text)
+    )
 
 
 def _starts_row(text: str, span: Found) -> bool:
@@ -182,6 +200,20 @@ def _starts_row(text: str, span: Found) -> bool:
             break
         caps += 1
     return len(prefix.split()) <= _PREFIX_WORDS and caps >= _CAPS_RUN
+
+
+def _closing_aside(text: str, span: Found) -> Slot | None:
+    """``1st plenary meeting (Plenary Hall, 10 a.m. – 1 p.m.)``: a title, then its room and
+    time in a parenthesis that ends the line."""
+    opening = text.rfind("(", 0, span.start)
+    closing = text.find(")", span.end)
+    if opening < 0 or closing < 0 or ")" in text[opening : span.start]:
+        return None
+    if text[closing + 1 :].strip(" .;") or not has_letters(text[:opening]):
+        return None
+    inside = (text[opening + 1 : span.start] + " " + text[span.end : closing]).strip(" ,;–-")
+    title = text[:opening].strip(" \t-•·*>▶►")
+    return Slot(span.text, has_date(span.text), rest=title, aside=" ".join(inside.split()))
 
 
 def has_letters(text: str) -> bool:

@@ -51,7 +51,7 @@ _TOKEN = re.compile(
         (?![:.]?\d)
     |(?P<dashdate>\b\d{{1,2}}-(?:{_MONTH_ABBR})-\d{{4}}\b)
     |(?P<offset>\b(?:UTC|GMT)\s*[+-]\s*\d{{1,2}}(?::?\d{{2}})?)(?![\d:])
-    |(?P<ordinal>(?:\b|(?<=(?:19|20)\d\d))\d{{1,2}}(?:st|nd|rd|th)\b)
+    |(?P<ordinal>(?:\b|(?<=(?:19|20)\d\d))(?:\d{{1,2}}(?:st|nd|rd|th)|(?:2|3|22|23)d)\b)
     |(?P<year>\b\d{{4}}(?=\b|[A-Za-z]|\d{{1,2}}(?:st|nd|rd|th)\b))
     |(?P<clock>(?:(?<=\dT)|\b)(?P<hour>\d{{1,2}})
         (?:[:.](?P<minute>\d{{2}})(?::(?P<second>\d{{2}}))?|\s?(?P<hmark>h)(?P<hmin>\d{{2}})?(?![a-z]))?

@@ -47,10 +47,21 @@ def find_times(text: str, context: TimeContext | None = None) -> list[Found]:
     """Every date, time or range in ``text``, in order, with its offsets."""
     tokens = tokenize(text)
     found = []
-    for run in _runs(tokens, text):
+    runs = _runs(tokens, text)
+    for run in runs:
         start, end = run[0].column, run[-1].column + len(run[-1].text)
         found.append(_resolve(text, start, end, context))
-    return found
+    # a time inside a parenthesis that is not itself a time: "(Plenary Hall, 10 a.m. – 1 p.m.)"
+    used = {id(token) for run in runs for token in run}
+    for token in tokens:
+        if token.kind == "paren" and id(token) not in used and len(token.text) > 2:
+            inner = find_times(text[token.column + 1 : token.column + len(token.text) - 1], context)
+            found += [_shifted(f, token.column + 1, text, context) for f in inner]
+    return sorted(found, key=lambda f: f.start)
+
+
+def _shifted(found: Found, offset: int, text: str, context: TimeContext | None) -> Found:
+    return _resolve(text, found.start + offset, found.end + offset, context)
 
 
 def _runs(tokens: list[Token], text: str) -> list[list[Token]]:

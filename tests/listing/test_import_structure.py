@@ -257,3 +257,36 @@ def test_a_range_a_flattened_table_wrote_over_two_lines_is_one_range() -> None:
             datetime(2004, 5, 10, 17, 30, tzinfo=UTC),
         ),
     ]
+
+
+def test_a_title_with_its_room_and_time_in_parentheses() -> None:
+    """ "▶ 1st plenary meeting (Plenary Hall, 10 a.m. – 1 p.m.)", as the BAPA+40 timetable."""
+    text = (
+        "Wednesday, 20 March 2019\n\n"
+        "▶ 1st plenary meeting  (Plenary Hall,  10 a.m. – 1 p.m.)\n\n"
+        "1. Opening of the Conference\n\n"
+        "▶ 2nd plenary meeting  (Plenary Hall,  3 p.m. – 6 p.m.)\n"
+    )
+    event = _event(_import(text, zone="America/Argentina/Buenos_Aires"))
+    assert [(s.title, s.room, s.start_utc) for s in event.sessions] == [
+        ("1st plenary meeting", "Plenary Hall", datetime(2019, 3, 20, 13, 0, tzinfo=UTC)),
+        ("2nd plenary meeting", "Plenary Hall", datetime(2019, 3, 20, 18, 0, tzinfo=UTC)),
+    ]
+
+
+def test_a_day_heading_that_does_not_read_stops_the_day_above_from_carrying_on() -> None:
+    """ "Friday 32d October" is no date: its rows are reported, never put on Wednesday."""
+    text = "Wednesday 21st October\n9:00 Opening\nFriday 32d October\n10:00 Closing\n"
+    result = _import(text, zone="Europe/Lisbon", year=2020)
+    assert [s.title for s in _event(result).sessions] == ["Opening"]
+    [closing] = [line for line in result.report_lines("page") if "could not place" in line]
+    assert closing.startswith('page:4: could not place "Closing"')
+    assert '"Friday 32d October" (line 3)' in closing
+
+
+def test_old_style_ordinals_and_an_at_sign_room() -> None:
+    """ "Friday 23d October" is the 23rd; "Reception @ Cromdale Hall" is in Cromdale Hall."""
+    text = "Friday 23d October\n\n18:00 – 19:30 : Welcome Reception @ Cromdale Hall, EICC\n"
+    [session] = _event(_import(text, zone="Europe/London", year=2020)).sessions
+    assert (session.title, session.room) == ("Welcome Reception", "Cromdale Hall, EICC")
+    assert session.start_utc == datetime(2020, 10, 23, 17, 0, tzinfo=UTC)

@@ -110,3 +110,16 @@ def test_a_resolution_number_that_is_no_date_either_way_is_refused_not_a_crash()
     """ "resolution 55/25" in a background guide: 55/25 is neither day-first nor month-first."""
     [found] = find_times("defined organized crime in resolution 55/25 at 10:00")
     assert found.error == "invalid-date"
+
+
+def test_a_time_inside_a_parenthesis_of_words_is_found() -> None:
+    """ "(Plenary Hall, 10 a.m. – 1 p.m.)" was one opaque token: its time was never seen."""
+    text = "▶ 1st plenary meeting  (Plenary Hall,  10 a.m. – 1 p.m.)"
+    [found] = find_times(text)
+    assert (found.text, text[found.start : found.end]) == ("10 a.m. – 1 p.m.", "10 a.m. – 1 p.m.")
+
+
+def test_old_style_ordinal_days() -> None:
+    """US pages still write the 2d, 3d, 22d, 23d of a month."""
+    [found] = find_times("Friday 23d October", TimeContext(year=2020))
+    assert found.day == date(2020, 10, 23)
