@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifier.listing.labels import read_label
+from notifier.listing.marks import Mark, Slot, has_letters
 from notifier.listing.patterns import is_room_line, is_title_like, names_a_room
-from notifier.listing.scan import Mark, Slot, has_letters
 from notifier.times.lex import Token, tokenize
 from notifier.times.vocab import MONTHS, WEEKDAYS
 

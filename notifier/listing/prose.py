@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from notifier.listing.assemble import date_part
+from notifier.listing.marks import Mark, has_clock, has_date
 from notifier.listing.model import Candidate
 from notifier.listing.patterns import clean_title, squash
-from notifier.listing.scan import Mark, has_clock, has_date
 from notifier.times import Found, find_times
+from notifier.times.vocab import MONTHS
 
 _SENTENCE_END = re.compile(r"(?P<word>[\w.]*)[.!?][)\]”\"’]*\s+(?=[A-Z“\"])")
 _ABBREVIATIONS = frozenset({"mr", "ms", "mrs", "dr", "st", "no", "h.e", "a.m", "p.m", "prof"})
@@ -30,50 +32,86 @@ _DANGLING = re.compile(
     re.IGNORECASE,
 )
 _MAX_TITLE = 160
+_RELATIVE = re.compile(
+    r"\s*(?:on\s+)?the\s+(?:day|evening|night)\s+(?:before|after)\b|"
+    r"\s*(?:on\s+)?the\s+(?:previous|following|next)\s+day\b",
+    re.I,
+)
+# "All three town halls will be from 6 to 8 p.m.": one time for the dates listed before it
+_SHARED = re.compile(
+    r"^\s*(?:all|each|every|both)(?:\s+(?:of\s+)?(?:the|these|two|three|four|five|six))?\s+"
+    r"|\s+(?:will\s+(?:be|run|take\s+place)|are|run|take\s+place)\s*$",
+    re.IGNORECASE,
+)
 _MIN_WORDS = 3
 _AND = re.compile(r",?\s+and\s+(?:at\s+)?")
 _LEADING_YEAR = re.compile(r"(?:19|20)\d\d\s+(?:at\s+)?")
 _HOLE = re.compile(r"\s+(?:at|on|from|by)\s*(?=[,.;]|\s*$)|\s+(?:at|on)\s+(?:at|on)\s+")
 
 
+@dataclass
+class _Told:
+    """What the sentences so far said: the day in force, the dates listed since the last time."""
+
+    day: str | None = None
+    listed: dict[str, str] = field(default_factory=dict)
+    found: list[Candidate] = field(default_factory=list)
+
+
 def sentence_sessions(marks: Iterable[Mark]) -> list[Candidate]:
     """A candidate for each clock in the running text of ``marks``, in order."""
-    found: list[Candidate] = []
-    day: str | None = None
+    told = _Told()
     for mark in marks:
         if mark.kind != "time-text":
             continue
         for sentence in split_sentences(squash(mark.text)):
-            day = _sentence(sentence, mark.line.number, day, found)
-    return found
+            _sentence(sentence, mark.line.number, told)
+    return told.found
 
 
-def _sentence(sentence: str, line: int, day: str | None, found: list[Candidate]) -> str | None:
+def _sentence(sentence: str, line: int, told: _Told) -> None:
     spans = find_times(sentence)
     dates = [s for s in spans if not has_clock(s.text)]
     if dates:
-        day = dates[0].text
+        told.day = dates[0].text
+    for span in dates:
+        told.listed.setdefault(_date_key(span.text), span.text)
     for start, when in _clock_parts(sentence, spans):
-        own_date = has_date(when)
         end = start + len(when)
+        if _RELATIVE.match(sentence[end:]):
+            continue  # "by 5 p.m. the day before the town hall": no date of its own
         title = _title(_around(sentence, start, end))
         if not title:
             continue
-        found.append(
-            Candidate(
-                line=line,
-                title=title,
-                when=when,
-                day=None if own_date else day,
-                day_line=None if own_date else line,
-                description=sentence,
-                dated=own_date,
-                deadline=_DEADLINE.search(sentence[:start]) is not None,
+        own_date = has_date(when)
+        days = [told.day] if own_date or not _SHARED.search(sentence) else []
+        if not days:
+            days = list(told.listed.values()) if len(told.listed) > 1 else [told.day]
+            title = _title(_SHARED.sub("", title)) or title
+        for day in days:
+            told.found.append(
+                Candidate(
+                    line=line,
+                    title=title,
+                    when=when,
+                    day=None if own_date else day,
+                    day_line=None if own_date else line,
+                    description=sentence,
+                    dated=own_date,
+                    deadline=_DEADLINE.search(sentence[:start]) is not None,
+                )
             )
-        )
+        told.listed = {}
         if own_date:
-            day = date_part(when)
-    return day
+            told.day = date_part(when)
+
+
+def _date_key(text: str) -> str:
+    """``Tuesday, Nov. 29th`` and ``November 29`` are one date: month's first letters and day."""
+    words = re.findall(r"[A-Za-z]+|\d+", text)
+    months = [w[:3].lower() for w in words if w.lower() in MONTHS]
+    days = [w for w in words if w.isdigit() and len(w) <= 2]
+    return f"{months[:1]}{days[:1]}"
 
 
 def _clock_parts(sentence: str, spans: list[Found]) -> list[tuple[int, str]]:

@@ -11,11 +11,12 @@ from notifier.listing.attach import Details, online_from_text, read_details
 from notifier.listing.heading import Facts, read_facts
 from notifier.listing.html import read_html
 from notifier.listing.lines import Line, looks_like_html, read_text
+from notifier.listing.marks import Mark
 from notifier.listing.model import Candidate, Found, ReportLine, note, unplaced
 from notifier.listing.patterns import is_online, is_title_like, web_address
 from notifier.listing.prose import sentence_sessions
 from notifier.listing.report import report_loose, shorten
-from notifier.listing.scan import Mark, scan
+from notifier.listing.scan import scan
 
 
 def read_listing(raw: str) -> tuple[Found, Facts]:

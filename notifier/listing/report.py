@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from notifier.listing.marks import Mark, has_clock
 from notifier.listing.model import ReportLine, note, unplaced
-from notifier.listing.scan import Mark, has_clock
 
 _SHORT = 60
 

@@ -11,122 +11,31 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from notifier.listing.labels import read_label, strip_label
 from notifier.listing.lines import Line, spaced_cells
+from notifier.listing.marks import HEADER_WORDS, Mark, Slot, has_clock, has_date, has_letters
+from notifier.listing.passes import page_header, split_ranges, untimed_tables
 from notifier.listing.patterns import is_prose
 from notifier.times import Found, find_times
 from notifier.times.lex import tokenize
-from notifier.times.vocab import MONTHS, SPECIAL_TIMES, WEEKDAYS
+from notifier.times.vocab import WEEKDAYS
 
-TIME_WORDS = frozenset({"time", "times", "hour", "hours", "when", "start", "timing", "hora"})
-ROOM_WORDS = frozenset({"location", "venue", "room", "rooms", "place", "where", "lieu", "sala"})
-SKIP_WORDS = frozenset({"code", "no", "no.", "#", "id", "ref"})
-HEADER_WORDS = (
-    TIME_WORDS
-    | ROOM_WORDS
-    | SKIP_WORDS
-    | frozenset(
-        {"date", "day", "event", "events", "title", "session", "sessions", "activity", "topic"}
-        | {"speaker", "speakers", "organizer", "organizers", "programme", "program", "agenda"}
-        | {"details", "description", "format", "side events", "meeting", "actividad"}
-    )
-)
 _MILITARY = re.compile(r"\d{4}\s*(?:-\s*\d{4})?\s*(?:hrs|hours|h)?|\d{4}\s*-\s*\d{4}")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MAX_DAY_LINE = 90
 _MAX_DAY_WORDS_LINE = 40
-_OPEN_RANGE = re.compile(r"(?:\s[-–—]|\bto|\buntil)$")
 _CAPS_RUN = 3
 _PREFIX_WORDS = 4
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One session's time on a line: ``when`` as written, ``day`` a date written before it on
-    the same line, ``rest`` the line's other text (running text) or ``cells`` (a row, with
-    their column numbers), ``dated`` when ``when`` names its own date."""
-
-    when: str
-    dated: bool
-    rest: str = ""
-    cells: tuple[tuple[int, str], ...] = ()
-    day: str | None = None
-    aside: str = ""  # "Plenary Hall" of "Title (Plenary Hall, 10 a.m. – 1 p.m.)"
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A line and what it is: blank, text, heading, day, anchor, header, timeless-row,
-    time-text (a time-like span that is no session) or page-header."""
-
-    index: int
-    line: Line
-    kind: str
-    slots: tuple[Slot, ...] = ()
-    day: str | None = None
-    spans: tuple[str, ...] = ()
-    headers: tuple[str, ...] = field(default=())
-
-    @property
-    def text(self) -> str:
-        return self.line.text
 
 
 def scan(lines: list[Line]) -> list[Mark]:
     """Every line marked, in order."""
     first = next((line.text for line in lines if not line.blank), None)
     marks = [_mark(i, line) for i, line in enumerate(lines)]
-    marks = [_page_header(mark, first, i, lines) for i, mark in enumerate(marks)]
-    return _untimed_tables(_split_ranges(marks))
-
-
-def _split_ranges(marks: list[Mark]) -> list[Mark]:
-    """``4:00 pm - |`` then ``6:00 pm |``: a range a flattened table wrote over two lines."""
-    out = list(marks)
-    for i, mark in enumerate(marks):
-        if mark.kind != "anchor" or mark.line.cells or len(mark.slots) != 1:
-            continue
-        head = mark.text.rstrip(" |")
-        if not _OPEN_RANGE.search(head):
-            continue
-        j = next((k for k in range(i + 1, len(marks)) if marks[k].kind != "blank"), None)
-        if j is None or marks[j].kind != "anchor" or marks[j].line.cells:
-            continue
-        end = marks[j].slots[0]
-        if end.rest.strip(" |") or end.dated:
-            continue
-        when = f"{head.lstrip(' |')} {end.when}"
-        found = find_times(when)
-        if len(found) == 1 and found[0].text == when:
-            slot = replace(mark.slots[0], when=when, rest="")
-            out[i] = replace(mark, slots=(slot,))
-            out[j] = replace(marks[j], kind="blank", slots=())
-    return out
-
-
-def _untimed_tables(marks: list[Mark]) -> list[Mark]:
-    """A row without a time matters only in a table of timed rows (a contents page is not)."""
-    out = list(marks)
-    table: list[int] = []
-    for i, mark in enumerate([*marks, None]):
-        if mark is not None and (mark.line.cells or mark.kind == "blank"):
-            table.append(i)
-            continue
-        if not any(marks[j].kind == "anchor" and marks[j].line.cells for j in table):
-            for j in table:
-                if marks[j].kind == "timeless-row":
-                    out[j] = replace(marks[j], kind="text")
-        table = []
-    return out
-
-
-def _page_header(mark: Mark, first: str | None, i: int, lines: list[Line]) -> Mark:
-    """A day line that repeats the page's first line further down is a running page header."""
-    if mark.kind == "day" and i > 0 and mark.text == first and lines[i - 1].text != first:
-        return Mark(mark.index, mark.line, "page-header", spans=mark.spans)
-    return mark
+    marks = [page_header(mark, first, i, lines) for i, mark in enumerate(marks)]
+    return untimed_tables(split_ranges(marks))
 
 
 def _mark(index: int, line: Line) -> Mark:
@@ -139,14 +48,6 @@ def _mark(index: int, line: Line) -> Mark:
         # "10 a.m.–1 p.m.   General debate   Conference Room 4": columns aligned with spaces
         return _row(index, replace(line, cells=columns))
     return _text(index, line)
-
-
-def has_clock(span: str) -> bool:
-    return any(
-        (t.kind == "clock" and not t.bare_number)
-        or (t.kind == "word" and t.text.lower() in SPECIAL_TIMES)
-        for t in tokenize(span)
-    )
 
 
 def _clock_spans(text: str) -> tuple[list[Found], list[Found]]:
@@ -216,10 +117,6 @@ def _closing_aside(text: str, span: Found) -> Slot | None:
     return Slot(span.text, has_date(span.text), rest=title, aside=" ".join(inside.split()))
 
 
-def has_letters(text: str) -> bool:
-    return re.search(r"[^\W\d_]", text) is not None
-
-
 def _all_dates(text: str) -> bool:
     found = find_times(text)
     covered = "".join(text[f.start : f.end] for f in found)
@@ -232,14 +129,6 @@ def _slot(text: str, span: Found, dates: list[Found]) -> Slot:
     before = [d for d in dates if d.end <= start]
     day = before[-1].text if before and not has_date(when) else None
     return Slot(when, has_date(when), rest=text[span.end :].strip(), day=day)
-
-
-def has_date(span: str) -> bool:
-    return any(
-        t.kind in ("isodate", "numdate", "dashdate", "ordinal")
-        or (t.kind == "word" and t.text.lower() in MONTHS)
-        for t in tokenize(span)
-    )
 
 
 def _misspelt_weekday_start(text: str, start: int) -> int:
