@@ -25,6 +25,7 @@ from notifier.times.vocab import WEEKDAYS
 _MILITARY = re.compile(r"\d{4}\s*(?:-\s*\d{4})?\s*(?:hrs|hours|h)?|\d{4}\s*-\s*\d{4}")
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MAX_DAY_LINE = 90
+_SAME_CELL = -1  # a pseudo column for the text beside a time in its own cell
 _MAX_DAY_WORDS_LINE = 40
 _CAPS_RUN = 3
 _PREFIX_WORDS = 4
@@ -191,6 +192,10 @@ def _row_slots(cells: tuple[str, ...], times: list[int]) -> tuple[Slot, ...]:
         end = times[n + 1] if n + 1 < len(times) else len(cells)
         own = tuple((i, cells[i]) for i in range(start, end) if i != column and i not in dates)
         when = _cell_when(cells[column])
+        # "10:00–11:00<br>Opening" in one cell: the rest of the time's cell comes first
+        rest = cells[column].replace(when, " ", 1).strip(" \n:–—-|")
+        if has_letters(rest):
+            own = ((_SAME_CELL, rest), *own)
         dated = has_date(when)
         slots.append(Slot(when, dated, cells=own, day=None if dated else row_day))
     return tuple(slots)

@@ -290,3 +290,19 @@ def test_old_style_ordinals_and_an_at_sign_room() -> None:
     [session] = _event(_import(text, zone="Europe/London", year=2020)).sessions
     assert (session.title, session.room) == ("Welcome Reception", "Cromdale Hall, EICC")
     assert session.start_utc == datetime(2020, 10, 23, 17, 0, tzinfo=UTC)
+
+
+def test_a_time_and_its_title_in_one_cell() -> None:
+    """ "10:00–11:00<br>Opening remarks": the cell's text beside the time is the title."""
+    page = (
+        "<html><body><h1>Workshop</h1><table>\n"
+        "<tr><th>Monday, 3 June 2024</th><th>Room</th></tr>\n"
+        "<tr><td>10:00&ndash;11:00<br>Opening remarks</td><td>Hall A</td></tr>\n"
+        "<tr><td>11:00&ndash;12:30<br>Panel: data<br>Organized by: OECD</td><td>Online</td></tr>\n"
+        "</table></body></html>\n"
+    )
+    event = _event(_import(page, zone="Europe/Paris"))
+    assert [(s.title, s.organizer, s.room, s.mode) for s in event.sessions] == [
+        ("Opening remarks", None, "Hall A", "hybrid"),
+        ("Panel: data", "OECD", None, "online"),
+    ]
