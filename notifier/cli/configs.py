@@ -10,6 +10,7 @@ import json
 import sys
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,6 +18,19 @@ from notifier.cli._options import utc_now, zone_callback
 from notifier.cli.render import reminder_lines, schedule_json, session_lines, summary_line
 from notifier.configfiles import load_config_files
 from notifier.jobs import plan_reminders
+from notifier.times import utc_z
+
+
+def _instant_callback(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """``2027-03-13``, ``2027-03-13T21:00``, ``2027-03-13T21:00:30+01:00`` or ``…Z``."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date or date-time such as 2027-03-13T21:00"
+        ) from exc
 
 
 @click.command()
@@ -45,17 +59,16 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
 @click.option(
     "--from",
     "start",
-    type=click.DateTime(
-        ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
-    ),
-    help="Reference instant for 'past' (ISO 8601; without an offset: UTC). Default: now.",
+    callback=_instant_callback,
+    help="Reference instant for 'past' (ISO 8601, such as 2027-03-13T21:00 or "
+    "2027-03-13T21:00+01:00; without an offset: UTC). Default: now.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def schedule(
     paths: tuple[Path, ...], viewer: tzinfo, start: datetime | None, as_json: bool
 ) -> None:
     """Preview every reminder the config would send, sorted by send time."""
-    now = _aware(start) if start else utc_now()
+    now = _aware(start).astimezone(UTC) if start else utc_now()
     config = load_config_files(paths, today=now.date())
     if not config.ok:
         for problem in config.problems:
@@ -72,7 +85,7 @@ def schedule(
     click.echo("")
     click.echo("\n".join(reminder_lines(planned, viewer)))
     past = sum(1 for r in planned if r.past)
-    click.echo(f"\n{len(planned)} reminders, {past} already past at {now:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"\n{len(planned)} reminders, {past} already past at {utc_z(now)}")
 
 
 def _aware(moment: datetime) -> datetime:

@@ -2,7 +2,9 @@
 
 The thin I/O around :func:`notifier.listing.import_listing`: read the file or stdin, write
 the YAML, print the report on stderr as ``SOURCE:LINE: …``. The exit status is 0 when a
-config was written (even with report lines) and 1 when nothing could be imported.
+config was written (even with report lines) and 1 when nothing could be imported; with
+``--strict``, also 1 when any time or timed row could not be placed (the draft is still
+written, so the organizer can compare it with the report).
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def _check_event_id(_ctx: click.Context, _param: click.Parameter, value: Any) ->
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the YAML here instead of standard output.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 if any time or timed row of the listing could not be placed.",
+)
 def import_listing_command(
     listing: IO[str],
     zone: str | None,
@@ -47,6 +54,7 @@ def import_listing_command(
     event_id: str | None,
     name: str | None,
     output: Path | None,
+    strict: bool,
 ) -> None:
     """Turn a published listing (FILE, or - for stdin) into a draft event config."""
     source = "<stdin>" if listing.name == "<stdin>" else str(listing.name)
@@ -62,8 +70,12 @@ def import_listing_command(
         click.echo(line, err=True)
     if result.yaml_text is None:
         click.echo(
-            f"error: nothing could be imported from {source}: it has no session block, or "
-            "none whose time resolves (see the lines above)",
+            f"error: nothing could be imported from {source}: "
+            + (
+                "no session whose time resolves (see the lines above)"
+                if result.report
+                else "no line in it holds a time of day"
+            ),
             err=True,
         )
         sys.exit(1)
@@ -75,3 +87,10 @@ def import_listing_command(
         except OSError as exc:
             raise click.FileError(str(output), hint=exc.strerror or str(exc)) from exc
     click.echo(f"{result.session_count} session(s) imported from {source}", err=True)
+    if strict and result.dropped:
+        click.echo(
+            f"error: {result.dropped} time(s) or row(s) of {source} could not be placed "
+            "(--strict); see the lines above",
+            err=True,
+        )
+        sys.exit(1)

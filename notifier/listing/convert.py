@@ -1,9 +1,13 @@
 """A listing's text to a draft event config and a report: the one entry point of the package.
 
-The layouts are read in order, each claiming the lines it used so the next cannot take them
-again: programme rows (b), then labelled ``Event:`` blocks (c), then time-led paragraph
-blocks (a). Pure: the caller reads the file and passes ``today`` (only for a year the
-listing does not give).
+The pipeline: read the listing as lines (:mod:`~notifier.listing.lines`, or
+:mod:`~notifier.listing.html` for HTML), find every time in them
+(:mod:`~notifier.listing.scan`), gather each session's lines around its time
+(:mod:`~notifier.listing.assemble`), read its title, room and links from them
+(:mod:`~notifier.listing.attach`), resolve every time once as the config loader will
+(:mod:`~notifier.listing.draft`), and report every time-like line that did not become a
+session (:mod:`~notifier.listing.report`). Pure: the caller reads the file and passes
+``today`` (only for a year the listing does not give).
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from zoneinfo import ZoneInfo
 
 from notifier.errors import TimeExpressionError
 from notifier.events import load_event
-from notifier.listing.blocks import group_paragraphs, read_time_blocks
-from notifier.listing.details import read_detail_blocks
-from notifier.listing.draft import Placed, merge_repeats, place, resolve, session_entry, slugify
+from notifier.listing.draft import (
+    Placed,
+    drop_envelopes,
+    merge_repeats,
+    place,
+    resolve,
+    session_entry,
+    slugify,
+)
 from notifier.listing.dump import dump_config
-from notifier.listing.heading import Facts, read_facts
-from notifier.listing.model import Candidate, Found, ReportLine, note
-from notifier.listing.programme import read_programme
-from notifier.listing.text import read_lines
+from notifier.listing.heading import Facts
+from notifier.listing.model import Candidate, ReportLine, note
+from notifier.listing.read import read_listing
 from notifier.times import TimeContext, parse_day
 
 DEFAULT_REMINDERS = ["1d", "1h", "10m"]
@@ -53,20 +62,13 @@ class ImportResult:
     def session_count(self) -> int:
         return len(self.config["sessions"]) if self.config else 0
 
+    @property
+    def dropped(self) -> int:
+        """Report lines for times (or timed rows) that could not become sessions."""
+        return sum(1 for line in self.report if line.kind == "unplaced")
+
     def report_lines(self, source: str) -> list[str]:
         return [line.render(source) for line in self.report]
-
-
-def read_listing(raw: str) -> tuple[Found, Facts]:
-    """Every session candidate in ``raw`` (listing order), and the event-wide facts."""
-    lines = read_lines(raw)
-    found, claimed = read_programme(lines)
-    details, detail_lines = read_detail_blocks(group_paragraphs(lines, claimed))
-    found.extend(details)
-    found.extend(read_time_blocks(group_paragraphs(lines, claimed | detail_lines)))
-    found.candidates.sort(key=lambda candidate: candidate.line)
-    paragraphs = [p for p in group_paragraphs(lines, set()) if p is not None]
-    return found, read_facts(paragraphs, (c.title for c in found.candidates))
 
 
 def import_listing(raw: str, options: ImportOptions) -> ImportResult:
@@ -85,6 +87,8 @@ def import_listing(raw: str, options: ImportOptions) -> ImportResult:
             report.append(outcome)
     placed, merged = merge_repeats(placed)
     report += merged
+    placed, covering = drop_envelopes(placed)
+    report += covering
     if not placed or zone is None:
         return ImportResult(None, None, _sorted(report))
     config = _config(options, facts, zone, year, placed, report)

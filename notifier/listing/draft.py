@@ -92,6 +92,40 @@ def merge_repeats(placed: list[Placed]) -> tuple[list[Placed], list[ReportLine]]
     return kept, notes
 
 
+def drop_envelopes(placed: list[Placed]) -> tuple[list[Placed], list[ReportLine]]:
+    """A dated time followed by an agenda inside it ("4 September 2020, 15:00-17:00", then
+    "14:45 – 15:00: Welcome coffee", …) is the event's own span, not one more session: the
+    agenda rows, which took their day from it, are the sessions."""
+    kept: list[Placed] = []
+    notes: list[ReportLine] = []
+    for item in placed:
+        inside = [
+            other
+            for other in placed
+            if other.candidate.day_line == item.candidate.line
+            and other is not item
+            and _overlaps(item, other)
+        ]
+        if item.candidate.dated and item.end_utc is not None and len(inside) >= 2:
+            lines = ", ".join(str(other.candidate.line) for other in inside)
+            notes.append(
+                note(
+                    item.candidate.line,
+                    f'"{item.candidate.when}" is the time of the whole event; its programme (lines '
+                    f"{lines}) gives the sessions",
+                )
+            )
+            continue
+        kept.append(item)
+    return kept, notes
+
+
+def _overlaps(outer: Placed, inner: Placed) -> bool:
+    end = outer.end_utc or outer.start_utc
+    inner_end = inner.end_utc or inner.start_utc
+    return inner.start_utc < end and inner_end > outer.start_utc
+
+
 def _same_session(a: Placed, b: Placed) -> bool:
     if (a.start_utc, a.end_utc) != (b.start_utc, b.end_utc):
         return False
@@ -137,4 +171,7 @@ def session_entry(placed: Placed, slug: str) -> dict[str, Any]:
         "room": c.room,
         "mode": "online" if c.online else "hybrid",
     }
+    if c.deadline:
+        entry["kind"] = "deadline"
+        del entry["mode"]
     return {key: value for key, value in entry.items() if value is not None}

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from notifier.listing.blocks import Paragraph
-from notifier.listing.patterns import is_prose, looks_like_time, names_a_date
-from notifier.times.parse import MONTHS
+from notifier.listing.lines import Line
+from notifier.listing.patterns import is_prose
+from notifier.times.vocab import MONTHS
 
 # Cities that host the conferences these listings come from; --zone covers the rest.
 CITY_ZONES = {
@@ -92,20 +92,21 @@ class Facts:
     name: tuple[int, str] | None = None
 
 
-def read_facts(paragraphs: Sequence[Paragraph], titles: Iterable[str]) -> Facts:
-    """The facts of a listing; ``titles`` are the sessions' (never taken for the name)."""
-    heading = next(
-        filter(None, (_heading(line.number, line.text) for p in paragraphs for line in p.lines)),
-        None,
-    )
+def read_facts(lines: Sequence[Line], first_session: int | None, page_name: str | None) -> Facts:
+    """The facts of a listing; the name comes from the page (``<h1>``/``<title>``) or the
+    first heading-like line above the first session (``first_session``, a line number)."""
+    heading = next(filter(None, (_heading(line.number, line.text) for line in lines)), None)
     years: Counter[int] = Counter()
-    for paragraph in paragraphs:
-        for match in _DATED.finditer(paragraph.text):
+    for line in lines:
+        for match in _DATED.finditer(line.text):
             month = (match["month"] or match["month2"]).lower()
             if month in MONTHS:
                 years[int(match["year"] or match["year2"])] += 1
     year = heading.year if heading else (years.most_common(1)[0][0] if years else None)
-    return Facts(heading, year, _name(paragraphs, set(titles), heading))
+    where = f" ({heading.text})" if heading else ""
+    if page_name:
+        return Facts(heading, year, (1, page_name + where))
+    return Facts(heading, year, _name(lines, first_session, where))
 
 
 def _heading(number: int, text: str) -> Heading | None:
@@ -116,20 +117,30 @@ def _heading(number: int, text: str) -> Heading | None:
     return Heading(number, text.strip(), city, int(match["year"]), CITY_ZONES.get(city.lower()))
 
 
-def _name(
-    paragraphs: Sequence[Paragraph], titles: set[str], heading: Heading | None
-) -> tuple[int, str] | None:
-    """The first heading-like paragraph that is not a session, a date or page furniture."""
-    for paragraph in paragraphs:
-        text = paragraph.text
-        if text in titles or looks_like_time(text):
-            break
-        if (
-            len(text) <= _MAX_NAME
-            and text.casefold() not in _CHROME
-            and not names_a_date(text)
-            and not is_prose(text)
-        ):
-            where = f" ({heading.text})" if heading else ""
-            return paragraph.number, text + where
-    return None
+def _name(lines: Sequence[Line], first_session: int | None, where: str) -> tuple[int, str] | None:
+    """A Markdown heading, else the first heading-like line, above the first session."""
+    above = [
+        line
+        for line in lines
+        if (first_session is None or line.number < first_session) and _name_like(line.text)
+    ]
+    chosen = next((line for line in above if line.heading), above[0] if above else None)
+    return (chosen.number, chosen.text + where) if chosen else None
+
+
+def _name_like(text: str) -> bool:
+    return (
+        bool(text.strip())
+        and len(text) <= _MAX_NAME
+        and text.casefold() not in _CHROME
+        and not names_a_date(text)
+        and not is_prose(text)
+        and re.search(r"[^\W\d_]{3}", text) is not None
+    )
+
+
+def names_a_date(text: str) -> bool:
+    """Whether ``text`` writes a month name or an ISO date."""
+    return bool(re.search(r"\d{4}-\d{2}-\d{2}", text)) or any(
+        word.lower() in MONTHS for word in re.findall(r"[A-Za-z]+", text)
+    )

@@ -26,6 +26,8 @@ class Candidate:
     online: bool = False
     organizer: str | None = None
     join_url: str | None = None
+    dated: bool = False
+    deadline: bool = False
 
     def merged_with(self, other: Candidate) -> Candidate:
         """This candidate, with what only ``other`` says (the same session listed twice)."""

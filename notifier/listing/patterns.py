@@ -1,94 +1,64 @@
-"""How the parts of a listing look: time lines, day headings, time cells, prose, join links.
+"""How the parts of a listing look: prose, join links, rooms, labels, titles.
 
-These only recognise; :mod:`notifier.times` decides what a time means. A line that looks
-like a time but does not parse is reported, never taken for a title.
+These only recognise text; :mod:`notifier.times` decides what a time means. A line that holds
+a time that does not parse is reported, never taken for a title.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 
-from notifier.times.parse import FILLERS, MONTHS, RANGE_WORDS, SPECIAL_TIMES, WEEKDAYS
-from notifier.times.zones import ABBREVIATIONS, LONG_NAMES, UTC_NAMES
-
-_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*[ap]\.?\s?m\b|\b(?:noon|midnight)\b", re.I)
-_WORD = re.compile(r"[A-Za-z]+")
-_TIME_WORDS = frozenset(
-    {*MONTHS, *WEEKDAYS, *FILLERS, *RANGE_WORDS, *SPECIAL_TIMES}
-    | {"a", "p", "m", "am", "pm", "st", "nd", "rd", "th"}
-    | {name.lower() for name in (*ABBREVIATIONS, *UTC_NAMES)}
-    | {word for name in LONG_NAMES for word in name.split()}
-)
-_MAX_TIME_LINE = 160
-
-_DAY_HEADING = re.compile(
-    r"^[\s*#_]*(?P<weekday>[A-Za-z]+)\s*,?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month>[A-Za-z]+)"
-    r"(?:,?\s+\d{4})?\s*(?:\(\s*continued\s*\))?[\s*_]*$",
-    re.IGNORECASE,
-)
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-_CLOCK_CELL = r"(?:\d{1,2}(?:[.:]\d{2})?|noon|midday|midnight)\s*(?:[ap]\.?\s?m\b\.?)?"
-_TIME_CELL = re.compile(
-    rf"{_CLOCK_CELL}(?:\s*(?:[-\u2010-\u2015\u2212]|to|until|till)\s*{_CLOCK_CELL})?",
-    re.IGNORECASE,
-)
-
 _SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
+_SENTENCE_INSIDE = re.compile(r"\w{3,}[.!?]\s+[A-Z“\"]")
 _LONG_TEXT = 250
-_MARKUP = re.compile(r"\*\*|__|^\s*#{1,6}\s+")
-_MD_LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<target>[^)\s]*)\)")
-_BARE_URL = re.compile(r"https?://\S+")
 _JOIN_LABEL = re.compile(r"join|zoom|webex|teams|meet|watch|live|stream|register|link", re.I)
+_BARE_URL = re.compile(r"https?://\S+")
 _WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+\S*")
-
-
-def strip_markup(text: str) -> str:
-    """``text`` without Markdown emphasis and heading marks, and without outer spaces."""
-    return _MARKUP.sub("", text).strip()
-
-
-def squash(text: str) -> str:
-    """Runs of spaces, tabs and newlines as one space."""
-    return " ".join(text.split())
-
-
-def looks_like_time(text: str) -> bool:
-    """A short line with a clock time whose words are mostly dates, times and zones."""
-    if len(text) > _MAX_TIME_LINE or not _CLOCK.search(text):
-        return False
-    words = _WORD.findall(text)
-    known = sum(word.lower() in _TIME_WORDS for word in words)
-    return 2 * known >= len(words)
-
-
-def is_day_heading(text: str) -> bool:
-    """``MONDAY, 14 OCTOBER`` or ``Tuesday 15 October (continued)``; a misspelt weekday too,
-    so that the heading is reported rather than skipped."""
-    match = _DAY_HEADING.match(text)
-    if match is None or match["month"].lower() not in MONTHS:
-        return False
-    weekday = match["weekday"].lower()
-    return weekday in WEEKDAYS or bool(difflib.get_close_matches(weekday, _WEEKDAY_NAMES, 1, 0.7))
-
-
-def is_time_cell(text: str) -> bool:
-    """A programme row's first column: ``1–1.50 p.m.``, ``10 a.m.–1 p.m.``, ``9–9:50 a.m.``."""
-    return _TIME_CELL.fullmatch(text.strip()) is not None
+_ORGANIZED_BY = re.compile(r"(?:^|\s+|\()organi[sz]ed by\s*:?\s+", re.IGNORECASE)
+_ROOM_START = re.compile(
+    r"^(?:(?:conference|meeting|board|press briefing|side event)\s*room|boardroom|room|hall|salle|"
+    r"sala|cr)\s+[A-Z0-9][\w./-]*(?:,\s*[A-Z][\w-]*(?:-Building)?)?",
+    re.IGNORECASE,
+)
+_ROOM_WORD = re.compile(
+    r"\b(?:room|hall|salle|sala|chamber|auditorium|ballroom|building|floor)\b", re.IGNORECASE
+)
+_ONLINE = re.compile(r"^(?:online|virtual|virtual meeting|online only|web|zoom|webex)$", re.I)
+_ONLINE_TEXT = re.compile(
+    r"\b(?:online|virtual)\s+(?:event|webinar|session|meeting|only|format)\b|\bwebinar\b"
+    r"|\bvia\s+(?:zoom|webex|teams)\b|\bfully virtual\b",
+    re.IGNORECASE,
+)
+_NO_ROOM = frozenset({"tba", "tbc", "tbd", "to be announced", "to be confirmed", "n/a", "-"})
+_EDGE = " \t:;,|•·*–—-/"
 
 
 def is_prose(text: str) -> bool:
     """A sentence or more: a description, not a title, an organizer or a heading."""
-    return len(text) > _LONG_TEXT or _SENTENCE_END.search(text.strip()) is not None
+    stripped = text.strip()
+    return len(stripped) > _LONG_TEXT or (
+        _SENTENCE_END.search(stripped) is not None and len(stripped.split()) > 3
+    )
 
 
-def join_link(text: str) -> str | None:
-    """The target of a paragraph that is only a join link (``[Click here to join](…)``)."""
-    stripped = strip_markup(text)
-    match = _MD_LINK.fullmatch(stripped)
-    if match is not None and _JOIN_LABEL.search(match["label"]):
-        return match["target"]
+def is_title_like(text: str, limit: int = 200) -> bool:
+    """Short, not a sentence, with letters: a title, a heading, an organizer or a room."""
+    stripped = text.strip()
+    return (
+        bool(re.search(r"[^\W\d_]{2}", stripped))
+        and len(stripped) <= limit
+        and not is_prose(stripped)
+        and not stripped.endswith(":")
+    )
+
+
+def join_target(label: str, target: str) -> str | None:
+    """The target of a link that is a join link (``Click here to join``, a Zoom link)."""
+    return target if _JOIN_LABEL.search(label) or _JOIN_LABEL.search(target) else None
+
+
+def bare_url(text: str) -> str | None:
+    stripped = text.strip()
     return stripped if _BARE_URL.fullmatch(stripped) else None
 
 
@@ -97,8 +67,51 @@ def web_address(target: str | None) -> str | None:
     return target if target and _WEB_ADDRESS.fullmatch(target) else None
 
 
-def names_a_date(text: str) -> bool:
-    """Whether ``text`` writes a month (``23 May``) or an ISO date, not only a time."""
-    return bool(re.search(r"\d{4}-\d{2}-\d{2}", text)) or any(
-        word.lower() in MONTHS for word in _WORD.findall(text)
-    )
+def squash(text: str) -> str:
+    """Runs of spaces, tabs and newlines as one space."""
+    return " ".join(text.split())
+
+
+def clean_title(text: str) -> str:
+    """A title without the separators, bullets and colon the layout put around it."""
+    return squash(text).strip(_EDGE).strip()
+
+
+def split_organizer(text: str) -> tuple[str, str | None]:
+    """``TITLE Organized by X`` as (title, organizer)."""
+    title, *rest = _ORGANIZED_BY.split(text, maxsplit=1)
+    return clean_title(title), (clean_title(rest[0]) or None) if rest else None
+
+
+def room_at_start(text: str) -> str | None:
+    """``Conference Room M2 The joint side event…`` starts with a room: its name."""
+    match = _ROOM_START.match(text.strip())
+    return match[0] if match else None
+
+
+def is_room_line(text: str) -> bool:
+    """A line that is only a room's name: ``Conference Room 6``, ``Boardroom B``, ``Hall A``."""
+    room = room_at_start(text)
+    return room is not None and squash(room) == squash(text).rstrip(" .")
+
+
+def names_a_room(text: str) -> bool:
+    """``Plenary Hall, M-Building``, ``Plenary meetings – Room XX``: a room heading."""
+    return _ROOM_WORD.search(text) is not None and is_title_like(text, 80)
+
+
+def is_online(text: str | None) -> bool:
+    return bool(text) and _ONLINE.match(squash(text or "")) is not None
+
+
+def says_online(text: str | None) -> bool:
+    """A description that says the session itself is online (``This online webinar …``)."""
+    return bool(text) and _ONLINE_TEXT.search(text or "") is not None
+
+
+def no_room(text: str) -> bool:
+    return squash(text).casefold() in _NO_ROOM
+
+
+def sentence_inside(text: str) -> bool:
+    return _SENTENCE_INSIDE.search(text) is not None

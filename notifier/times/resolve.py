@@ -8,25 +8,19 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from notifier.errors import TimeExpressionError
+from notifier.times.checks import check_readings
+from notifier.times.clocks import walls
+from notifier.times.datefind import DateParts
 from notifier.times.dates import make_date
 from notifier.times.iso import parse_iso
 from notifier.times.model import Issue, ResolvedTime, TimeContext
-from notifier.times.parse import Clock, Parsed, parse_parts
-from notifier.times.wall import describe, localize, season_warnings
-from notifier.times.zones import (
-    ABBREVIATIONS,
-    LONG_NAMES,
-    Abbreviation,
-    fixed_zone,
-    load_zone,
-    parse_offset,
-    resolve_abbreviation,
-    zone_label,
-)
+from notifier.times.parse import Parsed, Reading, ZoneRef, parse_parts
+from notifier.times.wall import localize
+from notifier.times.zonerefs import Choice, american, anchor, zone_choices
+from notifier.times.zones import load_zone, zone_label
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CONTINUED = re.compile(r"\(\s*continued\s*\)", re.IGNORECASE)
@@ -43,20 +37,30 @@ def parse_when(text: str, context: TimeContext | None = None) -> ResolvedTime:
         return iso
     parsed = parse_parts(text)
     issues: list[Issue] = []
-    day = _resolve_date(parsed, context, issues)
+    day = _resolve_date(parsed, context, issues, american(parsed, venue))
     if parsed.start is None:
         raise TimeExpressionError(
             "missing-time", "no time of day; write one such as 09:10 or 1 p.m.", len(text)
         )
-    tz, abbr = _resolve_zone(parsed, venue, day)
-    start_wall, end_wall = _walls(parsed.start, parsed.end, day)
-    start, start_issues = localize(start_wall, tz, abbr, _zone_column(parsed, parsed.start))
+    first, tz, abbr = anchor(parsed, venue, day)
+    first_day = _own_day(first, context) or day
+    if first.start is None:  # anchor() only returns readings with a start
+        raise TimeExpressionError("missing-time", "no time of day", len(text))
+    start_wall, end_wall = walls(first.start, first.end, first_day)
+    column = first.zones[0].column if first.zones else first.start.column
+    start, start_issues = localize(start_wall, tz, abbr, column)
     issues += start_issues
     end = None
-    if end_wall is not None and parsed.end is not None:
-        end, _ = localize(end_wall, tz, abbr, _zone_column(parsed, parsed.end))
-    if parsed.conversion is not None:
-        issues += _check_conversion(parsed.conversion, parsed, (start, end), venue, day)
+    if end_wall is not None and first.end is not None:
+        end_column = first.zones[0].column if first.zones else first.end.column
+        end, _ = localize(end_wall, tz, abbr, end_column)
+
+    def resolve(ref: ZoneRef, checking: bool) -> list[Choice]:
+        return zone_choices(ref, venue, first_day, checking)
+
+    issues += check_readings(
+        parsed.readings, first, (start, end), resolve, lambda r: _own_day(r, context)
+    )
     return ResolvedTime(start, end, zone_label(tz), tz, tuple(issues))
 
 
@@ -72,14 +76,13 @@ def parse_day(text: str, context: TimeContext | None = None) -> date:
         )
     if parsed.date is None:
         raise TimeExpressionError("missing-date", "no date; write one such as 14 October", 0)
-    return _resolve_date(parsed, context, [])
+    venue = load_zone(context.zone) if context.zone else None
+    return _resolve_date(parsed, context, [], american(parsed, venue))
 
 
-def _zone_column(parsed: Parsed, clock: Clock) -> int:
-    return parsed.zone.column if parsed.zone is not None else clock.column
-
-
-def _resolve_date(parsed: Parsed, context: TimeContext, issues: list[Issue]) -> date:
+def _resolve_date(
+    parsed: Parsed, context: TimeContext, issues: list[Issue], american: bool | None = None
+) -> date:
     if parsed.date is None:
         if context.day is None:
             raise TimeExpressionError(
@@ -89,7 +92,8 @@ def _resolve_date(parsed: Parsed, context: TimeContext, issues: list[Issue]) -> 
             )
         day = make_date(context.day.year, context.day.month, context.day.day, None)
     else:
-        parts = parsed.date
+        parts = _settle_order(parsed.date, context, american)
+        parsed.date = parts
         year = _first_given(parts.year, context.year, context.day.year if context.day else None)
         if year is None:
             year = _year_from_weekday(parsed, context, issues)
@@ -152,130 +156,46 @@ def _month_name(month: int) -> str:
     return date(2000, month, 1).strftime("%B")
 
 
-def _resolve_zone(
-    parsed: Parsed, venue: ZoneInfo | None, day: date
-) -> tuple[tzinfo, Abbreviation | None]:
-    ref = parsed.zone
-    if ref is None:
-        if venue is None:
+def _own_day(reading: Reading, context: TimeContext) -> date | None:
+    """The date written inside a parenthesised reading ("8 p.m. ET, April 15th"), if any."""
+    parts = reading.own_date
+    if parts is None:
+        return None
+    year = _first_given(parts.year, context.year, context.day.year if context.day else None)
+    if year is None:
+        raise TimeExpressionError("missing-year", "no year for the conversion's date", parts.column)
+    return make_date(year, parts.month, parts.day, parts.column)
+
+
+def _settle_order(parts: DateParts, context: TimeContext, american: bool | None) -> DateParts:
+    """Day and month of a written date: the context's month for "the 18th", and the US or
+    day-first reading of a slash date, whichever the zone or the calendar allows."""
+    if parts.month == 0:
+        if context.day is None:
             raise TimeExpressionError(
-                "missing-zone",
-                "no time zone; write one (CEST, Europe/Vienna, UTC+2) or set the event's zone",
-                parsed.start.column if parsed.start else 0,
+                "missing-date",
+                f"the {parts.day}th of which month? write the month or put the row under a "
+                "day heading",
+                parts.column,
             )
-        return venue, None
-    if ref.kind == "iana":
-        return load_zone(ref.text, ref.column), None
-    if ref.kind == "utc":
-        return UTC, None
-    if ref.kind == "offset":
-        return fixed_zone(parse_offset(ref.text[3:], ref.column)), None
-    abbr = ABBREVIATIONS[ref.text] if ref.kind == "abbr" else LONG_NAMES[ref.text.lower()]
-    return resolve_abbreviation(abbr, venue, day, ref.column), abbr
-
-
-def _hours24(clock: Clock) -> int:
-    """The hour on a 24-hour clock; errors for hours that cannot be."""
-    if clock.meridiem is None:
-        if clock.hour > 24 or clock.minute > 59 or (clock.hour == 24 and clock.minute):
-            raise TimeExpressionError(
-                "invalid-time", f"{clock.hour}:{clock.minute:02d} is not a time", clock.column
-            )
-        return clock.hour
-    if not 1 <= clock.hour <= 12 or clock.minute > 59:
+        return DateParts(parts.day, context.day.month, parts.year or context.day.year, parts.column)
+    if parts.month_first is None:
+        return parts
+    us = DateParts(parts.month_first[0], parts.month_first[1], parts.year, parts.column)
+    valid = [p for p in (parts, us) if 1 <= p.month <= 12 and 1 <= p.day <= 31]
+    if len(valid) == 1:
+        return valid[0]
+    if not valid:
+        # "resolution 55/25" in running text: neither reading is a date
         raise TimeExpressionError(
-            "invalid-time",
-            f"{clock.hour}:{clock.minute:02d} {clock.meridiem} is not a time; with a.m./p.m. "
-            "the hour is 1 to 12",
-            clock.column,
+            "invalid-date", f"{parts.day}/{parts.month} is not a date either way", parts.column
         )
-    return clock.hour % 12 + (12 if clock.meridiem == "pm" else 0)
-
-
-def _minutes(clock: Clock) -> int:
-    return _hours24(clock) * 60 + clock.minute
-
-
-def clock_minutes(start: Clock, end: Clock | None) -> tuple[int, int | None]:
-    """Minutes after midnight of a range; ``3–6 p.m.`` lends its p.m. to the 3.
-
-    A range with one meridiem takes, for the other end, whichever half of the day makes
-    the shortest range: ``11–1 p.m.`` is 11 a.m. to 1 p.m., ``3–6 p.m.`` is 3 to 6 p.m.
-    """
-    if end is None:
-        return _minutes(start), None
-    if start.meridiem is None and end.meridiem is not None and start.special is None:
-        return _borrow(start, _minutes(end), before=True), _minutes(end)
-    if end.meridiem is None and start.meridiem is not None and end.special is None:
-        return _minutes(start), _borrow(end, _minutes(start), before=False)
-    return _minutes(start), _minutes(end)
-
-
-def _borrow(clock: Clock, other: int, *, before: bool) -> int:
-    if clock.hour > 12:
-        return _minutes(clock)
-    day = 24 * 60
-    options = [(clock.hour % 12) * 60 + clock.minute, (clock.hour % 12 + 12) * 60 + clock.minute]
-    if before:
-        return min(options, key=lambda m: (other - m) % day or day)
-    return min(options, key=lambda m: (m - other) % day or day)
-
-
-def _walls(start: Clock, end: Clock | None, day: date) -> tuple[datetime, datetime | None]:
-    start_min, end_min = clock_minutes(start, end)
-    midnight = datetime.combine(day, time())
-    start_wall = midnight + timedelta(minutes=start_min)
-    if end_min is None or end is None:
-        return start_wall, None
-    if end_min == start_min:
-        raise TimeExpressionError(
-            "empty-range", "the range ends when it starts; fix the end time", end.column
-        )
-    # an end at or before the start is on the next day: "22:00-01:00", "8 p.m. to midnight"
-    end_day = day + timedelta(days=1) if end_min < start_min else day
-    end_wall = datetime.combine(end_day, time()) + timedelta(minutes=end_min)
-    return start_wall, end_wall
-
-
-def _check_conversion(
-    conv: Parsed,
-    parsed: Parsed,
-    span: tuple[datetime, datetime | None],
-    venue: ZoneInfo | None,
-    day: date,
-) -> list[Issue]:
-    """A conversion written beside the time, ``(1am – 2:30am CET)``, must agree with it."""
-    start, end = span
-    column = parsed.conversion_column
-    if conv.start is None or conv.zone is None:
-        raise TimeExpressionError(
-            "conversion-invalid",
-            "the text in parentheses is not a time with a zone, such as (1am - 2:30am CET)",
-            column,
-        )
-    if conv.date is not None or conv.weekday is not None:
-        raise TimeExpressionError(
-            "conversion-invalid", "write the conversion as times and a zone only", column
-        )
-    tz, abbr = _resolve_zone(conv, venue, day)
-    written_start, written_end = clock_minutes(conv.start, conv.end)
-    pairs = [(written_start, start, conv.start)]
-    if written_end is not None and conv.end is not None:
-        if end is None:
-            raise TimeExpressionError(
-                "conversion-mismatch",
-                "the conversion gives an end time but the time before it has none",
-                conv.end.column,
-            )
-        pairs.append((written_end, end, conv.end))
-    for written, instant, clock in pairs:
-        local = instant.astimezone(tz)
-        if local.hour * 60 + local.minute != written % (24 * 60):
-            raise TimeExpressionError(
-                "conversion-mismatch",
-                f"the conversion says {written // 60:02d}:{written % 60:02d} {conv.zone.text}, "
-                f"but {instant:%H:%M} {instant.tzname()} is {local:%H:%M} ({describe(local)}) "
-                f"on {local.day} {local:%B %Y}; correct one of them",
-                clock.column,
-            )
-    return season_warnings(start.astimezone(tz), abbr, conv.zone.column)
+    if american:
+        return us
+    raise TimeExpressionError(
+        "ambiguous-date",
+        f"{parts.day}/{parts.month} is {parts.day} {_month_name(parts.month)} day-first but "
+        f"{_month_name(us.month)} {us.day} in the US; write the month in words, or set a US "
+        "zone if the listing is American",
+        parts.column,
+    )

@@ -17,6 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones, reset_tzpath
 
 from notifier.errors import TimeExpressionError
+from notifier.times.places import canonical_zones, city_zone
 
 # Use the tzdata package only, never the host's /usr/share/zoneinfo: the same config must give
 # the same instants on every machine, and the rules in use are the pinned, logged tzdata version
@@ -97,6 +98,8 @@ _ASIA_PACIFIC = [
     _abbr("NZDT", "daylight", "Pacific/Auckland", family="NZST"),
     _abbr("BRT", "fixed", "America/Sao_Paulo"),
     _abbr("ART", "fixed", "America/Argentina/Buenos_Aires"),
+    # Anywhere on Earth: the deadline convention of UTC-12, from the database, not hand-made
+    _abbr("AOE", "fixed", "Etc/GMT+12"),
 ]
 _AMBIGUOUS = [
     _abbr("IST", "fixed", "Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem", ambiguous=True),
@@ -125,9 +128,30 @@ LONG_NAMES: dict[str, Abbreviation] = {
     "central european summer time": ABBREVIATIONS["CEST"],
     "central european standard time": ABBREVIATIONS["CET"],
     "eastern time": ABBREVIATIONS["ET"],
+    "eastern": ABBREVIATIONS["ET"],
     "eastern standard time": ABBREVIATIONS["EST"],
     "eastern daylight time": ABBREVIATIONS["EDT"],
+    "central time": ABBREVIATIONS["CT"],
+    "central daylight time": ABBREVIATIONS["CDT"],
+    "mountain time": ABBREVIATIONS["MT"],
+    "mountain standard time": ABBREVIATIONS["MST"],
+    "mountain daylight time": ABBREVIATIONS["MDT"],
     "pacific time": ABBREVIATIONS["PT"],
+    "pacific": ABBREVIATIONS["PT"],
+    "pacific standard time": ABBREVIATIONS["PST"],
+    "pacific daylight time": ABBREVIATIONS["PDT"],
+    "east africa time": ABBREVIATIONS["EAT"],
+    "west africa time": ABBREVIATIONS["WAT"],
+    "central africa time": ABBREVIATIONS["CAT"],
+    "eastern european time": ABBREVIATIONS["EET"],
+    "eastern european summer time": ABBREVIATIONS["EEST"],
+    "korea standard time": ABBREVIATIONS["KST"],
+    "australian eastern standard time": ABBREVIATIONS["AEST"],
+    "australian eastern daylight time": ABBREVIATIONS["AEDT"],
+    "anywhere on earth": ABBREVIATIONS["AOE"],
+    "anywhere in the world": ABBREVIATIONS["AOE"],
+    "indian standard time": _abbr("IST", "fixed", "Asia/Kolkata"),
+    "china standard time": _abbr("CST", "standard", "Asia/Shanghai"),
     "british summer time": _abbr("BST", "daylight", "Europe/London", family="GMT"),
     "india standard time": _abbr("IST", "fixed", "Asia/Kolkata"),
     "israel standard time": _abbr("IST", "standard", "Asia/Jerusalem", family="IDT"),
@@ -135,6 +159,12 @@ LONG_NAMES: dict[str, Abbreviation] = {
     "coordinated universal time": _abbr("UTC", "fixed", "UTC"),
     "greenwich mean time": _abbr("GMT", "fixed", "UTC"),
 }
+
+
+@cache
+def _zone(key: str) -> ZoneInfo:
+    # ZoneInfo keeps only 8 zones strongly; without this every parse re-reads the tzdata file
+    return ZoneInfo(key)
 
 
 @cache
@@ -147,16 +177,32 @@ def load_zone(key: str, column: int | None = None) -> ZoneInfo:
     """The IANA zone ``key``, or an error that suggests the nearest real names."""
     try:
         if key in zone_keys():
-            return ZoneInfo(key)
+            return _zone(key)
     except (ZoneInfoNotFoundError, ValueError):
         pass
-    close = difflib.get_close_matches(key, sorted(zone_keys()), n=3, cutoff=0.6)
+    close = zone_suggestions(key)
     hint = (
         f"; did you mean {' or '.join(close)}?"
         if close
         else "; write an IANA name such as Europe/Vienna"
     )
     raise TimeExpressionError("unknown-zone", f'"{key}" is not an IANA time zone{hint}', column)
+
+
+def zone_suggestions(key: str) -> list[str]:
+    """Canonical IANA keys someone who typed ``key`` may mean, most likely first.
+
+    The abbreviation table comes first (``JST`` is Asia/Tokyo; spelling-wise it is nearer
+    the legacy ``MST``), then city names, then near spellings among canonical keys only, so a
+    deprecated alias (``US/Eastern``, ``Asia/Calcutta``) is never offered.
+    """
+    abbr = ABBREVIATIONS.get(key.strip().upper()) or LONG_NAMES.get(key.strip().lower())
+    if abbr is not None:
+        return [zone for zone in abbr.zones if zone in zone_keys()]
+    city = city_zone(key)
+    if city is not None:
+        return [city]
+    return difflib.get_close_matches(key, sorted(canonical_zones()), n=3, cutoff=0.6)
 
 
 def fixed_zone(offset: timedelta) -> timezone:
@@ -197,14 +243,18 @@ def parse_offset(text: str, column: int | None = None) -> timedelta:
     return delta
 
 
-def _tznames_around(tz: ZoneInfo, day: date) -> set[str]:
+def _tznames_around(tz: ZoneInfo, day: date) -> frozenset[str]:
     """The abbreviations a zone prints in the year around ``day`` (both seasons)."""
-    names = set()
-    for month in (1, 4, 7, 10):
-        probe = datetime(day.year, month, 15, 12, tzinfo=tz)
-        names.add(probe.tzname() or "")
-    names.add(datetime(day.year, day.month, day.day, 12, tzinfo=tz).tzname() or "")
-    return names
+    return _tznames_in(tz, day.year) | {
+        datetime(day.year, day.month, day.day, 12, tzinfo=tz).tzname() or ""
+    }
+
+
+@cache
+def _tznames_in(tz: ZoneInfo, year: int) -> frozenset[str]:
+    return frozenset(
+        datetime(year, month, 15, 12, tzinfo=tz).tzname() or "" for month in (1, 4, 7, 10)
+    )
 
 
 def zone_uses(tz: ZoneInfo, abbr: Abbreviation, day: date) -> bool:
@@ -232,5 +282,5 @@ def resolve_abbreviation(
             column,
         )
     if abbr.zones == ("UTC",):
-        return ZoneInfo("UTC")
-    return ZoneInfo(abbr.zones[0])
+        return _zone("UTC")
+    return _zone(abbr.zones[0])

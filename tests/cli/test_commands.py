@@ -163,3 +163,37 @@ def test_installed_console_script_runs() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["start_utc"] == "2025-03-02T04:59:00Z"
+
+
+@pytest.mark.parametrize(
+    ("given", "used_utc"),
+    [
+        pytest.param("2027-03-13T21:00", "2027-03-13T21:00:00Z", id="no-offset-is-utc"),
+        pytest.param("2027-03-13T21:00+01:00", "2027-03-13T20:00:00Z", id="offset-converted"),
+        pytest.param("2027-03-13T21:00Z", "2027-03-13T21:00:00Z", id="zulu"),
+        pytest.param("2027-03-13", "2027-03-13T00:00:00Z", id="date-only"),
+    ],
+)
+def test_schedule_from_accepts_the_readme_forms_and_prints_the_instant_in_utc(  # type: ignore[no-untyped-def]
+    run, given: str, used_utc: str
+) -> None:
+    """The README shows 2027-03-13T21:00 with and without an offset; the footer must say which
+    instant "past" was measured from, in UTC, not the offset's local clock labelled UTC."""
+    result = run("schedule", EVENTS, "--from", given)
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(f"already past at {used_utc}")
+
+
+def test_schedule_from_refuses_what_is_not_iso_8601(run) -> None:  # type: ignore[no-untyped-def]
+    """A typo in --from must not silently preview against the wrong instant."""
+    result = CliRunner().invoke(main, ["schedule", EVENTS, "--from", "13/03/2027"])
+    assert result.exit_code == 2
+    assert "ISO 8601" in result.output
+
+
+def test_tz_suggestion_reads_the_abbreviation_table_first(run) -> None:  # type: ignore[no-untyped-def]
+    """--tz JST means Asia/Tokyo; spelling alone would suggest the legacy alias MST."""
+    result = CliRunner().invoke(main, ["schedule", EVENTS, "--tz", "JST"])
+    assert result.exit_code == 2
+    assert "did you mean Asia/Tokyo?" in result.output
+    assert "MST" not in result.output
