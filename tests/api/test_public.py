@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
 from standardwebhooks import Webhook
 
 from notifier.api._register import NEXT_STEP
-from tests.security.receiver import Mode, running_receiver
 from tests.support.api import CCPCJ, FIREARMS, SMUGGLING, WEBHOOK_SECRET, Api, AppSetup
 from tests.support.mail import link_in
+from tests.support.webhooks import serve_receiver_in_thread
 
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
 
@@ -148,7 +148,7 @@ def test_an_email_and_a_webhook_in_one_request_are_refused_and_nothing_is_stored
 
 def test_webhook_starts_once_its_receiver_echoes_the_signed_challenge(api: Api) -> None:
     """The receiver proves it wants the POSTs, and it alone learns the signing secret."""
-    with running_receiver("echo") as receiver:
+    with serve_receiver_in_thread() as receiver:
         response = _register(api, webhook_url=receiver.url())
         [asked] = receiver.verifications()
     assert (response.status_code, response.json()["status"]) == (202, "accepted")
@@ -162,9 +162,12 @@ def test_webhook_starts_once_its_receiver_echoes_the_signed_challenge(api: Api) 
 
 
 @pytest.mark.parametrize("mode", ["ignore", "refuse"])
-def test_webhook_whose_receiver_does_not_echo_is_not_kept(api: Api, mode: Mode) -> None:
+def test_webhook_whose_receiver_does_not_echo_is_not_kept(
+    api: Api, mode: Literal["ignore", "refuse"]
+) -> None:
     """A host that did not ask for reminders must not get them (amplification)."""
-    with running_receiver(mode) as receiver:
+    with serve_receiver_in_thread() as receiver:
+        receiver.verification = mode
         response = _register(api, webhook_url=receiver.url())
         assert len(receiver.verifications()) == 1
     assert response.status_code == 202

@@ -28,6 +28,7 @@ from tests.channels.conftest import (  # noqa: F401  # fixtures, used by name
     make_message,
     start_smtp,
 )
+from tests.e2e.conftest import receiver, smtp, workspace  # noqa: F401  # fixtures, by name
 from tests.security.input_support import (
     PUBLIC_BASE_URL as API_BASE_URL,
 )

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import pytest
 from structlog.testing import capture_logs
 
-from tests.security.receiver import running_receiver
 from tests.support.api import (
     CCPCJ,
     FIREARMS,
@@ -29,6 +28,7 @@ from tests.support.api import (
     api_client,
 )
 from tests.support.mail import link_in
+from tests.support.webhooks import serve_receiver_in_thread
 
 VICTIM = "victim@example.org"
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
@@ -130,16 +130,16 @@ def test_a_pending_registration_is_not_rewritten_by_a_later_request(unlimited: A
 
 def test_a_stranger_cannot_join_an_address_to_their_own_receiver(unlimited: Api) -> None:
     """Pre-registration hijack: the stranger's webhook would get the victim's reminders."""
-    with running_receiver("echo") as attacker:
+    with serve_receiver_in_thread() as attacker:
         tried = [
             _post(unlimited, email=VICTIM, webhook_url=attacker.url()),
-            _post(unlimited, email=VICTIM.upper(), webhook_url=attacker.url("/other")),
+            _post(unlimited, email=VICTIM.upper(), webhook_url=attacker.url(path_qs="/other")),
         ]
         assert {r.status_code for r in tried} == {422}
         # the victim registers and confirms; the stranger's receiver never appears
         _post(unlimited, email=VICTIM)
         unlimited.client.post(urlsplit(link_in(unlimited.outbox_messages()[0], "confirm")).path)
-        assert attacker.received == []
+        assert attacker.requests == []
     [stored] = unlimited.run(unlimited.store.list_registrations)
     assert (stored.email, stored.webhook_url, stored.confirmed) == (VICTIM, None, True)
 
@@ -147,11 +147,13 @@ def test_a_stranger_cannot_join_an_address_to_their_own_receiver(unlimited: Api)
 def test_webhooks_aimed_at_one_host_are_capped_and_need_its_consent(unlimited: Api) -> None:
     """1,509 webhook registrations in 15 s aimed 3,018 signed POSTs at one host."""
     cap = unlimited.app.setup.settings().webhook_host_daily_max
-    with running_receiver("ignore") as victim_host:
+    with serve_receiver_in_thread() as victim_host:
+        victim_host.verification = "ignore"
         answers = {
-            _post(unlimited, webhook_url=victim_host.url(f"/h{i}")).status_code for i in range(60)
+            _post(unlimited, webhook_url=victim_host.url(path_qs=f"/h{i}")).status_code
+            for i in range(60)
         }
-        posts = len(victim_host.received)
+        posts = len(victim_host.requests)
     assert answers == {202}
     assert posts == cap  # one verification each, up to the host's daily cap; no reminders
     assert unlimited.run(unlimited.store.list_registrations) == []  # none consented
@@ -159,7 +161,7 @@ def test_webhooks_aimed_at_one_host_are_capped_and_need_its_consent(unlimited: A
 
 def test_a_verified_webhook_is_not_verified_again_or_changed_by_a_repeat(unlimited: Api) -> None:
     """Re-posting a known receiver must neither POST to it again nor change its sessions."""
-    with running_receiver("echo") as receiver:
+    with serve_receiver_in_thread() as receiver:
         _post(unlimited, webhook_url=receiver.url(), sessions=[SMUGGLING])
         for _ in range(10):
             _post(unlimited, webhook_url=receiver.url(), sessions=[FIREARMS], timezone="UTC")

@@ -2,7 +2,9 @@
 
 It records the path, headers, body and TCP peer of each request, and answers with the next
 scripted :class:`Reply` (a status, headers, a delay for the slow-receiver cases; 200 when none
-is left). :func:`serve_receiver` runs it on the test's own loop; :func:`serve_receiver_in_thread`
+is left). A ``webhook.verification`` request is answered as ``verification`` says: ``echo``
+sends its challenge back (the receiver consents), ``ignore`` answers 200 without it, ``refuse``
+answers 403. :func:`serve_receiver` runs it on the test's own loop; :func:`serve_receiver_in_thread`
 runs it on a loop of its own, for synchronous tests that drive the daemon as a subprocess.
 """
 
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from standardwebhooks import Webhook
@@ -41,6 +44,10 @@ class Received:
     body: bytes
     peer: Any  # (host, port): one per TCP connection
 
+    @property
+    def document(self) -> Any:
+        return json.loads(self.body)
+
     def verified(self, registration_id: str = "reg-1", secret: str | None = None) -> Any:
         """The JSON body, after ``standardwebhooks`` checked its signature and timestamp.
 
@@ -57,6 +64,10 @@ class Receiver:
     port: int = 0
     requests: list[Received] = field(default_factory=list)
     script: list[Reply] = field(default_factory=list)
+    verification: Literal["echo", "ignore", "refuse"] = "echo"
+
+    def verifications(self) -> list[Received]:
+        return [r for r in list(self.requests) if _kind(r.body) == "webhook.verification"]
 
     def url(self, host: str = HOST, path_qs: str = HOOK_PATH) -> str:
         return f"http://{host}:{self.port}{path_qs}"
@@ -72,10 +83,29 @@ class Receiver:
         body = await request.read()
         peer = request.transport.get_extra_info("peername") if request.transport else None
         self.requests.append(Received(request.path_qs, dict(request.headers), body, peer))
+        if _kind(body) == "webhook.verification":
+            return self._verify(json.loads(body))
         reply = self.script.pop(0) if self.script else Reply()
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)  # a slow receiver; cancelled when the client goes
         return web.Response(status=reply.status, headers=reply.headers, text="noted")
+
+    def _verify(self, document: dict[str, Any]) -> web.Response:
+        if self.verification == "refuse":
+            return web.Response(status=403, text="not ours")
+        if self.verification == "ignore":
+            return web.Response(status=200, text="noted")
+        return web.json_response({"challenge": document.get("challenge")})
+
+
+def _kind(body: bytes) -> str | None:
+    """The ``type`` of a JSON body, if it is one."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    kind = document.get("type") if isinstance(document, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 @contextlib.asynccontextmanager
