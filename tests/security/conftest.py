@@ -2,8 +2,11 @@
 
 - ``wire``: sends a message through one real email channel and returns the bytes it put on the
   wire or on disk (the SMTP server and reminders are the channel suite's fixtures, imported).
-- ``api``/``setup``: the API suite's app with real parts; ``served``/``client``: the same app
-  built from explicit settings, for tests that change them first.
+- ``api``/``setup``: the API suite's app with real parts; ``guarded``: the same app's setup with
+  the real webhook address guard and an explicit signing secret, not started (a test may change
+  its settings first); ``served``/``client``: that app started.
+- ``outbox_workspace``: ``notifier`` commands and daemons as processes, mailing to the file
+  outbox; every process is ended after the test, pass or fail.
 - ``tally``: counts, per class of hostile input, how many were tried and refused; the table is
   printed at the end of the run (``pytest tests/security -q``), and every test asserts that
   none got through.
@@ -12,7 +15,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import pytest
 from notifier.channels import ReminderMessage, SmtpChannel
 from notifier.channels.outbox import OutboxChannel
 from notifier.events import Event
-from tests.api.conftest import api, setup  # noqa: F401  # fixtures, used by name
+from tests.api.conftest import api, events, setup  # noqa: F401  # fixtures, used by name
 from tests.channels.conftest import (  # noqa: F401  # fixtures, used by name
     _collect_garbage,
     make_channel,
@@ -29,19 +32,13 @@ from tests.channels.conftest import (  # noqa: F401  # fixtures, used by name
     start_smtp,
 )
 from tests.e2e.conftest import receiver, smtp, workspace  # noqa: F401  # fixtures, by name
-from tests.security.input_support import (
-    PUBLIC_BASE_URL as API_BASE_URL,
-)
-from tests.security.input_support import (
-    Clock,
-    ServedApp,
-    Tally,
-    api_settings,
-    example_events,
-)
 from tests.security.wire import Wire
+from tests.support.api import Api, AppSetup, serve_api
+from tests.support.daemon import Workspace
+from tests.support.processes import Children
 from tests.support.reminders import PUBLIC_BASE_URL, SENDER
 from tests.support.smtp import SmtpServer
+from tests.support.tally import Tally
 
 
 class _OutboxWire(Wire):
@@ -112,25 +109,39 @@ def tally() -> Tally:
     return _TALLY
 
 
-@pytest.fixture(scope="session")
-def events() -> dict[str, Event]:
-    """The repository's example events, loaded as the service loads them."""
-    return example_events()
+@pytest.fixture
+def guarded(tmp_path: Path, events: Mapping[str, Event]) -> AppSetup:  # noqa: F811
+    """The app's setup with the real webhook address guard, not started: a test may change its
+    settings first."""
+    return AppSetup(
+        tmp_path,
+        events,
+        organizer_token=None,
+        ssrf_guard=True,
+        signing_secret="security-tests-signing-secret-32-bytes-long",  # noqa: S106
+    )
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def served(tmp_path: Path, events: dict[str, Event], clock: Clock) -> ServedApp:
-    """The app, not started yet: a test may change its settings first."""
-    return ServedApp(api_settings(tmp_path), events, clock)
-
-
-@pytest.fixture
-def client(served: ServedApp) -> Iterator[TestClient]:
-    """The app started in a TestClient (in process); closed, store and all, after the test."""
-    with TestClient(served, base_url=API_BASE_URL) as started:
+def served(guarded: AppSetup) -> Iterator[Api]:
+    """The guarded app started in a TestClient (in process); closed, store and all, after."""
+    with serve_api(guarded) as started:
         yield started
+
+
+@pytest.fixture
+def client(served: Api) -> TestClient:
+    return served.client
+
+
+@pytest.fixture
+def outbox_workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A workspace whose processes mail to the file outbox; every process started in it is
+    ended afterwards (SIGTERM, then SIGKILL), pass or fail."""
+    settings = {
+        "PYTHONDONTWRITEBYTECODE": "1",  # a file-size limit must hit only what we test
+        "NOTIFIER_EMAIL_BACKEND": "file",
+        "NOTIFIER_CONFIG_DEBOUNCE_MS": "50",
+    }
+    with Children() as children:
+        yield Workspace.create(tmp_path, settings, children)

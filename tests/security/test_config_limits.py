@@ -13,20 +13,14 @@ import resource
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from tests.security.input_support import (
-    SIGNING_SECRET,
-    Tally,
-    clean_env,
-    event_yaml,
-    run_notifier,
-    start_daemon,
-    write_atomically,
-)
+from tests.support.daemon import Workspace
+from tests.support.events import event_yaml, write_atomically
+from tests.support.tally import Tally
 
 MEMORY_CEILING_BYTES = 2 * 1024**3  # a billion laughs needs far more; the service ~150 MB
+SIGNING_SECRET = "security-tests-signing-secret-32-bytes-long"  # noqa: S105  # a test value
 
 
 def _billion_laughs() -> str:
@@ -59,20 +53,24 @@ HOSTILE = {
 }
 
 
+def _event(name: str, start: datetime) -> str:
+    """A one-session event ("talk" at ``start``) with a 10-minute reminder."""
+    return event_yaml({"talk": start}, event_id="sec", name=name)
+
+
 def _memory_ceiling() -> None:
     """In the child: an address-space ceiling, so a runaway expansion dies as MemoryError."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CEILING_BYTES, MEMORY_CEILING_BYTES))
 
 
-def test_hostile_yaml_is_a_located_error_from_validate(tmp_path: Path, tally: Tally) -> None:
+def test_hostile_yaml_is_a_located_error_from_validate(
+    outbox_workspace: Workspace, tally: Tally
+) -> None:
     """`validate` must name the file, line and column of the alias or nesting, not crash."""
-    folder = tmp_path / "config"
-    folder.mkdir()
+    folder = outbox_workspace.root / "config"
     for name, (text, *_) in HOSTILE.items():
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
-    done = run_notifier(
-        clean_env(tmp_path), "validate", str(folder), cwd=tmp_path, preexec=_memory_ceiling
-    )
+    done = outbox_workspace.notifier("validate", str(folder), preexec=_memory_ceiling)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     assert done.returncode == 1, done.stderr[-3000:]
     output = done.stdout + done.stderr
@@ -83,28 +81,28 @@ def test_hostile_yaml_is_a_located_error_from_validate(tmp_path: Path, tally: Ta
         assert found, f"{name}: no {expected}…[{code}] in:\n{output}"
 
 
-def test_an_alias_that_repeats_a_value_a_few_times_still_loads(tmp_path: Path) -> None:
+def test_an_alias_that_repeats_a_value_a_few_times_still_loads(
+    outbox_workspace: Workspace,
+) -> None:
     """Organizers use anchors for shared reminder lists; the limit must not refuse that."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
-    text = event_yaml("Anchored", start).replace("reminders: [10m]", "reminders: &r [1d, 1h]")
+    text = _event("Anchored", start).replace("reminders: [10m]", "reminders: &r [1d, 1h]")
     text += "  - id: second\n    title: Later\n    reminders: *r\n"
     text += f'    when: "{(start + timedelta(hours=2)):%Y-%m-%dT%H:%M:%S}[UTC]"\n'
-    (tmp_path / "anchored.yaml").write_text(text, encoding="utf-8")
-    done = run_notifier(clean_env(tmp_path), "validate", "anchored.yaml", cwd=tmp_path)
+    (outbox_workspace.root / "anchored.yaml").write_text(text, encoding="utf-8")
+    done = outbox_workspace.notifier("validate", "anchored.yaml")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_reload_watcher_survives_hostile_edits_and_takes_the_next_good_one(
-    tmp_path: Path, tally: Tally
+    outbox_workspace: Workspace, tally: Tally
 ) -> None:
     """A recursive alias used to kill the watcher silently (every later edit ignored until a
     restart), and an alias bomb grew the daemon from 95 MB to 1.8 GB."""
-    config = tmp_path / "config"
-    config.mkdir()
-    event_file = config / "sec.yaml"
+    event_file = outbox_workspace.root / "config" / "sec.yaml"
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    event_file.write_text(event_yaml("First name", start), encoding="utf-8")
-    daemon = start_daemon(clean_env(tmp_path), tmp_path, preexec=_memory_ceiling)
+    event_file.write_text(_event("First name", start), encoding="utf-8")
+    daemon = outbox_workspace.start(preexec=_memory_ceiling)
     try:
         daemon.wait_for("service_ready")
         baseline_mib = daemon.rss_mib()
@@ -116,7 +114,7 @@ def test_reload_watcher_survives_hostile_edits_and_takes_the_next_good_one(
             assert code in daemon.log_text()
         assert daemon.rss_mib() - baseline_mib < 100, "an alias bomb must not grow the daemon"
 
-        write_atomically(event_file, event_yaml("Second name", start + timedelta(hours=1)))
+        write_atomically(event_file, _event("Second name", start + timedelta(hours=1)))
         daemon.wait_for("config_reloaded")
         daemon.wait_for("jobs_synced", count=2)
         assert daemon.process.poll() is None
@@ -125,22 +123,23 @@ def test_reload_watcher_survives_hostile_edits_and_takes_the_next_good_one(
     assert "Traceback" not in daemon.log_text()
 
 
-def test_reload_watcher_outlives_its_config_folder_being_replaced(tmp_path: Path) -> None:
+def test_reload_watcher_outlives_its_config_folder_being_replaced(
+    outbox_workspace: Workspace,
+) -> None:
     """Deploy scripts swap the whole folder; the watcher must come back and load the new one."""
-    config = tmp_path / "config"
-    config.mkdir()
+    config = outbox_workspace.root / "config"
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    (config / "sec.yaml").write_text(event_yaml("First name", start), encoding="utf-8")
-    daemon = start_daemon(clean_env(tmp_path), tmp_path)
+    (config / "sec.yaml").write_text(_event("First name", start), encoding="utf-8")
+    daemon = outbox_workspace.start()
     try:
         daemon.wait_for("service_ready")
         shutil.rmtree(config)
-        fresh = tmp_path / "config.new"
+        fresh = outbox_workspace.root / "config.new"
         fresh.mkdir()
-        (fresh / "sec.yaml").write_text(event_yaml("New name", start), encoding="utf-8")
+        (fresh / "sec.yaml").write_text(_event("New name", start), encoding="utf-8")
         fresh.rename(config)
         # the replaced folder may need an edit to be seen, as an editor's save makes one
-        write_atomically(config / "sec.yaml", event_yaml("Newer name", start))
+        write_atomically(config / "sec.yaml", _event("Newer name", start))
         daemon.wait_for("config_reloaded")
         assert daemon.process.poll() is None
     finally:
@@ -148,29 +147,27 @@ def test_reload_watcher_outlives_its_config_folder_being_replaced(tmp_path: Path
 
 
 def test_reload_watcher_survives_a_store_outage_during_a_reload(
-    tmp_path: Path, start_redis_server: Callable[..., Any]
+    outbox_workspace: Workspace, start_redis_server: Callable[..., Any]
 ) -> None:
     """A reload that fails past loading (here: Redis down while the jobs are synced) used to
     end the watcher, and a failed catch-up pass its loop; both must be logged and go on, and
     the next edit, after Redis is back, be applied."""
     server = start_redis_server()
-    config = tmp_path / "config"
-    config.mkdir()
-    event_file = config / "sec.yaml"
+    event_file = outbox_workspace.root / "config" / "sec.yaml"
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    event_file.write_text(event_yaml("First name", start), encoding="utf-8")
-    env = clean_env(
-        tmp_path, store_url=server.url, signing_secret=SIGNING_SECRET, reconcile_interval_s="0.2"
+    event_file.write_text(_event("First name", start), encoding="utf-8")
+    outbox_workspace.configure(
+        store_url=server.url, signing_secret=SIGNING_SECRET, reconcile_interval_s="0.2"
     )
-    daemon = start_daemon(env, tmp_path)
+    daemon = outbox_workspace.start()
     try:
         daemon.wait_for("service_ready")
         server.stop()
-        write_atomically(event_file, event_yaml("Second name", start + timedelta(hours=1)))
+        write_atomically(event_file, _event("Second name", start + timedelta(hours=1)))
         daemon.wait_for("config_reload_failed")
         daemon.wait_for("reconcile_failed", count=2)  # the catch-up loop goes on as well
         server.start()
-        write_atomically(event_file, event_yaml("Third name", start + timedelta(hours=2)))
+        write_atomically(event_file, _event("Third name", start + timedelta(hours=2)))
         daemon.wait_for("config_reloaded", count=2)  # the failed reload logged the first
         daemon.wait_for("jobs_synced", count=2)
     finally:

@@ -10,22 +10,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from notifier.settings import redact_url
-from tests.security.input_support import (
-    CCPCJ,
-    EXAMPLES,
-    Tally,
-    clean_env,
-    event_yaml,
-    run_notifier,
-    start_daemon,
-    stored_registrations,
-)
+from tests.support.api import CCPCJ, EXAMPLE_EVENTS
+from tests.support.daemon import Workspace
+from tests.support.events import event_yaml
+from tests.support.tally import Tally
 
 INSIDE = {
     "loopback": "http://127.0.0.1:8080/hook",
@@ -42,21 +35,23 @@ INSIDE = {
 PUBLIC = "https://93.184.215.14/hooks/notifier"  # a public address literal: no DNS, no request
 
 
-def _import(tmp_path: Path, urls: list[str], **settings: str) -> tuple[int, str]:
-    csv_file = tmp_path / "people.csv"
+def _import(workspace: Workspace, urls: list[str], **settings: str) -> tuple[int, str]:
+    csv_file = workspace.root / "people.csv"
     rows = ["webhook_url,timezone,sessions", *(f"{url},Asia/Tokyo," for url in urls)]
     csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    env = clean_env(tmp_path, config=str(EXAMPLES), **settings)
-    done = run_notifier(env, "register", "import", CCPCJ, str(csv_file), cwd=tmp_path)
+    workspace.configure(config=str(EXAMPLE_EVENTS), **settings)
+    done = workspace.notifier("register", "import", CCPCJ, str(csv_file))
     return done.returncode, done.stdout + done.stderr
 
 
-def test_csv_import_refuses_webhooks_into_private_networks(tmp_path: Path, tally: Tally) -> None:
+def test_csv_import_refuses_webhooks_into_private_networks(
+    outbox_workspace: Workspace, tally: Tally
+) -> None:
     """An import is a registration too: a webhook on 10.x or the metadata service would have
     the service POST into its own network, which the API has always refused."""
-    code, output = _import(tmp_path, [*INSIDE.values(), PUBLIC])
+    code, output = _import(outbox_workspace, [*INSIDE.values(), PUBLIC])
     assert code == 1, output
-    stored = stored_registrations(f"sqlite:///{tmp_path / 'data' / 'notifier.db'}", CCPCJ)
+    stored = outbox_workspace.stored_registrations(CCPCJ)
     stored_urls = {r.webhook_url for r in stored}
     for name, url in INSIDE.items():
         tally.record("webhook into a private network (CSV import)", url not in stored_urls)
@@ -65,14 +60,16 @@ def test_csv_import_refuses_webhooks_into_private_networks(tmp_path: Path, tally
     assert output.count(": error: webhook_url: ") == len(INSIDE), output
 
 
-def test_csv_import_follows_the_allowed_networks_setting(tmp_path: Path) -> None:
+def test_csv_import_follows_the_allowed_networks_setting(outbox_workspace: Workspace) -> None:
     """A private deployment allow-lists its network (NOTIFIER_WEBHOOK_ALLOWED_NETWORKS), as
     for the API; the import must read the same setting."""
     code, output = _import(
-        tmp_path, [INSIDE["private-10"], INSIDE["loopback"]], webhook_allowed_networks="10.0.0.0/8"
+        outbox_workspace,
+        [INSIDE["private-10"], INSIDE["loopback"]],
+        webhook_allowed_networks="10.0.0.0/8",
     )
     assert code == 1, output  # loopback is still refused
-    stored = stored_registrations(f"sqlite:///{tmp_path / 'data' / 'notifier.db'}", CCPCJ)
+    stored = outbox_workspace.stored_registrations(CCPCJ)
     assert {r.webhook_url for r in stored} == {INSIDE["private-10"]}
 
 
@@ -99,22 +96,22 @@ def test_redact_url_hides_passwords_in_the_query_too(url: str, shown: str, tally
     assert redacted == shown
 
 
-def _daemon_env(tmp_path: Path, store_url: str) -> dict[str, str]:
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
+def _configure_daemon(workspace: Workspace, store_url: str) -> None:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    (config / "sec.yaml").write_text(event_yaml("Sec", start), encoding="utf-8")
-    return clean_env(tmp_path, store_url=store_url, signing_secret="r" * 32 + secrets.token_hex(4))
+    text = event_yaml({"talk": start}, event_id="sec", name="Sec")
+    (workspace.root / "config" / "sec.yaml").write_text(text, encoding="utf-8")
+    workspace.configure(store_url=store_url, signing_secret="r" * 32 + secrets.token_hex(4))
 
 
 def test_a_redis_password_given_as_a_query_parameter_works_and_is_never_logged(
-    tmp_path: Path, start_redis_server: Callable[..., Any], tally: Tally
+    outbox_workspace: Workspace, start_redis_server: Callable[..., Any], tally: Tally
 ) -> None:
     """`?password=` was logged in clear at start-up, and APScheduler's job store ignored it."""
     password = "Pw-" + secrets.token_hex(12)
     server = start_redis_server("--requirepass", password)
     url = f"redis://127.0.0.1:{server.port}/0?password={password}"
-    daemon = start_daemon(_daemon_env(tmp_path, url), tmp_path)
+    _configure_daemon(outbox_workspace, url)
+    daemon = outbox_workspace.start()
     try:
         daemon.wait_for("service_ready")
         daemon.wait_for("jobs_synced")  # APScheduler's Redis job store got in with it too
@@ -127,13 +124,13 @@ def test_a_redis_password_given_as_a_query_parameter_works_and_is_never_logged(
 
 
 def test_a_wrong_redis_password_fails_without_showing_it(
-    tmp_path: Path, start_redis_server: Callable[..., Any], tally: Tally
+    outbox_workspace: Workspace, start_redis_server: Callable[..., Any], tally: Tally
 ) -> None:
     """A start-up error is read by whoever reads the logs: the password must not be in it."""
     server = start_redis_server("--requirepass", "the-right-one-" + secrets.token_hex(8))
     wrong = "Wrong-" + secrets.token_hex(12)
-    env = _daemon_env(tmp_path, f"redis://127.0.0.1:{server.port}/0?password={wrong}")
-    done = run_notifier(env, "run", cwd=tmp_path)
+    _configure_daemon(outbox_workspace, f"redis://127.0.0.1:{server.port}/0?password={wrong}")
+    done = outbox_workspace.notifier("run")
     assert done.returncode != 0
     tally.record("store password in a log line", wrong not in done.stdout + done.stderr)
     assert wrong not in done.stdout + done.stderr

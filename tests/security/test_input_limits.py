@@ -13,22 +13,17 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tests.security.input_support import (
-    CCPCJ,
-    PUBLIC_BASE_URL,
-    REGISTER_URL,
-    ServedApp,
-    Tally,
-    in_loop,
-    read_outbox,
-)
+from tests.support.api import CCPCJ, PUBLIC_BASE_URL, Api
+from tests.support.tally import Tally
+
+REGISTER_URL = f"/api/v1/events/{CCPCJ}/registrations"
 
 PUBLIC_WEBHOOK = "https://93.184.215.14/hooks/notifier"  # a public address: no DNS, no request
 
 
-def _nothing_stored(client: TestClient, served: ServedApp) -> bool:
-    stored = in_loop(client.portal, served.store.list_registrations, None)
-    return not stored and not read_outbox(served.outbox)
+def _nothing_stored(served: Api) -> bool:
+    stored = served.run(served.store.list_registrations, None)
+    return not stored and not served.outbox_messages()
 
 
 # request bodies
@@ -45,10 +40,10 @@ def _chunks(total: int) -> Iterator[bytes]:
 
 
 def test_request_bodies_over_the_limit_are_refused_413(
-    client: TestClient, served: ServedApp, tally: Tally
+    client: TestClient, served: Api, tally: Tally
 ) -> None:
     """Without a limit one request makes the service read and parse any number of megabytes."""
-    limit = served.settings.http_max_body_bytes
+    limit = served.app.setup.settings().http_max_body_bytes
     padding = "x" * (limit + 1)
     json_body = f'{{"email": "big@example.org", "timezone": "UTC", "sessions": ["{padding}"]}}'
     attempts: dict[str, Callable[[], httpx.Response]] = {
@@ -69,13 +64,13 @@ def test_request_bodies_over_the_limit_are_refused_413(
         tally.record("request body over the limit", response.status_code == 413)
         assert response.status_code == 413, (name, response.status_code, response.text[:200])
         assert response.json()["detail"].startswith("the request body is larger than")
-    assert _nothing_stored(client, served)
+    assert _nothing_stored(served)
 
 
-def test_a_body_within_the_limit_is_read_as_usual(client: TestClient, served: ServedApp) -> None:
+def test_a_body_within_the_limit_is_read_as_usual(client: TestClient, served: Api) -> None:
     """The limit is for abuse: a real registration, even padded with spaces, must go through."""
     body = '{"email": "fits@example.org", "timezone": "UTC"}'
-    padded = body + " " * (served.settings.http_max_body_bytes - len(body))
+    padded = body + " " * (served.app.setup.settings().http_max_body_bytes - len(body))
     response = client.post(
         REGISTER_URL, content=padded, headers={"content-type": "application/json"}
     )
@@ -94,7 +89,7 @@ NON_FINITE = {
 
 
 def test_nan_and_infinity_in_json_are_422_and_store_nothing(
-    client: TestClient, served: ServedApp, tally: Tally
+    client: TestClient, served: Api, tally: Tally
 ) -> None:
     """Python's JSON parser accepts NaN; echoing it in the 422 body was a 500."""
     for name, body in NON_FINITE.items():
@@ -104,7 +99,7 @@ def test_nan_and_infinity_in_json_are_422_and_store_nothing(
         tally.record("NaN/Infinity in JSON", response.status_code == 422)
         assert response.status_code == 422, (name, response.text)
         assert response.json()["detail"]  # strict JSON again, field named
-    assert _nothing_stored(client, served)
+    assert _nothing_stored(served)
 
 
 # addresses
@@ -125,7 +120,7 @@ REFUSED_ADDRESSES = {
 
 @pytest.mark.parametrize("address", REFUSED_ADDRESSES.values(), ids=REFUSED_ADDRESSES.keys())
 def test_internationalised_and_encoded_addresses_are_422_and_store_nothing(
-    client: TestClient, served: ServedApp, tally: Tally, address: str
+    client: TestClient, served: Api, tally: Tally, address: str
 ) -> None:
     """SMTPUTF8 is not supported end to end, so such an address could never be mailed; it was a
     500 that left a pending registration behind."""
@@ -135,7 +130,7 @@ def test_internationalised_and_encoded_addresses_are_422_and_store_nothing(
         tally.record("internationalised / encoded-word address", response.status_code == 422)
         assert response.status_code == 422, response.text[:300]
     assert api.json()["detail"][0]["loc"] == ["body", "email"]
-    assert _nothing_stored(client, served)
+    assert _nothing_stored(served)
 
 
 def test_full_width_letters_get_the_ascii_spelling_as_a_hint(client: TestClient) -> None:
@@ -147,21 +142,21 @@ def test_full_width_letters_get_the_ascii_spelling_as_a_hint(client: TestClient)
 
 
 def test_an_internationalised_domain_is_stored_and_mailed_in_ascii(
-    client: TestClient, served: ServedApp
+    client: TestClient, served: Api
 ) -> None:
     """alice@例子.广告 needs no SMTPUTF8: its domain has an ASCII form (IDNA) that any server
     takes, and one form keeps one registration per address."""
     response = client.post(REGISTER_URL, json={"email": "alice@例子.广告", "timezone": "UTC"})
     assert response.status_code == 202, response.text
-    [stored] = in_loop(client.portal, served.store.list_registrations)
+    [stored] = served.run(served.store.list_registrations)
     assert stored.email == "alice@xn--fsqu00a.xn--4rr70v"
-    (mail,) = read_outbox(served.outbox)
+    (mail,) = served.outbox_messages()
     assert str(mail["To"]) == "alice@xn--fsqu00a.xn--4rr70v"
     again = client.post(
         REGISTER_URL, json={"email": "alice@xn--fsqu00a.xn--4rr70v", "timezone": "UTC"}
     )
     assert again.status_code == 202
-    assert in_loop(client.portal, served.store.list_registrations) == [stored]
+    assert served.run(served.store.list_registrations) == [stored]
 
 
 # redirects, pages and headers

@@ -13,28 +13,17 @@ import resource
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
 from notifier.signing import make_token
-from tests.security.input_support import (
-    PUBLIC_BASE_URL,
-    REGISTER_URL,
-    SIGNING_SECRET,
-    Clock,
-    ServedApp,
-    Tally,
-    api_settings,
-    clean_env,
-    event_yaml,
-    in_loop,
-    link_in,
-    read_outbox,
-    run_notifier,
-    start_daemon,
-)
+from tests.support.api import CCPCJ, Api, AppSetup, serve_api
+from tests.support.daemon import Workspace
+from tests.support.events import event_yaml
+from tests.support.mail import link_in
+from tests.support.tally import Tally
+
+REGISTER_URL = f"/api/v1/events/{CCPCJ}/registrations"
 
 SHORT_SECRETS = {
     "empty": "",
@@ -47,19 +36,19 @@ SHORT_SECRETS = {
 GOOD_KEY = "k" * 43  # what secrets.token_urlsafe(32) makes: 43 characters
 
 
-def _secret_command(env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+def _secret_command(workspace: Workspace) -> tuple[int, str, str]:
     """``notifier register secret``: it reads the signing secret and prints a webhook key."""
-    done = run_notifier(env, "register", "secret", "some-registration", cwd=cwd)
+    done = workspace.notifier("register", "secret", "some-registration")
     return done.returncode, done.stdout, done.stderr
 
 
 @pytest.mark.parametrize("value", SHORT_SECRETS.values(), ids=SHORT_SECRETS.keys())
 def test_signing_secret_under_32_bytes_is_refused_from_the_environment(
-    tmp_path: Path, tally: Tally, value: str
+    outbox_workspace: Workspace, tally: Tally, value: str
 ) -> None:
     """A 1-character secret makes every signed link guessable; no command may run with it."""
-    env = clean_env(tmp_path, signing_secret=value)
-    code, out, err = _secret_command(env, tmp_path)
+    outbox_workspace.configure(signing_secret=value)
+    code, out, err = _secret_command(outbox_workspace)
     refused = code != 0 and "whsec_" not in out
     tally.record("signing secret < 32 bytes (environment)", refused)
     assert refused, out
@@ -69,19 +58,23 @@ def test_signing_secret_under_32_bytes_is_refused_from_the_environment(
         assert value not in err + out  # refused without echoing it
 
 
-def test_the_service_does_not_start_with_a_short_signing_secret(tmp_path: Path) -> None:
+def test_the_service_does_not_start_with_a_short_signing_secret(
+    outbox_workspace: Workspace,
+) -> None:
     """The daemon is where the secret signs links: it must stop at start, saying why."""
-    env = clean_env(tmp_path, signing_secret="Q")  # noqa: S106  # the weak value under test
-    done = run_notifier(env, "run", cwd=tmp_path)
+    outbox_workspace.configure(signing_secret="Q")  # noqa: S106  # the weak value under test
+    done = outbox_workspace.notifier("run")
     assert done.returncode != 0
     assert "NOTIFIER_SIGNING_SECRET" in done.stderr
     assert "service_ready" not in done.stderr
 
 
-def test_a_32_byte_secret_is_accepted_even_in_16_characters(tmp_path: Path) -> None:
+def test_a_32_byte_secret_is_accepted_even_in_16_characters(
+    outbox_workspace: Workspace,
+) -> None:
     """The limit is in bytes, the HMAC key's unit; 16 two-byte characters are 32 bytes."""
-    env = clean_env(tmp_path, signing_secret="é" * 16)
-    code, out, err = _secret_command(env, tmp_path)
+    outbox_workspace.configure(signing_secret="é" * 16)
+    code, out, err = _secret_command(outbox_workspace)
     assert code == 0, err
     assert out.startswith("whsec_")
 
@@ -99,15 +92,15 @@ KEY_FILES = {
 
 @pytest.mark.parametrize(("text", "mode"), KEY_FILES.values(), ids=KEY_FILES.keys())
 def test_a_short_or_shared_key_file_is_refused(
-    tmp_path: Path, tally: Tally, text: str, mode: int
+    outbox_workspace: Workspace, tally: Tally, text: str, mode: int
 ) -> None:
     """An empty key signs forgeable links; a readable one hands the key to every local user."""
-    data = tmp_path / "data"
+    data = outbox_workspace.root / "data"
     data.mkdir()
     key = data / "signing.key"
     key.write_text(text, encoding="utf-8")
     key.chmod(mode)
-    code, out, err = _secret_command(clean_env(tmp_path), tmp_path)
+    code, out, err = _secret_command(outbox_workspace)
     refused = code != 0 and "whsec_" not in out
     tally.record("signing.key short or group/world-accessible", refused)
     assert refused, out
@@ -116,16 +109,16 @@ def test_a_short_or_shared_key_file_is_refused(
     assert key.read_text(encoding="utf-8") == text  # left for the operator to look at
 
 
-def test_a_private_full_length_key_file_is_used(tmp_path: Path) -> None:
+def test_a_private_full_length_key_file_is_used(outbox_workspace: Workspace) -> None:
     """The generated key, as the service leaves it, must keep working across restarts."""
-    data = tmp_path / "data"
+    data = outbox_workspace.root / "data"
     data.mkdir()
     key = data / "signing.key"
     key.write_text(GOOD_KEY + "\n", encoding="utf-8")
     key.chmod(0o600)
-    first = _secret_command(clean_env(tmp_path), tmp_path)
+    first = _secret_command(outbox_workspace)
     assert first[0] == 0, first[2]
-    assert _secret_command(clean_env(tmp_path), tmp_path) == first
+    assert _secret_command(outbox_workspace) == first
 
 
 def _no_file_growth() -> None:
@@ -133,20 +126,21 @@ def _no_file_growth() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
 
-def test_a_failure_while_writing_the_key_leaves_no_empty_key_behind(tmp_path: Path) -> None:
+def test_a_failure_while_writing_the_key_leaves_no_empty_key_behind(
+    outbox_workspace: Workspace,
+) -> None:
     """A key file created first and written after stays empty when the write fails, and the
     next start signed with an empty key; now the key appears whole or not at all."""
-    env = clean_env(tmp_path)
-    failed = run_notifier(env, "register", "secret", "r1", cwd=tmp_path, preexec=_no_file_growth)
+    failed = outbox_workspace.notifier("register", "secret", "r1", preexec=_no_file_growth)
     assert failed.returncode != 0
-    key = tmp_path / "data" / "signing.key"
+    key = outbox_workspace.root / "data" / "signing.key"
     assert not key.exists() or len(key.read_text(encoding="utf-8").strip()) >= 32
 
-    again = _secret_command(env, tmp_path)
+    again = _secret_command(outbox_workspace)
     assert again[0] == 0, again[2]
     assert len(key.read_text(encoding="utf-8").strip().encode()) >= 32
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert _secret_command(env, tmp_path) == again  # the same key from now on
+    assert _secret_command(outbox_workspace) == again  # the same key from now on
 
 
 @pytest.fixture
@@ -161,16 +155,16 @@ def umask_022() -> Iterator[None]:
 
 @pytest.mark.usefixtures("umask_022")
 def test_store_and_key_files_are_private_while_the_service_runs(
-    tmp_path: Path, tally: Tally
+    outbox_workspace: Workspace, tally: Tally
 ) -> None:
     """The SQLite files hold every participant's address; other users must not read them."""
-    (tmp_path / "config").mkdir()
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    (tmp_path / "config" / "sec.yaml").write_text(event_yaml("Sec", start), encoding="utf-8")
-    daemon = start_daemon(clean_env(tmp_path), tmp_path)
+    text = event_yaml({"talk": start}, event_id="sec", name="Sec")
+    (outbox_workspace.root / "config" / "sec.yaml").write_text(text, encoding="utf-8")
+    daemon = outbox_workspace.start()
     try:
         daemon.wait_for("service_ready")
-        data = tmp_path / "data"
+        data = outbox_workspace.root / "data"
         files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir() if p.is_file()}
     finally:
         assert daemon.stop() == 0, daemon.log_text()
@@ -183,42 +177,44 @@ def test_store_and_key_files_are_private_while_the_service_runs(
 # confirmation links
 
 
-def _register(client: TestClient, served: ServedApp, address: str) -> str:
-    response = client.post(REGISTER_URL, json={"email": address, "timezone": "Asia/Tokyo"})
+def _register(served: Api, address: str) -> str:
+    response = served.client.post(REGISTER_URL, json={"email": address, "timezone": "Asia/Tokyo"})
     assert response.status_code == 202, response.text  # the same answer for everyone: no id
-    listed = in_loop(client.portal, served.store.list_registrations)
+    listed = served.run(served.store.list_registrations)
     [stored] = [r for r in listed if r.email == address]
     return stored.id
 
 
-def _links(served: ServedApp, address: str) -> tuple[str, str]:
-    mail = next(m for m in read_outbox(served.outbox) if address in str(m["To"]))
+def _links(served: Api, address: str) -> tuple[str, str]:
+    mail = next(m for m in served.outbox_messages() if address in str(m["To"]))
     return link_in(mail, "confirm"), link_in(mail, "unsubscribe")
 
 
-def _confirmed(client: TestClient, served: ServedApp, registration_id: str) -> bool:
-    found = in_loop(client.portal, served.store.get_registration, registration_id)
+def _confirmed(served: Api, registration_id: str) -> bool:
+    found = served.run(served.store.get_registration, registration_id)
     assert found is not None
     return found.confirmed
 
 
 def test_confirmation_links_expire_and_unsubscribe_links_do_not(
-    tmp_path: Path, served: ServedApp, clock: Clock, tally: Tally
+    guarded: AppSetup, tally: Tally
 ) -> None:
     """An old confirmation email must not opt anyone in weeks later; a reminder's unsubscribe
     link must still work whenever it is clicked."""
     week = timedelta(days=7)  # the default NOTIFIER_CONFIRM_LINK_MAX_AGE_S
     # the request itself may live longer than its link here, so that the link's age decides
-    served.settings = api_settings(tmp_path, pending_expiry_s=30 * 86400)
-    with TestClient(served, base_url=PUBLIC_BASE_URL) as client:
-        late = _register(client, served, "late@example.org")
-        on_time = _register(client, served, "on-time@example.org")
+    guarded.settings_overrides["pending_expiry_s"] = 30 * 86400
+    clock = guarded.clock
+    with serve_api(guarded) as served:
+        client = served.client
+        late = _register(served, "late@example.org")
+        on_time = _register(served, "on-time@example.org")
         late_confirm, late_unsubscribe = _links(served, "late@example.org")
         on_time_confirm, _ = _links(served, "on-time@example.org")
 
         clock.advance(week - timedelta(minutes=1))
         assert client.post(on_time_confirm).status_code == 200
-        assert _confirmed(client, served, on_time)
+        assert _confirmed(served, on_time)
 
         clock.advance(timedelta(minutes=1, seconds=1))
         for method in ("GET", "POST"):
@@ -226,37 +222,33 @@ def test_confirmation_links_expire_and_unsubscribe_links_do_not(
             refused = response.status_code == 400 and "expired" in response.text
             tally.record("expired confirmation link", refused)
             assert refused, response.text
-        assert not _confirmed(client, served, late)
+        assert not _confirmed(served, late)
 
         clock.advance(timedelta(days=365))
         assert client.get(late_unsubscribe).status_code == 200
         assert client.post(late_unsubscribe).status_code == 200
-        assert in_loop(client.portal, served.store.get_registration, late) is None
+        assert served.run(served.store.get_registration, late) is None
 
 
-def test_the_confirmation_link_lifetime_is_a_setting(
-    tmp_path: Path, served: ServedApp, clock: Clock, tally: Tally
-) -> None:
+def test_the_confirmation_link_lifetime_is_a_setting(guarded: AppSetup, tally: Tally) -> None:
     """Ops may want links to work for a day, not a week (NOTIFIER_CONFIRM_LINK_MAX_AGE_S)."""
-    served.settings = api_settings(tmp_path, confirm_link_max_age_s=3600)
-    with TestClient(served, base_url=PUBLIC_BASE_URL) as client:
-        registration_id = _register(client, served, "hourly@example.org")
+    guarded.settings_overrides["confirm_link_max_age_s"] = 3600
+    with serve_api(guarded) as served:
+        registration_id = _register(served, "hourly@example.org")
         confirm, _ = _links(served, "hourly@example.org")
-        clock.advance(timedelta(seconds=3601))
-        response = client.post(confirm)
+        guarded.clock.advance(timedelta(seconds=3601))
+        response = served.client.post(confirm)
         tally.record("expired confirmation link", response.status_code == 400)
         assert response.status_code == 400
-        assert not _confirmed(client, served, registration_id)
+        assert not _confirmed(served, registration_id)
 
 
-def test_a_confirm_token_without_a_time_is_refused(
-    client: TestClient, served: ServedApp, tally: Tally
-) -> None:
+def test_a_confirm_token_without_a_time_is_refused(served: Api, tally: Tally) -> None:
     """Confirm tokens made before links expired (no timestamp) must not confirm forever."""
-    registration_id = _register(client, served, "old-link@example.org")
-    untimed = make_token(SIGNING_SECRET, "confirm", registration_id)
+    registration_id = _register(served, "old-link@example.org")
+    untimed = make_token(served.app.setup.signing_secret, "confirm", registration_id)
     for method in ("GET", "POST"):
-        response = client.request(method, f"/confirm/{untimed}")
+        response = served.client.request(method, f"/confirm/{untimed}")
         tally.record("confirm token without a time", response.status_code == 400)
         assert response.status_code == 400
-    assert not _confirmed(client, served, registration_id)
+    assert not _confirmed(served, registration_id)

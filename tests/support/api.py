@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -33,7 +34,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from notifier.api import ApiDeps, create_app
-from notifier.channels import AddressGuard, WebhookChannel
+from notifier.channels import AddressGuard, WebhookChannel, check_destination
 from notifier.channels.outbox import OutboxChannel
 from notifier.configfiles import load_config_files
 from notifier.errors import RegistrationError, StoreError
@@ -97,7 +98,12 @@ async def loopback_only(url: str) -> None:
 
 @dataclass
 class AppSetup:
-    """What a test may vary: the folder, the settings, whether the scheduler 'runs'."""
+    """What a test may vary: the folder, the settings, whether the scheduler 'runs'.
+
+    ``ssrf_guard``: webhook URLs go through the real address guard (``check_destination``
+    with the settings' allowed networks), as in the service, instead of :func:`loopback_only`.
+    ``signing_secret`` signs the confirm and unsubscribe links.
+    """
 
     folder: Path
     events: Mapping[str, Event]
@@ -108,6 +114,8 @@ class AppSetup:
     webhooks: WebhookChannel | None = field(init=False, default=None)
     clock: Clock = field(default_factory=lambda: Clock(NOW))
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    ssrf_guard: bool = False
+    signing_secret: str = SIGNING_SECRET
 
     def __post_init__(self) -> None:
         self.outbox = self.folder / "outbox"
@@ -138,17 +146,25 @@ async def open_deps(setup: AppSetup) -> ApiDeps:
     mailer = OutboxChannel(
         setup.outbox, sender=settings.smtp_from, public_base_url=str(settings.public_base_url)
     )
-    # the real channel verifies receivers; tests' receivers listen on loopback
+    if setup.ssrf_guard:
+        guard = AddressGuard(settings.webhook_allowed_networks)
+
+        async def check_webhook(url: str) -> None:
+            await check_destination(url, guard)
+
+    else:
+        # the real channel verifies receivers; tests' receivers listen on loopback
+        guard, check_webhook = AddressGuard(["127.0.0.0/8"]), loopback_only
     webhooks = setup.webhooks = WebhookChannel(
-        secret_for=lambda registration: WEBHOOK_SECRET, guard=AddressGuard(["127.0.0.0/8"])
+        secret_for=lambda registration: WEBHOOK_SECRET, guard=guard
     )
     return ApiDeps(
         store=store,
         settings=settings,
         events=lambda: setup.events,  # read per request: tests may "reload" the config
         mailer=mailer,
-        signing_secret=SIGNING_SECRET,
-        check_webhook=loopback_only,
+        signing_secret=setup.signing_secret,
+        check_webhook=check_webhook,
         webhook_secret=lambda registration_id: WEBHOOK_SECRET,
         verify_webhook=lambda reg, event, challenge: webhooks.verify(reg, event.name, challenge),
         clock=setup.clock,
@@ -217,3 +233,11 @@ class Api:
 def api_client(app: LoopLocalApp) -> TestClient:
     """A TestClient for ``app``, on the public base URL; enter it to start the app."""
     return TestClient(app, base_url=PUBLIC_BASE_URL)
+
+
+@contextmanager
+def serve_api(setup: AppSetup) -> Iterator[Api]:
+    """The app for ``setup``, started in a TestClient; closed, store and all, on leaving."""
+    app = LoopLocalApp(setup)
+    with api_client(app) as client:
+        yield Api(client, app)

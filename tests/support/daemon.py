@@ -9,8 +9,10 @@ test polls for events instead of sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +26,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from notifier.records import Registration
+from notifier.settings import PREFIX
+from notifier.store import open_store
 from tests.support.events import event_yaml, write_atomically
 from tests.support.ports import HOST, free_port
 from tests.support.processes import Children
@@ -108,11 +113,39 @@ class Daemon:
         """The exit code, once the process ends by itself (``--until-idle``)."""
         return self.process.wait(timeout=timeout_s)
 
+    def rss_mib(self) -> float:
+        """Resident memory now, from /proc (Linux)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="ascii")
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if found is None:
+            raise AssertionError(f"no VmRSS in /proc/{self.process.pid}/status")
+        return int(found.group(1)) / 1024
+
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 30.0) -> int:
         """Send ``sig`` and return the exit code; SIGTERM drains in-flight sends first."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
         return self.process.wait(timeout=timeout_s)
+
+
+def setting_names(**settings: str) -> dict[str, str]:
+    """``signing_secret="…"`` as the environment spells it: ``NOTIFIER_SIGNING_SECRET``."""
+    return {PREFIX + name.upper(): value for name, value in settings.items()}
+
+
+def notifier_env(root: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment minus any ``NOTIFIER_`` variable, with config/ and data/
+    under ``root`` and the HTTP API on port 0, plus ``settings`` (environment names)."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(PREFIX)}
+    env.update(
+        {
+            "NOTIFIER_CONFIG": str(root / "config"),
+            "NOTIFIER_DATA_DIR": str(root / "data"),
+            "NOTIFIER_HTTP_PORT": "0",  # tests that use the API call use_http_port()
+            **(settings or {}),
+        }
+    )
+    return env
 
 
 @dataclass
@@ -128,16 +161,11 @@ class Workspace:
         """config/ and data/ under ``root``; the environment is this process's minus any
         ``NOTIFIER_`` variable, plus ``settings``."""
         (root / "config").mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-        env.update(
-            {
-                "NOTIFIER_CONFIG": str(root / "config"),
-                "NOTIFIER_DATA_DIR": str(root / "data"),
-                "NOTIFIER_HTTP_PORT": "0",  # tests that use the API call use_http_port()
-                **settings,
-            }
-        )
-        return cls(root, env, children)
+        return cls(root, notifier_env(root, settings), children)
+
+    def configure(self, **settings: str) -> None:
+        """Set ``NOTIFIER_<NAME>`` for the commands started from now on."""
+        self.env.update(setting_names(**settings))
 
     @property
     def config_file(self) -> Path:
@@ -160,6 +188,18 @@ class Workspace:
         )
         write_atomically(self.config_file, text)
 
+    def stored_registrations(self, event_id: str | None = None) -> list[Registration]:
+        """What the workspace's SQLite store holds, read with the store API in a loop of its own."""
+
+        async def read() -> list[Registration]:
+            store = await open_store(f"sqlite:///{self.root / 'data' / 'notifier.db'}")
+            try:
+                return await store.list_registrations(event_id)
+            finally:
+                await store.aclose()
+
+        return asyncio.run(read())
+
     def use_http_port(self) -> int:
         """Turn the HTTP API on, on a free loopback port, with links pointing at it."""
         port = free_port()
@@ -168,18 +208,26 @@ class Workspace:
         return port
 
     def notifier(
-        self, *args: str, timeout_s: float = COMMAND_DEADLINE_S
+        self,
+        *args: str,
+        timeout_s: float = COMMAND_DEADLINE_S,
+        preexec: Callable[[], None] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """One CLI command to its end; its output as text."""
+        """One CLI command to its end; its output as text.
+
+        ``preexec`` runs in the child before ``notifier`` starts (to set rlimits: no threads).
+        """
         done = self.children.run(
-            [NOTIFIER, *args], timeout_s=timeout_s, cwd=self.root, env=self.env
+            [NOTIFIER, *args], timeout_s=timeout_s, cwd=self.root, env=self.env, preexec_fn=preexec
         )
         return subprocess.CompletedProcess(
             done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
         )
 
-    def start(self, *args: str, name: str = "run") -> Daemon:
-        """``notifier run *args`` in the background."""
+    def start(
+        self, *args: str, name: str = "run", preexec: Callable[[], None] | None = None
+    ) -> Daemon:
+        """``notifier run *args`` in the background (``preexec`` as for :meth:`notifier`)."""
         log_path = self.root / f"{name}-{time.monotonic_ns()}.log"
         with log_path.open("wb") as log:
             process = self.children.popen(
@@ -188,6 +236,7 @@ class Workspace:
                 env=self.env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
+                preexec_fn=preexec,
             )
         return Daemon(process, log_path)
 
