@@ -236,6 +236,8 @@ def clean_env(folder: Path, **settings: str) -> dict[str, str]:
             "NOTIFIER_CONFIG_DEBOUNCE_MS": "50",
         }
     )
+    if settings.get("store_url", "").startswith("redis"):
+        env["NOTIFIER_REDIS_ALLOW_VOLATILE"] = "true"  # tests' redis-server keeps no AOF
     env.update({PREFIX + name.upper(): value for name, value in settings.items()})
     return env
 
