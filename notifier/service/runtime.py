@@ -34,6 +34,7 @@ from notifier.settings import Settings
 log = structlog.get_logger("notifier.service")
 WATCH_RETRY_S = 1.0
 WATCH_TICK_MS = 1000  # the watcher's idle tick: its first one says it is armed
+EARLY_TOLERANCE_S = 0.5  # a job fired this much before the store's due time runs at once
 RECONCILE_RETRY_S = 1.0  # a failed catch-up pass is tried again after this, doubling
 
 
@@ -126,7 +127,14 @@ class Service:
     def on_job_fired(self, kwargs: dict[str, Any]) -> None:
         """Called on the loop by the scheduler thread's LoopExecutor."""
         self.deps.metrics.jobs_scheduled.dec()
-        self.start_fanout(ref_from_kwargs(kwargs))
+        ref = ref_from_kwargs(kwargs)
+        ahead_s = self.health.skew_s
+        if ahead_s > EARLY_TOLERANCE_S:
+            # APScheduler wakes on this host's clock: a host ahead of the store's fires early
+            log.warning("job_fired_early", reminder=ref.key, deferred_s=round(ahead_s, 3))
+            asyncio.get_running_loop().call_later(ahead_s, self.start_fanout, ref)
+            return
+        self.start_fanout(ref)
 
     def start_fanout(self, ref: ReminderRef) -> None:
         if ref.key in self.in_flight or self.stop.is_set():
@@ -219,6 +227,7 @@ class Service:
                         self.watching.set()
                         self.health.beat("config_watch")
                     continue  # awatch ends when stop is set
+                self.health.beat("config_watch")  # alive, waiting for the folder to appear
             except Exception as exc:  # e.g. the watched folder was removed and made again
                 log.error("config_watch_failed", error=_brief(exc), retry_in_s=WATCH_RETRY_S)
             with contextlib.suppress(TimeoutError):

@@ -161,3 +161,31 @@ async def test_a_host_clock_off_by_150_s_refuses_readiness_and_due_times_follow_
     assert abs(now - datetime.now(UTC)) < timedelta(seconds=5), "the service reads Redis time"
     skewed = [e for e in logs if e["event"] == "clock_skewed"]
     assert 145 < skewed[0]["skew_s"] < 155
+
+
+async def test_a_job_fired_by_a_fast_host_clock_waits_for_the_store_due_time(
+    tmp_path: Path, start_redis_server: Callable[..., RedisServer]
+) -> None:
+    """APScheduler wakes on the host's clock: 150 s fast, its jobs fired 150 s early."""
+    server = start_redis_server()
+    config = tmp_path / "config"
+    config.mkdir()
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    (config / "e.yaml").write_text(event_yaml({"talk": start}), encoding="utf-8")
+    settings = Settings(
+        _env_file=None,
+        config=[config],
+        data_dir=tmp_path / "data",
+        store_url=server.url,
+        redis_allow_volatile=True,
+        email_backend="file",
+        signing_secret=SecretStr("s" * 48),
+        http_port=0,
+    )
+    async with open_service(settings, local_clock=lambda: datetime.now(UTC) + FAST_BY) as service:
+        (job,) = await asyncio.to_thread(service.scheduler.get_jobs)
+        with capture_logs() as logs:
+            service.on_job_fired(dict(job.kwargs))
+        assert not service.in_flight, "sent 150 s before the store's clock says it is due"
+        (early,) = [e for e in logs if e["event"] == "job_fired_early"]
+        assert 145 < early["deferred_s"] < 155
