@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         gt=0,
         description="How far back a start-up catch-up looks for missed reminders.",
     )
+    redis_allow_volatile: bool = Field(
+        False,
+        description="Accept a Redis store without AOF (appendonly no): for trials only, a"
+        " restart of such a Redis loses every registration.",
+    )
+    max_clock_skew_s: float = Field(
+        5.0, gt=0, description="Largest gap between this host's clock and the store's (Redis)."
+    )
     shutdown_timeout_s: float = Field(20.0, gt=0, description="Time to finish in-flight sends.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Level.")
     log_format: Literal["json", "console"] = Field("json", description="json or console.")

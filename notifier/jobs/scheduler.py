@@ -10,25 +10,37 @@ Two traps shape this module:
   with ``call_soon_threadsafe``; persisted jobs name :func:`reminder_due`, which is never
   called. A one-off job leaves its store when handed over, so a crash right then loses it:
   the daemon's reconcile pass covers that (every due reminder without a fan-out record fires).
+
+The scheduler thread must never die (#12): with replicas sharing one job store, a one-off job
+fired by two of them is removed by the first, and APScheduler's ``_process_jobs`` lets the
+second's ``JobLookupError`` end the thread. :class:`GuardedScheduler` treats that as done,
+survives any other error of a pass, and beats at least every ``SCHEDULER_BEAT_S``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import structlog
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.job import Job
-from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.base import BaseJobStore, JobLookupError
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 REMINDER_FUNC = "notifier.jobs.scheduler:reminder_due"
 Dispatch = Callable[[dict[str, Any]], None]
+Beat = Callable[[], None]
+SCHEDULER_BEAT_S = 5.0  # the thread wakes (and beats) at least this often, jobs or none
+PASS_RETRY_S = 1.0  # after a pass that failed
+
+log = structlog.get_logger("notifier.scheduler")
 
 
 def reminder_due(**kwargs: Any) -> None:
@@ -47,6 +59,33 @@ class LoopExecutor(BaseExecutor):  # type: ignore[misc]  # APScheduler ships no 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         self._loop.call_soon_threadsafe(self._dispatch, dict(job.kwargs))
         self._run_job_success(job.id, [])
+
+
+class GuardedScheduler(BackgroundScheduler):  # type: ignore[misc]  # untyped base
+    """A ``BackgroundScheduler`` whose thread survives every error of a pass, and beats."""
+
+    def __init__(self, beat: Beat, **options: Any) -> None:
+        super().__init__(**options)
+        self._beat = beat
+
+    def _process_jobs(self) -> float | None:
+        try:
+            wait_s: float | None = super()._process_jobs()
+        except Exception as exc:  # the thread ends on any exception that leaves this method
+            log.error("scheduler_pass_failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            return PASS_RETRY_S
+        self._beat()
+        return SCHEDULER_BEAT_S if wait_s is None else min(wait_s, SCHEDULER_BEAT_S)
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        try:
+            super().remove_job(job_id, jobstore)
+        except JobLookupError:
+            if threading.current_thread() is not getattr(self, "_thread", None):
+                raise  # a caller on the loop asked for it: it decides
+            # the thread hands a one-off job over, then removes it: another replica sharing
+            # the job store did both first, and the job is done either way
+            log.info("job_already_removed", job=job_id)
 
 
 def make_jobstore(store_url: str, prefix: str = "notifier:") -> BaseJobStore:
@@ -72,10 +111,15 @@ def make_jobstore(store_url: str, prefix: str = "notifier:") -> BaseJobStore:
 
 
 def make_scheduler(
-    jobstore: BaseJobStore, loop: asyncio.AbstractEventLoop, dispatch: Dispatch
+    jobstore: BaseJobStore,
+    loop: asyncio.AbstractEventLoop,
+    dispatch: Dispatch,
+    beat: Beat = lambda: None,
 ) -> BackgroundScheduler:
-    """A scheduler in its own thread, UTC only (never the host's zone), handing jobs to ``loop``."""
-    return BackgroundScheduler(
+    """A scheduler in its own thread, UTC only (never the host's zone), handing jobs to ``loop``;
+    ``beat`` is called from that thread after every pass."""
+    return GuardedScheduler(
+        beat,
         jobstores={"default": jobstore},
         executors={"default": LoopExecutor(loop, dispatch)},
         job_defaults={"coalesce": True, "max_instances": 1},

@@ -27,15 +27,16 @@ from notifier.channels import (
     webhook_secret,
 )
 from notifier.configfiles import ConfigSet, load_config_files
-from notifier.errors import ConfigError, SettingsError, StoreError
+from notifier.errors import ConfigError, SettingsError
 from notifier.jobs.fanout import FanoutDeps, RetryPolicy
-from notifier.jobs.scheduler import make_jobstore
+from notifier.jobs.scheduler import SCHEDULER_BEAT_S, make_jobstore
 from notifier.metrics import Metrics, make_metrics
 from notifier.records import ChannelName
+from notifier.service.health import Health, StoreClock, refuse_volatile
 from notifier.service.http import serve_http
 from notifier.service.runtime import Service
 from notifier.settings import Settings, redact_url, signing_secret
-from notifier.store import Store, open_store
+from notifier.store import RedisStore, Store, open_store
 
 log = structlog.get_logger("notifier.service")
 Clock = Callable[[], datetime]
@@ -47,19 +48,34 @@ def utc_now() -> datetime:
 
 
 @contextlib.asynccontextmanager
-async def open_service(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Service]:
-    """Store, channels, metrics and a scheduler; yields a Service synced and reconciled."""
-    config = await _load_config(settings, clock)
+async def open_service(
+    settings: Settings, clock: Clock | None = None, *, local_clock: Clock = utc_now
+) -> AsyncIterator[Service]:
+    """Store, channels, metrics and a scheduler; yields a Service synced and reconciled.
+
+    ``clock`` (tests' own time) is used as given; without it the service reads the store's
+    clock (Redis ``TIME``, through ``local_clock`` and a measured offset), or ``local_clock``
+    with SQLite. A Redis store without AOF is refused unless ``redis_allow_volatile``."""
+    config = await _load_config(settings, clock or local_clock)
     server_secret = signing_secret(settings)
     async with contextlib.AsyncExitStack() as stack:
         store = await open_store(settings.resolved_store_url)
         stack.push_async_callback(store.aclose)
         await store.ping()
+        metrics = make_metrics()
+        probe = store if isinstance(store, RedisStore) else None
+        store_clock = StoreClock(local_clock) if probe is not None else None
+        health = Health(settings, metrics.registry, probe, store_clock)
+        await health.check_store()
+        refuse_volatile(settings, health)
+        clock = clock or store_clock or local_clock
         channels = make_channels(settings, server_secret)
         for channel in channels.values():
             stack.push_async_callback(channel.aclose)
-        deps = _fanout_deps(settings, store, channels, server_secret, make_metrics(), clock)
-        service = Service(settings, deps, make_jobstore(settings.resolved_store_url), config)
+        deps = _fanout_deps(settings, store, channels, server_secret, metrics, clock)
+        jobstore = make_jobstore(settings.resolved_store_url)
+        service = Service(settings, deps, jobstore, config, health)
+        health.watch("scheduler", SCHEDULER_BEAT_S)
         await asyncio.to_thread(service.scheduler.start, paused=True)
         stack.push_async_callback(drain, service, settings.shutdown_timeout_s)
         stack.push_async_callback(asyncio.to_thread, service.stop_scheduler)
@@ -77,7 +93,7 @@ async def open_service(settings: Settings, clock: Clock = utc_now) -> AsyncItera
         await asyncio.to_thread(service.scheduler.resume)
         if settings.http_port:
             # entered last, so it stops first: no registration arrives while sends drain
-            api = create_app(_api_deps(service, channels, clock))
+            api = create_app(_api_deps(service, channels, deps.clock))
             await stack.enter_async_context(serve_http(api, settings))
         yield service
     log.info("service_stopped")
@@ -124,14 +140,6 @@ def _api_deps(service: Service, channels: dict[ChannelName, Channel], clock: Clo
     if not isinstance(webhook, WebhookChannel):
         raise SettingsError("the HTTP API verifies webhook receivers: it needs the webhook channel")
 
-    async def readiness() -> dict[str, bool]:
-        try:
-            await store.ping()
-            store_ok = True
-        except StoreError:
-            store_ok = False
-        return {"store": store_ok, "scheduler": bool(service.scheduler.running)}
-
     return ApiDeps(
         store=store,
         settings=settings,
@@ -142,7 +150,7 @@ def _api_deps(service: Service, channels: dict[ChannelName, Channel], clock: Clo
         webhook_secret=lambda registration_id: webhook_secret(server_secret, registration_id),
         verify_webhook=lambda reg, event, challenge: webhook.verify(reg, event.name, challenge),
         clock=clock,
-        readiness=readiness,
+        readiness=service.readiness,
         metrics=service.deps.metrics,
     )
 

@@ -8,6 +8,7 @@ import signal
 
 import structlog
 
+from notifier.service.health import supervise
 from notifier.service.root import open_service
 from notifier.service.runtime import Service
 from notifier.settings import Settings, redact_url
@@ -21,9 +22,11 @@ async def run_service(settings: Settings, *, until_idle: bool = False) -> int:
     """Run until SIGTERM/SIGINT (or, with ``until_idle``, until no reminder is left)."""
     async with open_service(settings) as service:
         install_signal_handlers(service.stop)
-        background = [asyncio.create_task(service.reconcile_forever())]
+        stop = service.stop
+        background = [asyncio.create_task(supervise("catch_up", service.reconcile_forever, stop))]
         if any(p.exists() for p in settings.config):
-            background.append(asyncio.create_task(service.watch_config()))
+            watcher = supervise("config_watch", service.watch_config, stop)
+            background.append(asyncio.create_task(watcher))
             # ready means an edit saved from now on is seen (one saved meanwhile is reloaded)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(WATCH_ARM_DEADLINE_S):

@@ -21,17 +21,21 @@ import watchfiles
 from apscheduler.jobstores.base import BaseJobStore
 
 from notifier.configfiles import ConfigSet, config_stamps, load_config_files
+from notifier.errors import StoreError
 from notifier.events import Event, Session
 from notifier.jobs import reminders_of
 from notifier.jobs.fanout import FanoutDeps, run_fanout
 from notifier.jobs.scheduler import REMINDER_FUNC, make_scheduler
 from notifier.jobs.sync import apply_jobs, desired_jobs, ref_from_kwargs
 from notifier.records import ReminderRef
+from notifier.service.health import Health
 from notifier.settings import Settings
 
 log = structlog.get_logger("notifier.service")
 WATCH_RETRY_S = 1.0
 WATCH_TICK_MS = 1000  # the watcher's idle tick: its first one says it is armed
+EARLY_TOLERANCE_S = 0.5  # a job fired this much before the store's due time runs at once
+RECONCILE_RETRY_S = 1.0  # a failed catch-up pass is tried again after this, doubling
 
 
 def _brief(exc: BaseException) -> str:
@@ -47,11 +51,22 @@ class Service:
     """
 
     def __init__(
-        self, settings: Settings, deps: FanoutDeps, jobstore: BaseJobStore, config: ConfigSet
+        self,
+        settings: Settings,
+        deps: FanoutDeps,
+        jobstore: BaseJobStore,
+        config: ConfigSet,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.deps = deps
-        self.scheduler = make_scheduler(jobstore, asyncio.get_running_loop(), self.on_job_fired)
+        self.health = health or Health(settings, deps.metrics.registry)
+        self.scheduler = make_scheduler(
+            jobstore,
+            asyncio.get_running_loop(),
+            self.on_job_fired,
+            beat=lambda: self.health.beat("scheduler"),
+        )
         self._jobstore = jobstore
         self.events: dict[str, Event] = {e.id: e for e in config.events}
         self._stamps = config.stamps  # of the config now running
@@ -71,6 +86,23 @@ class Service:
             removed=result.removed,
             unchanged=result.unchanged,
         )
+
+    async def check_store(self) -> None:
+        """The store's health (persistence, marker, clock); a store that lost writes lost
+        the scheduler's jobs with them: they are rebuilt from the event files at once."""
+        if await self.health.check_store():
+            await self.sync_jobs()
+
+    async def readiness(self) -> dict[str, bool]:
+        """What ``/readyz`` reports: the store answers, the scheduler runs, and the health
+        checks (persistence, data intact, clock skew, each background task's beat)."""
+        try:
+            await self.deps.store.ping()
+            store_ok = True
+        except StoreError:
+            store_ok = False
+        checks = {"store": store_ok, "scheduler": bool(self.scheduler.running)}
+        return checks | self.health.checks()
 
     async def reconcile(self) -> int:
         """Fire every reminder that is due, recent, and has no finished fan-out. Returns count."""
@@ -95,7 +127,14 @@ class Service:
     def on_job_fired(self, kwargs: dict[str, Any]) -> None:
         """Called on the loop by the scheduler thread's LoopExecutor."""
         self.deps.metrics.jobs_scheduled.dec()
-        self.start_fanout(ref_from_kwargs(kwargs))
+        ref = ref_from_kwargs(kwargs)
+        ahead_s = self.health.skew_s
+        if ahead_s > EARLY_TOLERANCE_S:
+            # APScheduler wakes on this host's clock: a host ahead of the store's fires early
+            log.warning("job_fired_early", reminder=ref.key, deferred_s=round(ahead_s, 3))
+            asyncio.get_running_loop().call_later(ahead_s, self.start_fanout, ref)
+            return
+        self.start_fanout(ref)
 
     def start_fanout(self, ref: ReminderRef) -> None:
         if ref.key in self.in_flight or self.stop.is_set():
@@ -170,6 +209,7 @@ class Service:
         Sets :attr:`watching` at the watcher's first tick, and then reloads if the files
         changed since they were read: an edit saved before the watcher was armed is not lost.
         """
+        self.health.watch("config_watch", WATCH_TICK_MS / 1000)
         while not self.stop.is_set():
             paths = [p for p in self.settings.config if p.exists()]
             try:
@@ -185,7 +225,9 @@ class Service:
                         if changes or self._edited_since_read():
                             await self.reload_config()
                         self.watching.set()
+                        self.health.beat("config_watch")
                     continue  # awatch ends when stop is set
+                self.health.beat("config_watch")  # alive, waiting for the folder to appear
             except Exception as exc:  # e.g. the watched folder was removed and made again
                 log.error("config_watch_failed", error=_brief(exc), retry_in_s=WATCH_RETRY_S)
             with contextlib.suppress(TimeoutError):
@@ -202,20 +244,32 @@ class Service:
         self._jobstore.shutdown()
 
     async def reconcile_forever(self) -> None:
-        """The catch-up pass every ``reconcile_interval_s``; a failed pass (the store is down)
-        is logged and the next one runs on time."""
+        """The catch-up pass every ``reconcile_interval_s``, with the store's health check
+        first; a failed pass (the store is down) is logged and tried again sooner (backoff,
+        at most the interval). Each pass that succeeds beats ``catch_up``."""
+        interval_s = self.settings.reconcile_interval_s
+        self.health.watch("catch_up", interval_s)
+        failures = 0
         while not self.stop.is_set():
+            wait_s = (
+                min(RECONCILE_RETRY_S * 2 ** (failures - 1), interval_s) if failures else interval_s
+            )
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.reconcile_interval_s):
+                async with asyncio.timeout(wait_s):
                     await self.stop.wait()
             if self.stop.is_set():
                 break
             try:
+                await self.check_store()
                 await self.reconcile()
                 await self.purge_pending()
                 await self.count_registrations()
             except Exception as exc:
-                log.error("reconcile_failed", error=_brief(exc))
+                failures = min(failures + 1, 16)
+                log.error("reconcile_failed", error=_brief(exc), failures=failures)
+            else:
+                failures = 0
+                self.health.beat("catch_up")
 
     async def purge_pending(self) -> int:
         """Delete registrations left unconfirmed past ``pending_expiry_s``."""

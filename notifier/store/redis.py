@@ -12,6 +12,7 @@ Key layout, every key under ``prefix`` (default ``notifier:``)::
     dlvs:{event_id}/{session_id}       set     the session's delivery keys
     fanout:{reminder_key}              string  fan-out record, JSON
     seq:{event_id}/{session_id}        hash    start_utc, sequence (iCalendar SEQUENCE)
+    marker                             string  write marker, only grows (a lost write shows)
 
 ``sha256(address)`` hashes ``email:`` plus the lower-cased email, else ``webhook:`` plus the URL.
 Registrations change under WATCH/MULTI on their ``addr`` and ``reg`` keys, so two replicas
@@ -27,7 +28,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -291,6 +292,30 @@ class RedisStore:
     async def ping(self) -> None:
         async with self._guard("ping"):
             await self._client.ping()
+
+    # -- the store's own health (#12): is it persistent, its clock, a marker of its writes --
+    async def persistence(self) -> bool:
+        """Whether the server logs every write to its append-only file (``appendonly yes``).
+
+        Read from ``INFO persistence``, which managed Redis services answer where ``CONFIG``
+        is often disabled."""
+        async with self._guard("persistence"):
+            info = await self._client.info("persistence")
+        return bool(int(info.get("aof_enabled", 0)))
+
+    async def server_time(self) -> datetime:
+        """The server's clock (``TIME``): one clock for every replica's due decisions."""
+        async with self._guard("server_time"):
+            seconds, micros = await self._client.time()
+        return datetime.fromtimestamp(int(seconds) + int(micros) / 1_000_000, UTC)
+
+    async def bump_marker(self) -> int:
+        """Add one to the store's write marker and return it.
+
+        It only grows, so a value at or below one seen before means the server lost writes:
+        it came back empty (1) or from an older snapshot."""
+        async with self._guard("bump_marker"):
+            return int(await self._client.incr(f"{self._keys.prefix}marker"))
 
     async def aclose(self) -> None:
         if self._owns_client:

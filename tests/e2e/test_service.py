@@ -79,6 +79,7 @@ def test_reminder_survives_a_restart_between_scheduling_and_firing(
 ) -> None:
     """Jobs and registrations live in Redis; a stopped process loses nothing and sends once."""
     workspace.env["NOTIFIER_STORE_URL"] = redis_url
+    workspace.env["NOTIFIER_REDIS_ALLOW_VOLATILE"] = "true"  # the test's server keeps no AOF
     _setup(workspace, due_in_s=NOT_YET)
     first = workspace.start(name="first")
     first.wait_for("service_ready")
@@ -99,6 +100,7 @@ def test_killed_process_restarted_sends_the_reminder_once(
 ) -> None:
     """SIGKILL (no clean shutdown) and a restart: the reminder still comes, exactly once."""
     workspace.env["NOTIFIER_STORE_URL"] = redis_url
+    workspace.env["NOTIFIER_REDIS_ALLOW_VOLATILE"] = "true"  # the test's server keeps no AOF
     _setup(workspace, due_in_s=3)
     first = workspace.start(name="first")
     wait_until(lambda: len(smtp.handler.received) == 1, what=first.log_text)

@@ -50,6 +50,7 @@ async def _prepare(
         config=[config],
         data_dir=tmp_path,
         store_url=store_url,
+        redis_allow_volatile=True,  # the test's redis-server keeps no AOF
         email_backend="file",
         reconcile_interval_s=3600,
         signing_secret=SecretStr(SIGNING_SECRET),

@@ -165,6 +165,8 @@ class Workspace:
 
     def configure(self, **settings: str) -> None:
         """Set ``NOTIFIER_<NAME>`` for the commands started from now on."""
+        if settings.get("store_url", "").startswith("redis"):
+            self.env["NOTIFIER_REDIS_ALLOW_VOLATILE"] = "true"  # tests' redis-server: no AOF
         self.env.update(setting_names(**settings))
 
     @property
