@@ -81,5 +81,12 @@ class BlockedDestinationError(PermanentDeliveryError, OSError):
     """
 
 
+class UnknownDeliveryError(DeliveryError):
+    """It may have gone out: the message data was sent and the final reply never came.
+
+    Recorded ``unknown`` and not resent blindly: the server may have queued it already.
+    """
+
+
 class GoneDeliveryError(PermanentDeliveryError):
     """The endpoint answered 410 Gone: stop sending to it (its webhook is disabled)."""

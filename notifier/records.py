@@ -13,7 +13,7 @@ from typing import Literal, get_args
 
 Attendance = Literal["onsite", "online", "undecided"]
 ChannelName = Literal["email", "webhook"]
-DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped"]
+DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped", "unknown"]
 FanoutStatus = Literal["started", "done", "skipped"]
 
 # the one list of each: config validation, CLI choices and page forms derive from these

@@ -1,10 +1,12 @@
 """When a reminder fires: deliver it to every registration of its session, once each.
 
 Each delivery key is claimed in the store before anything is sent (at most once per key);
-transient failures are retried with exponential backoff and jitter until ``max_attempts`` or
-the session's start, whichever comes first; every outcome lands in the delivery log:
-``sent``, ``failed`` (permanent, or attempts used up), ``expired`` (the session started first)
-or ``skipped`` (the reminder was already too late when it fired).
+transient failures are retried with capped, jittered backoff until the session's start (or an
+optional ``max_attempts``); nothing is sent once the session has begun (checked right before
+each attempt); every outcome lands in the delivery log: ``sent``, ``failed`` (permanent, or the
+optional cap used up), ``expired`` (the session started first), ``unknown`` (the message data
+went out and the final reply never came: not resent blindly) or ``skipped`` (the reminder was
+already too late when it fired).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from datetime import datetime, timedelta
 import structlog
 
 from notifier.channels.base import Channel, ReminderMessage
-from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
+from notifier.errors import (
+    GoneDeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    UnknownDeliveryError,
+)
 from notifier.events import Event, Session
 from notifier.jobs.policy import allowed_lateness
 from notifier.metrics import Metrics
@@ -33,7 +40,7 @@ log = structlog.get_logger("notifier.fanout")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 5
+    max_attempts: int | None = None  # None: retry until the session starts
     base_s: float = 2.0
     max_s: float = 300.0
 
@@ -205,11 +212,20 @@ async def _attempt_until_done(
             if deps.stopping.is_set():
                 await store.release_delivery(key)  # hand back: the next run sends it
                 return "handed_back"
-            attempt += 1
             message = compose()
+            if deps.clock() >= message.ref.start_utc:  # right before each send: never after
+                note = "the session started before this reminder could be sent"
+                await store.record_delivery(key, "expired", attempt, deps.clock(), note)
+                log.warning("delivery_expired", outcome="expired", attempt=attempt)
+                return "expired"
+            attempt += 1
             sending = True
             try:
                 receipt = await _timed_send(deps, channel, message, first=attempt == 1)
+            except UnknownDeliveryError as exc:
+                await store.record_delivery(key, "unknown", attempt, deps.clock(), str(exc))
+                log.warning("delivery_unknown", outcome="unknown", attempt=attempt)
+                return "unknown"
             except PermanentDeliveryError as exc:
                 await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
                 log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=True)
@@ -254,17 +270,37 @@ async def _interrupted(deps: FanoutDeps, key: str, attempt: int, sending: bool) 
         await deps.store.release_delivery(key)
 
 
+def _delay_before_start(
+    retry: RetryPolicy, attempt: int, exc: TransientDeliveryError, left: timedelta
+) -> float | None:
+    """The wait before the next attempt, landing before the start; None: no time is left.
+
+    A backoff that would land after the start is cut to half the time left, so the last tries
+    go in before the deadline instead of giving up minutes early; a server's Retry-After and
+    the shortest backoff (``base_s``) are floors.
+    """
+    delay_s = retry.delay_s(attempt, exc.retry_after_s)
+    left_s = left.total_seconds()
+    if delay_s < left_s:
+        return delay_s
+    halfway_s = left_s / 2
+    if halfway_s < max(retry.base_s, exc.retry_after_s or 0.0):
+        return None
+    return halfway_s
+
+
 async def _after_transient(
     deps: FanoutDeps, message: ReminderMessage, attempt: int, exc: TransientDeliveryError
 ) -> str | None:
     """Record the failure; wait for the next attempt, or say how the delivery ended."""
     key, now = message.delivery_key, deps.clock()
-    if attempt >= deps.retry.max_attempts:
+    cap = deps.retry.max_attempts
+    if cap is not None and attempt >= cap:
         await deps.store.record_delivery(key, "failed", attempt, now, str(exc))
         log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=False)
         return "failed"
-    delay_s = deps.retry.delay_s(attempt, exc.retry_after_s)
-    if now + timedelta(seconds=delay_s) >= message.ref.start_utc:
+    delay_s = _delay_before_start(deps.retry, attempt, exc, message.ref.start_utc - now)
+    if delay_s is None:
         await deps.store.record_delivery(key, "expired", attempt, now, str(exc))
         log.warning("delivery_expired", outcome="expired", attempt=attempt)
         return "expired"
