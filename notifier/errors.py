@@ -45,6 +45,10 @@ class StoreError(NotifierError, RuntimeError):
     """The registration/delivery store failed or refused an operation."""
 
 
+class ClaimLostError(StoreError):
+    """A delivery's claim was taken over (its lease ran out): this owner must not write it."""
+
+
 class RegistrationError(NotifierError, ValueError):
     """A registration that is invalid as given (``field`` names the culprit).
 

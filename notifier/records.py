@@ -99,6 +99,11 @@ class Delivery:
     updated_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+    # the claim's lease: who holds it, until when (None: no expiry), and its fencing token,
+    # +1 each time a claim whose lease ran out is taken over
+    owner: str | None = None
+    lease_until: datetime | None = None
+    token: int = 1
 
 
 @dataclass(frozen=True)

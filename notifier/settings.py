@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     max_attempts: int | None = Field(
         None, ge=1, le=1000, description="Cap on attempts per delivery; none: until the start."
     )
+    claim_lease_s: float = Field(
+        60.0, gt=0, le=3600, description="A claim not renewed this long is taken over."
+    )
     retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
     retry_max_s: float = Field(300.0, gt=0, description="Longest retry delay.")
     config_debounce_ms: int = Field(500, ge=0, description="Wait for edits to settle.")
