@@ -61,6 +61,8 @@ STORE_RETRY_MAX_S = 5.0
 # outcomes that leave a delivery without a final record: the fan-out stays "started", so the
 # catch-up pass comes back for it (a handed-back claim, or one another owner still holds)
 UNFINISHED = ("handed_back", "claimed_elsewhere")
+# a channel's answer still to be written when a fan-out is cut off
+_ANSWERED: dict[str, DeliveryStatus] = {"sent": "sent", "failed": "failed", "unknown": "unknown"}
 
 
 def new_owner() -> str:
@@ -294,7 +296,8 @@ async def _attempt_until_done(
 ) -> str:
     """Send until sent, failed, unknown or expired; each attempt composed afresh."""
     attempt = 0
-    state = "idle"  # "sending": may have gone out; "sent": went out, outcome not yet written
+    # "sending": may have gone out; "sent", "failed", "unknown": the answer, maybe not written
+    state = "idle"
     try:
         while True:
             if deps.stopping.is_set():
@@ -318,7 +321,7 @@ async def _attempt_until_done(
                     return outcome
                 continue
             except (UnknownDeliveryError, PermanentDeliveryError) as exc:
-                state = "sent"  # an answer we act on: no resend either way
+                state = "unknown" if isinstance(exc, UnknownDeliveryError) else "failed"
                 return await _refused(deps, claim, message, attempt, exc)
             state = "sent"
             await claim.write("sent", attempt)
@@ -424,8 +427,10 @@ async def _interrupted(deps: FanoutDeps, claim: _Claim, attempt: int, state: str
     claim left behind is retaken by the catch-up pass once its lease runs out."""
     store, now = deps.store, deps.clock()
     try:
-        if state == "sent":
-            await store.record_delivery(claim.key, "sent", attempt, now, token=claim.token)
+        final = _ANSWERED.get(state)
+        if final is not None:  # the channel answered: write that, never "interrupted"
+            note = None if final == "sent" else "outcome written while shutting down"
+            await store.record_delivery(claim.key, final, attempt, now, note, token=claim.token)
         elif state == "sending":
             note = "interrupted during send at shutdown; not retried to avoid a duplicate"
             await store.record_delivery(claim.key, "failed", attempt, now, note, token=claim.token)
