@@ -45,6 +45,10 @@ class StoreError(NotifierError, RuntimeError):
     """The registration/delivery store failed or refused an operation."""
 
 
+class ClaimLostError(StoreError):
+    """A delivery's claim was taken over (its lease ran out): this owner must not write it."""
+
+
 class RegistrationError(NotifierError, ValueError):
     """A registration that is invalid as given (``field`` names the culprit).
 
@@ -78,6 +82,13 @@ class BlockedDestinationError(PermanentDeliveryError, OSError):
 
     An ``OSError`` too: aiohttp's connector passes on only OSErrors from its resolver (inside
     ``ClientConnectorDNSError.os_error``), which is how the channel tells refusal from DNS trouble.
+    """
+
+
+class UnknownDeliveryError(DeliveryError):
+    """It may have gone out: the message data was sent and the final reply never came.
+
+    Recorded ``unknown`` and not resent blindly: the server may have queued it already.
     """
 
 

@@ -13,7 +13,7 @@ from typing import Literal, get_args
 
 Attendance = Literal["onsite", "online", "undecided"]
 ChannelName = Literal["email", "webhook"]
-DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped"]
+DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped", "unknown"]
 FanoutStatus = Literal["started", "done", "skipped"]
 
 # the one list of each: config validation, CLI choices and page forms derive from these
@@ -99,6 +99,11 @@ class Delivery:
     updated_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+    # the claim's lease: who holds it, until when (None: no expiry), and its fencing token,
+    # +1 each time a claim whose lease ran out is taken over
+    owner: str | None = None
+    lease_until: datetime | None = None
+    token: int = 1
 
 
 @dataclass(frozen=True)

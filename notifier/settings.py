@@ -112,7 +112,12 @@ class Settings(BaseSettings):
         20, ge=1, description="New webhook registrations per destination host a day."
     )
     send_concurrency: int = Field(20, ge=1, le=1000, description="Deliveries in flight at once.")
-    max_attempts: int = Field(5, ge=1, le=50, description="Attempts per delivery.")
+    max_attempts: int | None = Field(
+        None, ge=1, le=1000, description="Cap on attempts per delivery; none: until the start."
+    )
+    claim_lease_s: float = Field(
+        60.0, gt=0, le=3600, description="A claim not renewed this long is taken over."
+    )
     retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
     retry_max_s: float = Field(300.0, gt=0, description="Longest retry delay.")
     config_debounce_ms: int = Field(500, ge=0, description="Wait for edits to settle.")

@@ -2,6 +2,10 @@
 
 A connection that raised, or timed out, is closed and dropped: aiosmtplib cannot say what state
 the server is in after that, and a desynced connection could pair a reply with the wrong mail.
+
+A timeout or a dropped line once DATA has begun is an unknown outcome (the server may have
+queued the mail and lost only its reply): :class:`UnknownDeliveryError`, never retried blindly.
+Before DATA (connect, MAIL, RCPT) the same faults are transient and retried.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import asyncio
 import ssl
 import time
 from email.message import EmailMessage
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 
@@ -22,6 +26,7 @@ from notifier.errors import (
     PermanentDeliveryError,
     SettingsError,
     TransientDeliveryError,
+    UnknownDeliveryError,
 )
 from notifier.records import ChannelName
 from notifier.settings import Settings
@@ -29,6 +34,16 @@ from notifier.settings import Settings
 TlsMode = Literal["none", "starttls", "tls"]
 # servers drop idle sessions (often after 60-300 s); an older pooled one is replaced, not tried
 _MAX_IDLE_S = 50.0
+
+
+class _Client(aiosmtplib.SMTP):
+    """aiosmtplib's client, noting when DATA began: ``sendmail`` calls ``data`` last."""
+
+    data_begun = False
+
+    async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        self.data_begun = True
+        return await super().data(message, **kwargs)
 
 
 class SmtpChannel:
@@ -62,7 +77,7 @@ class SmtpChannel:
         self._sender, self._public_base_url = sender, public_base_url
         self._timeout_s = timeout_s
         self._slots = asyncio.Semaphore(pool_size)  # open connections, idle or busy
-        self._idle: asyncio.Queue[tuple[aiosmtplib.SMTP, float]] = asyncio.Queue()
+        self._idle: asyncio.Queue[tuple[_Client, float]] = asyncio.Queue()
         self._closed = False
 
     async def send(self, message: ReminderMessage) -> str:
@@ -105,7 +120,7 @@ class SmtpChannel:
             finally:
                 _drop(client, transport)
 
-    async def _borrow(self) -> aiosmtplib.SMTP:
+    async def _borrow(self) -> _Client:
         while not self._idle.empty():
             client, idle_since = self._idle.get_nowait()
             if client.is_connected and time.monotonic() - idle_since < _MAX_IDLE_S:
@@ -113,8 +128,8 @@ class SmtpChannel:
             _drop(client)
         return await self._open()
 
-    async def _open(self) -> aiosmtplib.SMTP:
-        client = aiosmtplib.SMTP(
+    async def _open(self) -> _Client:
+        client = _Client(
             hostname=self._host,
             port=self._port,
             use_tls=self._tls == "tls",
@@ -136,11 +151,20 @@ class SmtpChannel:
             raise
         return client
 
-    async def _transmit(self, client: aiosmtplib.SMTP, message: EmailMessage, to: str) -> None:
+    async def _transmit(self, client: _Client, message: EmailMessage, to: str) -> None:
+        client.data_begun = False  # a pooled client: this mail's stage only
         try:
             async with asyncio.timeout(self._timeout_s):
                 refused, _ = await client.send_message(message, recipients=[to])
         except Exception as exc:
+            lost_reply = isinstance(exc, TimeoutError | OSError)  # SMTP timeouts, drops too
+            if client.data_begun and lost_reply:
+                # the data may have been queued and only the reply lost: resending could
+                # mail the person twice, so the outcome is recorded unknown instead
+                raise UnknownDeliveryError(
+                    f"SMTP {self._host}:{self._port}, sending to {_masked(to)}: no final reply"
+                    f" to the message data ({type(exc).__name__}); it may have been delivered"
+                ) from exc
             raise self._classify(exc, f"sending to {_masked(to)}", to) from exc
         if to in refused:  # one recipient refused raises; checked anyway, in case that changes
             answer = refused[to]

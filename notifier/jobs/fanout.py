@@ -1,39 +1,78 @@
 """When a reminder fires: deliver it to every registration of its session, once each.
 
 Each delivery key is claimed in the store before anything is sent (at most once per key);
-transient failures are retried with exponential backoff and jitter until ``max_attempts`` or
-the session's start, whichever comes first; every outcome lands in the delivery log:
-``sent``, ``failed`` (permanent, or attempts used up), ``expired`` (the session started first)
-or ``skipped`` (the reminder was already too late when it fired).
+transient failures are retried with capped, jittered backoff until the session's start (or an
+optional ``max_attempts``); nothing is sent once the session has begun (checked right before
+each attempt); every outcome lands in the delivery log: ``sent``, ``failed`` (permanent, or the
+optional cap used up), ``expired`` (the session started first), ``unknown`` (the message data
+went out and the final reply never came: not resent blindly) or ``skipped`` (the reminder was
+already too late when it fired).
+
+Claims carry a lease (owner, expiry, fencing token): a process that dies mid fan-out leaves its
+claims ``claimed``, the fan-out record stays ``started``, and once the leases run out the next
+catch-up pass takes them over (a new token) and sends them, before the session starts. The
+lease is renewed at each retry; a write whose token was taken over is refused, not applied.
+A store outage pauses the fan-out: each store step is retried with backoff until the session
+starts, and the outcome of a send that went out is kept and written once the store is back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 
 from notifier.channels.base import Channel, ReminderMessage
-from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
+from notifier.errors import (
+    ClaimLostError,
+    GoneDeliveryError,
+    PermanentDeliveryError,
+    StoreError,
+    TransientDeliveryError,
+    UnknownDeliveryError,
+)
 from notifier.events import Event, Session
 from notifier.jobs.policy import allowed_lateness
 from notifier.metrics import Metrics
-from notifier.records import ChannelName, FanoutStatus, Registration, ReminderRef, delivery_key
+from notifier.records import (
+    ChannelName,
+    DeliveryStatus,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+    delivery_key,
+)
 from notifier.signing import make_token
 from notifier.store.base import Store
 
 log = structlog.get_logger("notifier.fanout")
+T = TypeVar("T")
+STORE_RETRY_BASE_S = 0.2  # a store outage: first wait, doubling up to STORE_RETRY_MAX_S
+STORE_RETRY_MAX_S = 5.0
+# outcomes that leave a delivery without a final record: the fan-out stays "started", so the
+# catch-up pass comes back for it (a handed-back claim, or one another owner still holds)
+UNFINISHED = ("handed_back", "claimed_elsewhere")
+# a channel's answer still to be written when a fan-out is cut off
+_ANSWERED: dict[str, DeliveryStatus] = {"sent": "sent", "failed": "failed", "unknown": "unknown"}
+
+
+def new_owner() -> str:
+    """This process's name on its claims: pid and a random part (pids repeat across hosts)."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 5
+    max_attempts: int | None = None  # None: retry until the session starts
     base_s: float = 2.0
     max_s: float = 300.0
 
@@ -57,13 +96,17 @@ class FanoutDeps:
     clock: Callable[[], datetime]
     stopping: asyncio.Event
     metrics: Metrics
+    # a claim not renewed for lease_s is presumed dead and taken over by the catch-up pass
+    lease_s: float = 60.0
+    owner: str = field(default_factory=new_owner)
 
 
 async def run_fanout(
     deps: FanoutDeps, event: Event, session: Session, ref: ReminderRef
 ) -> Counter[str]:
     """Deliver one reminder to everyone following the session; returns outcome counts."""
-    previous = await deps.store.get_fanout(ref)
+    store, by_start = deps.store, ref.start_utc
+    previous = await _stored(deps, "get_fanout", lambda: store.get_fanout(ref), by_start)
     if previous is not None and previous.status in ("done", "skipped"):
         return Counter(already_done=1)  # a second firing (replica, catch-up) keeps the record
     now = deps.clock()
@@ -71,19 +114,30 @@ async def run_fanout(
     reason = _skip_reason(event, ref, now)
     if reason is not None:
         counts = await _skip_all(deps, ref, targets, now, reason)
-        await deps.store.record_fanout(ref, "skipped", now, dict(counts))
+        await _stored(
+            deps, "record_fanout", lambda: store.record_fanout(ref, "skipped", now, dict(counts))
+        )
         deps.metrics.reminders_fired.labels("skipped").inc()
         log.info("reminder_skipped", reminder=ref.key, reason=reason, **counts)
         return counts
-    await deps.store.record_fanout(ref, "started", now, {})
-    sequence = await deps.store.session_sequence(event.id, session.id, ref.start_utc)
+    await _stored(
+        deps, "record_fanout", lambda: store.record_fanout(ref, "started", now, {}), by_start
+    )
+    sequence = await _stored(
+        deps,
+        "session_sequence",
+        lambda: store.session_sequence(event.id, session.id, ref.start_utc),
+        by_start,
+    )
     outcomes = await asyncio.gather(
         *(_deliver(deps, event, session, ref, reg, channel, sequence) for reg, channel in targets)
     )
     counts = Counter(outcomes)
-    # handed-back deliveries leave the fan-out "started", so the next catch-up pass resends them
-    status: FanoutStatus = "started" if counts["handed_back"] else "done"
-    await deps.store.record_fanout(ref, status, deps.clock(), dict(counts))
+    # unfinished deliveries leave the fan-out "started", so the next catch-up pass comes back
+    status: FanoutStatus = "started" if any(counts[o] for o in UNFINISHED) else "done"
+    await _stored(
+        deps, "record_fanout", lambda: store.record_fanout(ref, status, deps.clock(), dict(counts))
+    )
     deps.metrics.reminders_fired.labels(status).inc()
     log.info("reminder_fanout_done", reminder=ref.key, status=status, **counts)
     return counts
@@ -103,7 +157,13 @@ async def _targets(
 ) -> list[tuple[Registration, ChannelName]]:
     """Who gets it on which channel; a channel this process lacks is recorded, not dropped."""
     targets = []
-    for registration in await deps.store.registrations_for(event.id, session.id):
+    registrations = await _stored(
+        deps,
+        "registrations_for",
+        lambda: deps.store.registrations_for(event.id, session.id),
+        ref.start_utc,
+    )
+    for registration in registrations:
         if not registration.confirmed:
             continue  # double opt-in: nothing goes to an address that has not confirmed
         for channel in registration.channels:
@@ -131,8 +191,9 @@ async def _skip_all(
     counts: Counter[str] = Counter()
     for registration, channel in targets:
         key = delivery_key(ref, registration.id, channel)
-        if await deps.store.claim_delivery(key, ref, registration.id, channel, now):
-            await deps.store.record_delivery(key, "skipped", 0, now, reason)
+        token = await _claim(deps, key, ref, registration.id, channel)  # takes dead claims over
+        if token:
+            await _Claim(deps, key, token).write("skipped", 0, reason)
             deps.metrics.deliveries.labels(channel, "skipped").inc()
             counts["skipped"] += 1
         else:
@@ -152,10 +213,11 @@ async def _deliver(
     # claim inside the slot: a claim waiting for a slot when shutdown cuts in would be stranded
     async with deps.concurrency:
         key = delivery_key(ref, registration.id, channel_name)
-        if not await deps.store.claim_delivery(
-            key, ref, registration.id, channel_name, deps.clock()
-        ):
-            return "already_claimed"  # another run (a replica, a restart) owns it
+        token = await _claim(deps, key, ref, registration.id, channel_name)
+        if not token:
+            held = await _stored(deps, "get_delivery", lambda: deps.store.get_delivery(key))
+            # another owner's live claim: the catch-up pass comes back if its lease runs out
+            return "claimed_elsewhere" if held and held.status == "claimed" else "already_claimed"
 
         def compose() -> ReminderMessage:
             return _message(deps, event, session, ref, registration, key, sequence)
@@ -164,7 +226,8 @@ async def _deliver(
         with structlog.contextvars.bound_contextvars(
             event_id=ref.event_id, session_id=ref.session_id, delivery=key, channel=channel_name
         ):
-            outcome = await _attempt_until_done(deps, deps.channels[channel_name], key, compose)
+            claim = _Claim(deps, key, token)
+            outcome = await _attempt_until_done(deps, deps.channels[channel_name], claim, compose)
         deps.metrics.deliveries.labels(channel_name, outcome).inc()
         return outcome
 
@@ -193,42 +256,155 @@ def _message(
     )
 
 
+@dataclass
+class _Claim:
+    """One delivery's claim: its key and fencing token; writes that wait out a store outage."""
+
+    deps: FanoutDeps
+    key: str
+    token: int
+    renewed_at: float = field(default_factory=time.monotonic)
+
+    async def keep(self, attempt: int) -> None:
+        """Renew the lease if half of it is gone (a long wait for a connection, a slow send):
+        a live owner must never look dead to the catch-up pass."""
+        if time.monotonic() - self.renewed_at > self.deps.lease_s / 2:
+            await self.write("claimed", attempt, lease_s=self.deps.lease_s)
+
+    async def write(
+        self, status: DeliveryStatus, attempt: int, error: str | None = None, **kw: float
+    ) -> None:
+        """Write an outcome, retried until the store takes it (or the fan-out is cancelled).
+
+        An outcome is a fact (the mail went out): it is kept and written once the store is
+        back, never dropped. A stale token raises :class:`ClaimLostError` at once.
+        """
+        store, now = self.deps.store, self.deps.clock
+        if "lease_s" in kw:
+            self.renewed_at = time.monotonic()
+        await _stored(
+            self.deps,
+            "record_delivery",
+            lambda: store.record_delivery(
+                self.key, status, attempt, now(), error, token=self.token, **kw
+            ),
+        )
+
+
 async def _attempt_until_done(
-    deps: FanoutDeps, channel: Channel, key: str, compose: Callable[[], ReminderMessage]
+    deps: FanoutDeps, channel: Channel, claim: _Claim, compose: Callable[[], ReminderMessage]
 ) -> str:
-    """Send until sent, failed or expired; each attempt is composed afresh ("starts in …")."""
-    store = deps.store
+    """Send until sent, failed, unknown or expired; each attempt composed afresh."""
     attempt = 0
-    sending = False
+    # "sending": may have gone out; "sent", "failed", "unknown": the answer, maybe not written
+    state = "idle"
     try:
         while True:
             if deps.stopping.is_set():
-                await store.release_delivery(key)  # hand back: the next run sends it
+                await _release(deps, claim.key)  # hand back: the next run sends it
                 return "handed_back"
-            attempt += 1
             message = compose()
-            sending = True
+            if deps.clock() >= message.ref.start_utc:  # right before each send: never after
+                note = "the session started before this reminder could be sent"
+                await claim.write("expired", attempt, note)
+                log.warning("delivery_expired", outcome="expired", attempt=attempt)
+                return "expired"
+            await claim.keep(attempt)
+            attempt += 1
+            state = "sending"
             try:
                 receipt = await _timed_send(deps, channel, message, first=attempt == 1)
-            except PermanentDeliveryError as exc:
-                await store.record_delivery(key, "failed", attempt, deps.clock(), str(exc))
-                log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=True)
-                if isinstance(exc, GoneDeliveryError):  # 410: the receiver asked us to stop
-                    await store.disable_webhook(message.registration.id)
-                    log.warning("webhook_disabled", registration=message.registration.id)
-                return "failed"
             except TransientDeliveryError as exc:
-                sending = False
-                outcome = await _after_transient(deps, message, attempt, exc)
+                state = "idle"
+                outcome = await _after_transient(deps, claim, message, attempt, exc)
                 if outcome is not None:
                     return outcome
                 continue
-            await store.record_delivery(key, "sent", attempt, deps.clock())
+            except (UnknownDeliveryError, PermanentDeliveryError) as exc:
+                state = "unknown" if isinstance(exc, UnknownDeliveryError) else "failed"
+                return await _refused(deps, claim, message, attempt, exc)
+            state = "sent"
+            await claim.write("sent", attempt)
             log.info("reminder_sent", outcome="sent", attempt=attempt, receipt=receipt)
             return "sent"
+    except ClaimLostError:
+        # this owner was presumed dead (its lease ran out) and another took the key over
+        log.warning("delivery_taken_over", attempt=attempt, sent=state == "sent")
+        return "taken_over"
     except asyncio.CancelledError:
-        await asyncio.shield(_interrupted(deps, key, attempt, sending))
+        await asyncio.shield(_interrupted(deps, claim, attempt, state))
         raise
+
+
+async def _refused(
+    deps: FanoutDeps,
+    claim: _Claim,
+    message: ReminderMessage,
+    attempt: int,
+    exc: UnknownDeliveryError | PermanentDeliveryError,
+) -> str:
+    """Record an answer that ends the delivery: ``unknown`` (may have gone) or ``failed``."""
+    if isinstance(exc, UnknownDeliveryError):
+        await claim.write("unknown", attempt, str(exc))
+        log.warning("delivery_unknown", outcome="unknown", attempt=attempt)
+        return "unknown"
+    await claim.write("failed", attempt, str(exc))
+    log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=True)
+    if isinstance(exc, GoneDeliveryError):  # 410: the receiver asked us to stop
+        registration_id = message.registration.id
+        await _stored(deps, "disable_webhook", lambda: deps.store.disable_webhook(registration_id))
+        log.warning("webhook_disabled", registration=registration_id)
+    return "failed"
+
+
+async def _stored(
+    deps: FanoutDeps,
+    action: str,
+    call: Callable[[], Awaitable[T]],
+    until_utc: datetime | None = None,
+) -> T:
+    """``call()``, waiting out a store outage with capped, jittered backoff.
+
+    Until ``until_utc`` (the session's start: after it there is nothing left to send), or
+    without end for writes of what already happened. A taken-over claim is not an outage.
+    """
+    delay_s = STORE_RETRY_BASE_S
+    while True:
+        try:
+            return await call()
+        except ClaimLostError:
+            raise
+        except StoreError as exc:
+            if until_utc is not None and deps.clock() >= until_utc:
+                raise
+            wait_s = random.uniform(delay_s / 2, delay_s)  # noqa: S311 - jitter, not security
+            log.warning("store_retry", action=action, retry_in_s=round(wait_s, 2), error=str(exc))
+            await asyncio.sleep(wait_s)
+            delay_s = min(delay_s * 2, STORE_RETRY_MAX_S)
+
+
+async def _claim(
+    deps: FanoutDeps, key: str, ref: ReminderRef, registration_id: str, channel: ChannelName
+) -> int:
+    """Claim with this process's lease; retried over an outage (a claim that landed before
+    its reply was lost is ours again: same owner), given up at the session's start."""
+    store = deps.store
+
+    def claim() -> Awaitable[int]:
+        now = deps.clock()
+        return store.claim_lease(
+            key, ref, registration_id, channel, now, owner=deps.owner, lease_s=deps.lease_s
+        )
+
+    return await _stored(deps, "claim_lease", claim, ref.start_utc)
+
+
+async def _release(deps: FanoutDeps, key: str) -> None:
+    """Hand a claim back; if the store is down, its lease runs out and the catch-up retakes it."""
+    try:
+        await deps.store.release_delivery(key)
+    except StoreError as exc:
+        log.warning("delivery_release_failed", error=str(exc))
 
 
 async def _timed_send(
@@ -245,32 +421,67 @@ async def _timed_send(
         deps.metrics.delivery_seconds.labels(channel.name).observe(time.perf_counter() - began)
 
 
-async def _interrupted(deps: FanoutDeps, key: str, attempt: int, sending: bool) -> None:
-    """Cut off at shutdown: mid-send it may have gone out (not retried); else hand it back."""
-    if sending:
-        note = "interrupted during send at shutdown; not retried to avoid a duplicate"
-        await deps.store.record_delivery(key, "failed", attempt, deps.clock(), note)
-    else:
-        await deps.store.release_delivery(key)
+async def _interrupted(deps: FanoutDeps, claim: _Claim, attempt: int, state: str) -> None:
+    """Cut off at shutdown: a send that went out is recorded; mid-send it may have gone out
+    (not retried); else the claim is handed back. One try each: the process is leaving, and a
+    claim left behind is retaken by the catch-up pass once its lease runs out."""
+    store, now = deps.store, deps.clock()
+    try:
+        final = _ANSWERED.get(state)
+        if final is not None:  # the channel answered: write that, never "interrupted"
+            note = None if final == "sent" else "outcome written while shutting down"
+            await store.record_delivery(claim.key, final, attempt, now, note, token=claim.token)
+        elif state == "sending":
+            note = "interrupted during send at shutdown; not retried to avoid a duplicate"
+            await store.record_delivery(claim.key, "failed", attempt, now, note, token=claim.token)
+        else:
+            await store.release_delivery(claim.key)
+    except StoreError as exc:
+        log.warning("delivery_interrupted_unrecorded", state=state, error=str(exc))
+
+
+def _delay_before_start(
+    retry: RetryPolicy, attempt: int, exc: TransientDeliveryError, left: timedelta
+) -> float | None:
+    """The wait before the next attempt, landing before the start; None: no time is left.
+
+    A backoff that would land after the start is cut to half the time left, so the last tries
+    go in before the deadline instead of giving up minutes early; a server's Retry-After and
+    the shortest backoff (``base_s``) are floors.
+    """
+    delay_s = retry.delay_s(attempt, exc.retry_after_s)
+    left_s = left.total_seconds()
+    if delay_s < left_s:
+        return delay_s
+    halfway_s = left_s / 2
+    if halfway_s < max(retry.base_s, exc.retry_after_s or 0.0):
+        return None
+    return halfway_s
 
 
 async def _after_transient(
-    deps: FanoutDeps, message: ReminderMessage, attempt: int, exc: TransientDeliveryError
+    deps: FanoutDeps,
+    claim: _Claim,
+    message: ReminderMessage,
+    attempt: int,
+    exc: TransientDeliveryError,
 ) -> str | None:
     """Record the failure; wait for the next attempt, or say how the delivery ended."""
-    key, now = message.delivery_key, deps.clock()
-    if attempt >= deps.retry.max_attempts:
-        await deps.store.record_delivery(key, "failed", attempt, now, str(exc))
+    now = deps.clock()
+    cap = deps.retry.max_attempts
+    if cap is not None and attempt >= cap:
+        await claim.write("failed", attempt, str(exc))
         log.warning("delivery_failed", outcome="failed", attempt=attempt, permanent=False)
         return "failed"
-    delay_s = deps.retry.delay_s(attempt, exc.retry_after_s)
-    if now + timedelta(seconds=delay_s) >= message.ref.start_utc:
-        await deps.store.record_delivery(key, "expired", attempt, now, str(exc))
+    delay_s = _delay_before_start(deps.retry, attempt, exc, message.ref.start_utc - now)
+    if delay_s is None:
+        await claim.write("expired", attempt, str(exc))
         log.warning("delivery_expired", outcome="expired", attempt=attempt)
         return "expired"
-    await deps.store.record_delivery(key, "claimed", attempt, now, str(exc))
+    # the progress note renews the lease past the wait: a live owner is never taken over
+    await claim.write("claimed", attempt, str(exc), lease_s=delay_s + deps.lease_s)
     log.info("delivery_retry", attempt=attempt, delay_s=round(delay_s, 2), error=str(exc))
-    deps.metrics.retries.labels(key.rsplit("/", 1)[-1]).inc()  # the key ends in its channel
+    deps.metrics.retries.labels(claim.key.rsplit("/", 1)[-1]).inc()  # the key ends in its channel
     try:
         async with asyncio.timeout(delay_s):
             await deps.stopping.wait()

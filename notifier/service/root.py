@@ -124,6 +124,7 @@ def _fanout_deps(
         public_base_url=str(settings.public_base_url),
         concurrency=asyncio.Semaphore(settings.send_concurrency),
         retry=RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_max_s),
+        lease_s=settings.claim_lease_s,
         clock=clock,
         stopping=asyncio.Event(),
         metrics=metrics,

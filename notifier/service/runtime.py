@@ -290,4 +290,6 @@ class Service:
         if self.in_flight:
             return False
         jobs = await asyncio.to_thread(self.scheduler.get_jobs)
-        return not any(job.func_ref == REMINDER_FUNC for job in jobs)
+        # asked again: a job handed over while get_jobs ran left the store before its fan-out
+        # was in flight, and would be handed back as "idle" (the demo's lost reminder)
+        return not self.in_flight and not any(job.func_ref == REMINDER_FUNC for job in jobs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from notifier.errors import RegistrationError, StoreError
@@ -122,7 +122,13 @@ def ref_from_record(record: Record) -> ReminderRef:
 
 
 def claim_record(
-    key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
+    key: str,
+    ref: ReminderRef,
+    registration_id: str,
+    channel: ChannelName,
+    now: datetime,
+    owner: str | None = None,
+    lease_s: float | None = None,
 ) -> dict[str, Any]:
     """A new delivery record, status ``claimed``, flat: the ref's fields sit beside the rest."""
     now_text = utc_text(now, "now")
@@ -137,7 +143,23 @@ def claim_record(
         "updated_at": now_text,
         "last_error": None,
         "sent_at": None,
+        "owner": owner,
+        "lease_until": lease_text(now, lease_s),
+        "token": 1,
     }
+
+
+def lease_text(now: datetime, lease_s: float | None) -> str | None:
+    """When a lease of ``lease_s`` taken at ``now`` runs out, as stored; None: never."""
+    return None if lease_s is None else utc_text(now + timedelta(seconds=lease_s), "now")
+
+
+def _optional(record: Record, name: str) -> Any:
+    """A field records made before it existed lack (a dict, or a row of an upgraded table)."""
+    try:
+        return record[name]
+    except (KeyError, IndexError):
+        return None
 
 
 def delivery_from_record(record: Record) -> Delivery:
@@ -152,6 +174,11 @@ def delivery_from_record(record: Record) -> Delivery:
         updated_at=parse_utc(record["updated_at"]),
         last_error=record["last_error"],
         sent_at=None if record["sent_at"] is None else parse_utc(record["sent_at"]),
+        owner=_optional(record, "owner"),
+        lease_until=None
+        if not _optional(record, "lease_until")
+        else parse_utc(record["lease_until"]),
+        token=int(_optional(record, "token") or 1),
     )
 
 

@@ -78,11 +78,40 @@ for i = 2, 4 do redis.call('SADD', KEYS[i], ARGV[2]) end
 return 1
 """
 
-# KEYS: delivery. ARGV: status, attempts, now, has_error ('1'/'0'), error. 0: no such record.
+# KEYS: delivery_and_indexes. ARGV: record JSON, delivery key, owner, now, lease_until.
+# Returns the claim's fencing token: 1 for a new claim, the same token if ``owner`` holds it
+# already (a retry after a lost reply), token + 1 for a claim whose lease ran out; else 0.
+# Times are fixed-width UTC text, so comparing strings compares instants.
+CLAIM_LEASE_LUA = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  redis.call('SET', KEYS[1], ARGV[1])
+  for i = 2, 4 do redis.call('SADD', KEYS[i], ARGV[2]) end
+  return 1
+end
+local record = cjson.decode(raw)
+if record['status'] ~= 'claimed' then return 0 end
+local token = tonumber(record['token']) or 1
+if record['owner'] == ARGV[3] then return token end
+local lease = record['lease_until']
+if type(lease) ~= 'string' or lease > ARGV[4] then return 0 end
+record['owner'] = ARGV[3]
+record['lease_until'] = ARGV[5]
+record['token'] = token + 1
+record['updated_at'] = ARGV[4]
+redis.call('SET', KEYS[1], cjson.encode(record))
+return token + 1
+"""
+
+# KEYS: delivery. ARGV: status, attempts, now, has_error ('1'/'0'), error, token ('' to skip
+# the fencing check), lease_until ('' keeps it). 0: no such record; -1: the token is stale.
 RECORD_LUA = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local record = cjson.decode(raw)
+if ARGV[6] ~= '' and (tonumber(record['token']) or 1) ~= tonumber(ARGV[6]) then return -1 end
+if ARGV[1] ~= 'claimed' then record['lease_until'] = cjson.null
+elseif ARGV[7] ~= '' then record['lease_until'] = ARGV[7] end
 record['status'] = ARGV[1]
 record['attempts'] = tonumber(ARGV[2])
 record['updated_at'] = ARGV[3]

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS notifier_deliveries (
     key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
     start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, registration_id TEXT NOT NULL,
     channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_error TEXT, sent_at TEXT);
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_error TEXT, sent_at TEXT,
+    owner TEXT, lease_until TEXT, token INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS notifier_deliveries_by ON notifier_deliveries (event_id, session_id);
 CREATE TABLE IF NOT EXISTS notifier_fanouts (
     key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
@@ -36,7 +37,12 @@ CREATE TABLE IF NOT EXISTS notifier_session_sequences (
 """
 # columns added since a table was first shipped: (table, column, definition). The default is
 # what every older row meant: registrations before double opt-in were all confirmed.
-ADDED_COLUMNS = (("notifier_registrations", "confirmed", "INTEGER NOT NULL DEFAULT 1"),)
+ADDED_COLUMNS = (
+    ("notifier_registrations", "confirmed", "INTEGER NOT NULL DEFAULT 1"),
+    ("notifier_deliveries", "owner", "TEXT"),
+    ("notifier_deliveries", "lease_until", "TEXT"),
+    ("notifier_deliveries", "token", "INTEGER NOT NULL DEFAULT 1"),
+)
 # indexes on added columns: made once the columns are there
 ADDED_INDEXES = (
     """CREATE INDEX IF NOT EXISTS notifier_registrations_pending
@@ -55,13 +61,19 @@ CONFIRM_REGISTRATION = """UPDATE notifier_registrations SET confirmed = 1 WHERE 
     RETURNING *"""
 DISABLE_WEBHOOK = """UPDATE notifier_registrations SET webhook_url = NULL,
     address_key = :address_key WHERE id = :id"""
-CLAIM = """INSERT INTO notifier_deliveries VALUES (:key, :event_id, :session_id, :start_utc,
-    :offset_s, :registration_id, :channel, :status, :attempts, :created_at, :updated_at,
-    :last_error, :sent_at) ON CONFLICT (key) DO NOTHING"""
+CLAIM = """INSERT INTO notifier_deliveries (key, event_id, session_id, start_utc, offset_s,
+    registration_id, channel, status, attempts, created_at, updated_at, last_error, sent_at,
+    owner, lease_until, token) VALUES (:key, :event_id, :session_id, :start_utc, :offset_s,
+    :registration_id, :channel, :status, :attempts, :created_at, :updated_at, :last_error,
+    :sent_at, :owner, :lease_until, :token) ON CONFLICT (key) DO NOTHING"""
+# a claim whose lease ran out changes hands: new owner and lease, the next fencing token
+TAKE_OVER = """UPDATE notifier_deliveries SET owner = ?, lease_until = ?, token = token + 1,
+    updated_at = ? WHERE key = ? AND status = 'claimed' AND lease_until IS NOT NULL
+    AND lease_until <= ? RETURNING token"""
 RECORD_FANOUT = """INSERT OR REPLACE INTO notifier_fanouts VALUES (:key, :event_id, :session_id,
     :start_utc, :offset_s, :status, :updated_at, :counts)"""
 RECORD = """UPDATE notifier_deliveries SET status = ?, attempts = ?, updated_at = ?,
-    last_error = ?, sent_at = COALESCE(?, sent_at) WHERE key = ?"""
+    last_error = ?, sent_at = COALESCE(?, sent_at), lease_until = ? WHERE key = ?"""
 # one statement: a hit in a new window starts its count again at 1
 HIT_LIMIT = """INSERT INTO notifier_limits VALUES (?, ?, 1)
     ON CONFLICT (key) DO UPDATE SET

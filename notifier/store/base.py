@@ -4,7 +4,9 @@ Backends (``sqlite.py``, ``redis.py``) sit beside this file, as APScheduler 3's 
 ``tests/store/`` runs one contract suite over both.
 
 A ``StoreError`` from ``claim_delivery`` means the outcome is unknown (a timed-out claim may
-have landed), so callers must not send: at most once wins over at least once there.
+have landed), so callers must not send. ``claim_lease`` (the fan-out's claim) can be retried
+instead: the same owner gets its own claim back, and a claim whose lease ran out is taken over
+with the next fencing token, which ``record_delivery(token=…)`` checks.
 ``release_delivery`` drops only records still ``claimed``; ``record_delivery(error=None)``
 clears ``last_error``; email identity ignores case; a re-registration's None fields keep the
 stored values.
@@ -72,6 +74,25 @@ class Store(Protocol):
     ) -> bool:
         """Atomically create the record with status ``claimed``; False if the key exists."""
 
+    async def claim_lease(
+        self,
+        key: str,
+        ref: ReminderRef,
+        registration_id: str,
+        channel: ChannelName,
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> int:
+        """Claim with a lease; the claim's fencing token, or 0 if someone else holds the key.
+
+        Atomically: a new key is created ``claimed`` by ``owner`` until ``now + lease_s``
+        (token 1). A key still ``claimed`` by ``owner`` gives its token again (a retried call
+        whose first reply was lost). A key still ``claimed`` whose lease ran out (its owner
+        died mid fan-out) is taken over: new owner and lease, token + 1. Anything else: 0.
+        """
+
     async def record_delivery(
         self,
         key: str,
@@ -79,8 +100,16 @@ class Store(Protocol):
         attempts: int,
         now: datetime,
         error: str | None = None,
+        *,
+        token: int | None = None,
+        lease_s: float | None = None,
     ) -> None:
-        """Update a claimed record's outcome (``sent_at`` is set when status is ``sent``)."""
+        """Update a claimed record's outcome (``sent_at`` is set when status is ``sent``).
+
+        With ``token``: raise :class:`ClaimLostError` (writing nothing) if the claim's token is
+        no longer it (taken over: the fencing check). ``lease_s`` with status ``claimed``
+        renews the lease from ``now``; any other status ends it.
+        """
 
     async def release_delivery(self, key: str) -> None:
         """Drop a claim that was never attempted (shutdown hands it back for a later run)."""

@@ -38,7 +38,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError, WatchError
 
-from notifier.errors import StoreError
+from notifier.errors import ClaimLostError, StoreError
 from notifier.records import (
     ChannelName,
     Delivery,
@@ -55,10 +55,12 @@ from notifier.store._codec import (
     delivery_from_record,
     fanout_from_record,
     fanout_record,
+    lease_text,
     registration_from_record,
     utc_text,
 )
 from notifier.store._redis_layout import (
+    CLAIM_LEASE_LUA,
     CLAIM_LUA,
     RECORD_LUA,
     RELEASE_LUA,
@@ -107,6 +109,7 @@ class RedisStore:
         self._timeout_s = timeout_s
         self._owns_client = owns_client
         self._claim = client.register_script(CLAIM_LUA)
+        self._claim_lease = client.register_script(CLAIM_LEASE_LUA)
         self._record = client.register_script(RECORD_LUA)
         self._release = client.register_script(RELEASE_LUA)
         self._sequence = client.register_script(SEQUENCE_LUA)
@@ -235,6 +238,23 @@ class RedisStore:
         async with self._guard("claim_delivery"):
             return bool(await self._claim(keys=keys, args=[record, key]))
 
+    async def claim_lease(
+        self,
+        key: str,
+        ref: ReminderRef,
+        registration_id: str,
+        channel: ChannelName,
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> int:
+        record = claim_record(key, ref, registration_id, channel, now, owner, lease_s)
+        keys = self._keys.delivery_and_indexes(key, ref.event_id, ref.session_id)
+        args = [json.dumps(record), key, owner, record["updated_at"], record["lease_until"]]
+        async with self._guard("claim_lease"):
+            return int(await self._claim_lease(keys=keys, args=args))
+
     async def record_delivery(
         self,
         key: str,
@@ -242,10 +262,18 @@ class RedisStore:
         attempts: int,
         now: datetime,
         error: str | None = None,
+        *,
+        token: int | None = None,
+        lease_s: float | None = None,
     ) -> None:
-        args = [status, attempts, utc_text(now, "now"), int(error is not None), error or ""]
+        now_text = utc_text(now, "now")
+        lease = lease_text(now, lease_s) if status == "claimed" else None
+        fence = "" if token is None else str(token)
+        args = [status, attempts, now_text, int(error is not None), error or "", fence, lease or ""]
         async with self._guard("record_delivery"):
-            found = await self._record(keys=[self._keys.delivery(key)], args=args)
+            found = int(await self._record(keys=[self._keys.delivery(key)], args=args))
+        if found == -1:
+            raise ClaimLostError(f"delivery {key!r}: its claim was taken over; not written")
         if not found:
             raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from notifier.errors import RegistrationError, StoreError
+from notifier.errors import ClaimLostError, RegistrationError, StoreError
 from notifier.records import (
     ChannelName,
     Delivery,
@@ -39,6 +39,7 @@ from notifier.store._codec import (
     delivery_from_record,
     fanout_from_record,
     fanout_record,
+    lease_text,
     merge_registration,
     registration_from_record,
     registration_record,
@@ -55,6 +56,7 @@ from notifier.store._sqlite_schema import (
     PURGE_PENDING,
     RECORD,
     RECORD_FANOUT,
+    TAKE_OVER,
     UPDATE_REGISTRATION,
     create_schema,
 )
@@ -210,6 +212,35 @@ class SqliteStore:
     ) -> bool:
         return await self._change(CLAIM, claim_record(key, ref, registration_id, channel, now)) == 1
 
+    async def claim_lease(
+        self,
+        key: str,
+        ref: ReminderRef,
+        registration_id: str,
+        channel: ChannelName,
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> int:
+        record = claim_record(key, ref, registration_id, channel, now, owner, lease_s)
+        now_text = record["updated_at"]
+        async with self.transaction() as db:
+            async with db.execute(CLAIM, record) as cursor:
+                if cursor.rowcount == 1:
+                    return 1
+            sql = "SELECT status, owner, token FROM notifier_deliveries WHERE key = ?"
+            async with db.execute(sql, (key,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row["status"] != "claimed":
+                return 0
+            if row["owner"] == owner:
+                return int(row["token"])  # ours already: a retry after a lost reply
+            params = (owner, record["lease_until"], now_text, key, now_text)
+            async with db.execute(TAKE_OVER, params) as cursor:
+                taken = await cursor.fetchone()
+        return 0 if taken is None else int(taken[0])
+
     async def record_delivery(
         self,
         key: str,
@@ -217,11 +248,25 @@ class SqliteStore:
         attempts: int,
         now: datetime,
         error: str | None = None,
+        *,
+        token: int | None = None,
+        lease_s: float | None = None,
     ) -> None:
         now_text = utc_text(now, "now")
         sent_at = now_text if status == "sent" else None
-        if await self._change(RECORD, (status, attempts, now_text, error, sent_at, key)) != 1:
-            raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
+        lease = lease_text(now, lease_s) if status == "claimed" else None
+        async with self.transaction() as db:
+            sql = "SELECT token, lease_until FROM notifier_deliveries WHERE key = ?"
+            async with db.execute(sql, (key,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
+            if token is not None and int(row["token"]) != token:
+                raise ClaimLostError(f"delivery {key!r}: its claim was taken over; not written")
+            if status == "claimed" and lease is None:
+                lease = row["lease_until"]  # a progress note without renewal keeps the lease
+            params = (status, attempts, now_text, error, sent_at, lease, key)
+            await db.execute(RECORD, params)
 
     async def release_delivery(self, key: str) -> None:
         # only a bare claim: a sent or failed record is history and must keep its key taken

@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from notifier.channels import ReminderMessage, SmtpChannel
-from notifier.errors import PermanentDeliveryError, SettingsError, TransientDeliveryError
+from notifier.errors import (
+    PermanentDeliveryError,
+    SettingsError,
+    TransientDeliveryError,
+    UnknownDeliveryError,
+)
 from tests.support.reminders import SENDER
 from tests.support.smtp import PASSWORD, USERNAME, Certificates, SmtpServer
 from tests.support.waiting import until
@@ -114,11 +119,12 @@ async def test_a_refused_recipient_is_permanent_and_not_named_in_full(
     assert [e.rcpt_tos for e in smtp_server.handler.received] == [["somebody@example.org"]]
 
 
-async def test_a_dropped_connection_is_transient_and_replaced(
-    smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
+@pytest.mark.parametrize("command", ["MAIL", "RCPT"])
+async def test_a_connection_dropped_before_the_data_is_transient_and_replaced(
+    smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage, command: str
 ) -> None:
-    """A half-finished connection must not be reused; the next send opens a fresh one."""
-    smtp_server.handler.script("DATA", "drop")
+    """Nothing was handed over yet: retrying is safe, on a fresh connection, never the old one."""
+    smtp_server.handler.script(command, "drop")
     channel = make_channel(smtp_server)
     with pytest.raises(TransientDeliveryError):
         await channel.send(make_message(registration_id="r1"))
@@ -127,15 +133,28 @@ async def test_a_dropped_connection_is_transient_and_replaced(
     assert len(smtp_server.handler.peers) == 2
 
 
-async def test_a_stalled_server_times_out_as_transient(
+async def test_a_server_stalled_before_the_data_times_out_as_transient(
     smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage
 ) -> None:
     """A hung server must not hold a fan-out forever; the connection is dropped after."""
-    smtp_server.handler.script("DATA", "stall")
+    smtp_server.handler.script("RCPT", "stall")
     channel = make_channel(smtp_server, timeout_s=0.5)
     with pytest.raises(TransientDeliveryError, match=r"no answer within 0\.5 s"):
         await channel.send(make_message(registration_id="r1"))
     await channel.send(make_message(registration_id="r2"))
+    assert len(smtp_server.handler.peers) == 2
+
+
+@pytest.mark.parametrize("reply", ["drop", "stall"])
+async def test_a_reply_lost_after_the_data_is_unknown_not_transient(
+    smtp_server: SmtpServer, make_channel: MakeChannel, make_message: MakeMessage, reply: str
+) -> None:
+    """The server may have queued it: a blind retry could mail the person twice (#12)."""
+    smtp_server.handler.script("DATA", reply)
+    channel = make_channel(smtp_server, timeout_s=0.5)
+    with pytest.raises(UnknownDeliveryError, match="may have been delivered"):
+        await channel.send(make_message(registration_id="r1"))
+    await channel.send(make_message(registration_id="r2"))  # a fresh connection works
     assert len(smtp_server.handler.peers) == 2
 
 

@@ -7,6 +7,7 @@ ahead, so the real scheduler thread of a service under test never fires a job by
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from notifier.channels import Channel
@@ -14,7 +15,6 @@ from notifier.jobs.fanout import FanoutDeps, RetryPolicy
 from notifier.metrics import make_metrics
 from notifier.records import Registration
 from notifier.store.base import Store
-from tests.support.clock import Clock
 from tests.support.events import EVENT_ID
 from tests.support.reminders import PUBLIC_BASE_URL
 
@@ -45,7 +45,7 @@ def registration(
 def fanout_deps(
     store: Store,
     channel: Channel,
-    clock: Clock,
+    clock: Callable[[], datetime],
     *,
     concurrency: int = 8,
     retry: RetryPolicy = FAST_RETRY,

@@ -68,6 +68,7 @@ class ScriptedSmtpHandler:
     peers: set[Any] = field(default_factory=set)  # one per connection that said EHLO
     quits: int = 0
     data_calls: Counter[str] = field(default_factory=Counter)  # DATA commands per recipient
+    commands: Counter[str] = field(default_factory=Counter)  # MAIL, RCPT, DATA answered
     in_flight: int = 0  # DATA commands not answered yet
     max_in_flight: int = 0
     _script: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
@@ -164,6 +165,7 @@ class ScriptedSmtpHandler:
         return None
 
     async def _answer(self, command: str, recipient: str | None, server: SMTP) -> str:
+        self.commands[command] += 1
         reply = self._next(command, recipient)
         if reply is None:
             return ACCEPTED[command]

@@ -1,0 +1,108 @@
+"""SMTP faults during a fan-out (#12): slow, down for a while, a reply lost after the data.
+
+Each runs ``run_fanout`` on both stores against a real scripted SMTP server and counts
+expected, once, duplicates and lost (tests/support/faults.py); docs/reliability.md has the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from notifier.channels import SmtpChannel
+from notifier.events import Event
+from notifier.jobs.fanout import RetryPolicy, run_fanout
+from notifier.jobs.plan import Reminder
+from notifier.records import ReminderRef
+from notifier.store import Store
+from tests.support.clock import Clock
+from tests.support.events import event_yaml, load_test_event
+from tests.support.fanout import NOW, fanout_deps, registration
+from tests.support.faults import ScaledClock, tally
+from tests.support.smtp import SmtpServer
+from tests.support.waiting import until
+
+START = NOW + timedelta(minutes=10)  # the 10-minute reminder is due at NOW
+UNCAPPED = RetryPolicy(max_attempts=None, base_s=0.02, max_s=0.1)
+
+
+def _talk() -> tuple[Event, ReminderRef]:
+    event = load_test_event(event_yaml({"talk": START}, reminders=("10m",)))
+    return event, Reminder(event, event.sessions[0], timedelta(minutes=10)).ref
+
+
+async def _register(store: Store, count: int) -> list[str]:
+    names = [f"p{i:03d}" for i in range(count)]
+    for name in names:
+        await store.add_registration(registration(name))
+    return names
+
+
+async def test_slow_smtp_sends_nothing_after_the_start_and_records_the_rest_expired(
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
+) -> None:
+    """A reminder that lands after the session began is noise; the log must say who missed it."""
+    event, ref = _talk()
+    names = await _register(store, 200)
+    delay_s = 0.1  # 4 connections: 40 mails a second, 5 s for everyone
+    mail_server.handler.delay_s = delay_s
+    clock = ScaledClock(NOW, speed=300.0)  # the session starts 2 real seconds from now
+    deps = fanout_deps(store, smtp_channel, clock, concurrency=4, retry=UNCAPPED)
+    start_wall = time.time() + clock.real_s_until(START)
+
+    counts = await run_fanout(deps, event, event.sessions[0], ref)
+
+    result = await tally(store, ref, mail_server.handler.recipients, names)
+    begun_late = [m for m in mail_server.handler.received if m.at - delay_s > start_wall + 0.05]
+    assert begun_late == []  # checked before each send: none began after the start
+    assert result.statuses["expired"] == counts["expired"] > 0
+    assert result.statuses["sent"] == counts["sent"] == result.once > 0
+    assert (result.duplicates, result.lost, result.wrong_log) == (0, 0, 0)
+    assert result.once + result.statuses["expired"] == 200
+
+
+async def test_smtp_down_at_the_due_instant_is_retried_until_it_is_back(
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
+) -> None:
+    """A 30-second SMTP outage minutes before a session must not cost anyone the reminder."""
+
+    event, ref = _talk()
+    names = await _register(store, 50)
+    handler = mail_server.handler
+    handler.script("MAIL", *["421 4.3.2 service not available"] * 100_000)  # down
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), concurrency=8, retry=UNCAPPED)
+    task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
+    # more tries each than the old fixed cap of 5 would have allowed
+    await until(lambda: handler.commands["MAIL"] >= 8 * len(names), what="8 tries each")
+    handler.clear_script()  # back
+
+    counts = await task
+
+    result = await tally(store, ref, handler.recipients, names)
+    assert counts["sent"] == result.once == 50
+    assert (result.duplicates, result.lost, result.wrong_log) == (0, 0, 0)
+
+
+async def test_reply_lost_after_the_data_is_recorded_unknown_and_not_resent(
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
+) -> None:
+    """The server may have queued it: a blind resend mailed 100 people 5 times each (#12)."""
+    event, ref = _talk()
+    names = await _register(store, 50)
+    handler = mail_server.handler
+    handler.stall_s = 3.0  # past the channel's 1 s reply timeout
+    silent = names[:10]
+    for name in silent[:5]:
+        handler.script("DATA", "stall", to=f"{name}@example.org")
+    for name in silent[5:]:
+        handler.script("DATA", "drop", to=f"{name}@example.org")
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), concurrency=8, retry=UNCAPPED)
+
+    counts = await run_fanout(deps, event, event.sessions[0], ref)
+
+    result = await tally(store, ref, handler.recipients, names)
+    assert counts["unknown"] == result.statuses["unknown"] == 10
+    assert all(handler.data_calls[f"{name}@example.org"] == 1 for name in silent)  # one copy
+    assert counts["sent"] == result.once == 40
+    assert (result.duplicates, result.lost, result.wrong_log) == (0, 0, 0)
