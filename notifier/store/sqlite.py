@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -63,6 +64,8 @@ from notifier.store._sqlite_schema import (
 
 Params = Sequence[Any] | Mapping[str, Any]
 BUSY_TIMEOUT_MS = 5_000
+SETUP_ATTEMPTS = 20
+SETUP_RETRY_S = 0.01
 
 
 async def open_sqlite_store(path: Path) -> SqliteStore:
@@ -79,15 +82,35 @@ async def open_sqlite_store(path: Path) -> SqliteStore:
     db.row_factory = sqlite3.Row
     store = SqliteStore(db, path)
     try:
-        async with store.transaction(begin=False) as conn:  # WAL cannot be set in a transaction
-            pragmas = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
-            await conn.executescript(pragmas)
-        async with store.transaction() as conn:
-            await create_schema(conn)
+        await _prepare(store)
     except BaseException:
         await store.aclose()
         raise
     return store
+
+
+async def _prepare(store: SqliteStore) -> None:
+    """WAL, then the schema; again (briefly) while another process holds the file's lock.
+
+    Two processes opening one file at once can meet in a lock upgrade that would deadlock;
+    SQLite answers that with "database is locked" at once, without waiting out busy_timeout.
+    Both steps are idempotent, so the one that lost simply tries again.
+    """
+    for attempt in range(1, SETUP_ATTEMPTS + 1):
+        try:
+            async with store.transaction(begin=False) as conn:  # WAL is set outside one
+                pragmas = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
+                await conn.executescript(pragmas)
+            async with store.transaction() as conn:
+                await create_schema(conn)
+            return
+        except StoreError as exc:
+            locked = isinstance(exc.__cause__, sqlite3.OperationalError) and "locked" in str(
+                exc.__cause__
+            )
+            if not locked or attempt == SETUP_ATTEMPTS:
+                raise
+            await asyncio.sleep(SETUP_RETRY_S * attempt * random.uniform(0.5, 1.5))  # noqa: S311
 
 
 class SqliteStore:
