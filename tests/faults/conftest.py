@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from notifier.channels import SmtpChannel
+from tests.jobs.conftest import mail_server  # noqa: F401  # the fixture, used by name
 from tests.support.daemon import Workspace
 from tests.support.processes import Children
 from tests.support.reminders import smtp_channel as make_smtp_channel
-from tests.support.smtp import SmtpServer, start_smtp_server
+from tests.support.smtp import SmtpServer
 
 SIGNING_SECRET = "f" * 48
 
@@ -32,17 +33,7 @@ def fault_workspace(tmp_path: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def mail_server() -> Iterator[SmtpServer]:
-    """A plain scripted SMTP server on a free loopback port."""
-    server = start_smtp_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def smtp_channel(mail_server: SmtpServer) -> AsyncIterator[SmtpChannel]:
+async def smtp_channel(mail_server: SmtpServer) -> AsyncIterator[SmtpChannel]:  # noqa: F811
     """The real SMTP channel on ``mail_server``: 4 connections, a short reply timeout."""
     channel = make_smtp_channel(mail_server.host, mail_server.port, pool_size=4, timeout_s=1.0)
     try:

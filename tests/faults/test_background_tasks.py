@@ -14,15 +14,13 @@ from typing import Any
 
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.job import Job
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from notifier.jobs.scheduler import REMINDER_FUNC, make_jobstore, make_scheduler
 from notifier.service import open_service
 from notifier.service.health import supervise
-from notifier.settings import Settings
 from tests.support.daemon import Workspace, http_json, metrics_text
-from tests.support.events import event_yaml
+from tests.support.events import redis_service_settings
 from tests.support.ports import HOST
 from tests.support.redis import RedisServer
 from tests.support.waiting import until, wait_until
@@ -137,20 +135,7 @@ async def test_a_host_clock_off_by_150_s_refuses_readiness_and_due_times_follow_
 ) -> None:
     """One replica 150 s fast recorded 300 deliveries `skipped` 40 s before the due time."""
     server = start_redis_server()
-    config = tmp_path / "config"
-    config.mkdir()
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    (config / "e.yaml").write_text(event_yaml({"talk": start}), encoding="utf-8")
-    settings = Settings(
-        _env_file=None,
-        config=[config],
-        data_dir=tmp_path / "data",
-        store_url=server.url,
-        redis_allow_volatile=True,
-        email_backend="file",
-        signing_secret=SecretStr("s" * 48),
-        http_port=0,
-    )
+    settings = redis_service_settings(tmp_path, server.url)
     with capture_logs() as logs:
         async with open_service(
             settings, local_clock=lambda: datetime.now(UTC) + FAST_BY
@@ -168,20 +153,7 @@ async def test_a_job_fired_by_a_fast_host_clock_waits_for_the_store_due_time(
 ) -> None:
     """APScheduler wakes on the host's clock: 150 s fast, its jobs fired 150 s early."""
     server = start_redis_server()
-    config = tmp_path / "config"
-    config.mkdir()
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    (config / "e.yaml").write_text(event_yaml({"talk": start}), encoding="utf-8")
-    settings = Settings(
-        _env_file=None,
-        config=[config],
-        data_dir=tmp_path / "data",
-        store_url=server.url,
-        redis_allow_volatile=True,
-        email_backend="file",
-        signing_secret=SecretStr("s" * 48),
-        http_port=0,
-    )
+    settings = redis_service_settings(tmp_path, server.url)
     async with open_service(settings, local_clock=lambda: datetime.now(UTC) + FAST_BY) as service:
         (job,) = await asyncio.to_thread(service.scheduler.get_jobs)
         with capture_logs() as logs:

@@ -9,14 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from redis import Redis
 from structlog.testing import capture_logs
 
 from notifier.service import open_service
 from notifier.settings import Settings
 from tests.support.daemon import Workspace, http_json, metrics_text
-from tests.support.events import event_yaml
+from tests.support.events import redis_service_settings
 from tests.support.ports import HOST
 from tests.support.redis import RedisServer
 from tests.support.waiting import wait_until
@@ -26,22 +25,9 @@ IN_AN_HOUR = timedelta(hours=1)
 
 
 def _settings(tmp_path: Path, store_url: str) -> Settings:
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    start = datetime.now(UTC).replace(microsecond=0) + 2 * IN_AN_HOUR
-    (config / "e.yaml").write_text(
-        event_yaml({"talk": start}, reminders=(IN_AN_HOUR,)), encoding="utf-8"
-    )
-    return Settings(
-        _env_file=None,
-        config=[config],
-        data_dir=tmp_path / "data",
-        store_url=store_url,
-        redis_allow_volatile=True,  # the scenario: a trial Redis that then forgets
-        email_backend="file",
-        signing_secret=SecretStr("s" * 48),
-        reconcile_interval_s=3600,  # the test runs the checks itself
-        http_port=0,
+    # the scenario: a trial Redis (allowed volatile) that then forgets; the test runs the checks
+    return redis_service_settings(
+        tmp_path, store_url, reminders=(IN_AN_HOUR,), reconcile_interval_s=3600
     )
 
 

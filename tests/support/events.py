@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
+
 from notifier.events import Event, load_event
+from notifier.settings import Settings
 
 EVENT_ID = "vienna-side-events"
 EVENT_NAME = "Side events at the Vienna crime congress"
@@ -73,3 +77,25 @@ def write_atomically(path: Path, text: str) -> None:
 def soon(seconds: float) -> datetime:
     """Whole seconds from now (UTC): a reminder time for a real process's real clock."""
     return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+
+
+def redis_service_settings(
+    folder: Path, store_url: str, *, reminders: Sequence[str | timedelta] = ("10m",), **more: Any
+) -> Settings:
+    """Settings for an in-process service on the tests' Redis (no AOF: allowed volatile), with
+    one session two hours ahead in ``folder/config`` and the outbox for email."""
+    config = folder / "config"
+    config.mkdir(exist_ok=True)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    (config / "e.yaml").write_text(event_yaml({"talk": start}, reminders=reminders), "utf-8")
+    return Settings(
+        _env_file=None,
+        config=[config],
+        data_dir=folder / "data",
+        store_url=store_url,
+        redis_allow_volatile=True,
+        email_backend="file",
+        signing_secret=SecretStr("s" * 48),
+        http_port=0,
+        **more,
+    )
