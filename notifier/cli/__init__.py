@@ -24,6 +24,7 @@ COMMANDS = {
     "demo": "notifier.cli.service:demo",
     "deliveries": "notifier.cli.service:deliveries",
     "register": "notifier.cli.register:register",
+    "schema": "notifier.cli.schema:schema",
 }
 
 

@@ -23,6 +23,8 @@ from yaml.composer import Composer, ComposerError
 from yaml.events import AliasEvent, Event, NodeEvent
 from yaml.resolver import Resolver
 
+from notifier.events._yamlwords import yaml_words
+
 Path = tuple[str | int, ...]
 _NULL = "tag:yaml.org,2002:null"
 # what aliases may copy in one file: the CrimeCOP12 example (29 sessions) is about 400 values
@@ -50,15 +52,39 @@ class Located:
     keys: dict[Path, Mark] = field(default_factory=dict)
     duplicates: list[tuple[Path, Mark]] = field(default_factory=list)
 
+    def alias(self, written: Path, read_as: Path) -> None:
+        """The marks under ``written`` also under ``read_as``: a misspelt key read as the key
+        it resembles keeps pointing at the line the organizer wrote."""
+        depth = len(written)
+        for table in (self.values, self.keys):
+            for path, mark in list(table.items()):
+                if path[:depth] == written:
+                    table[(*read_as, *path[depth:])] = mark
+
 
 class YamlSyntaxError(Exception):
-    """Text that is not YAML, or YAML we refuse; ``mark`` says where, ``code`` what."""
+    """Text that is not YAML, or YAML we refuse; ``mark`` says where, ``code`` what.
 
-    def __init__(self, message: str, mark: Mark, code: str = "yaml-syntax") -> None:
+    ``mark`` is where the broken construct began (PyYAML's context mark: the open quote or
+    bracket) when PyYAML knows it, since that is where the fix goes; ``stopped`` is where the
+    parser gave up (often the end of the file), with PyYAML's own words in ``detail``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        mark: Mark,
+        code: str = "yaml-syntax",
+        *,
+        stopped: Mark | None = None,
+        detail: str = "",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.mark = mark
         self.code = code
+        self.stopped = stopped
+        self.detail = detail
 
 
 class _Refused(ComposerError):
@@ -155,6 +181,23 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(start.line + 1, start.column + 1, style, single)
 
 
+def _pymark(mark: yaml.Mark | None) -> Mark | None:
+    return Mark(mark.line + 1, mark.column + 1) if mark is not None else None
+
+
+def syntax_error(exc: yaml.MarkedYAMLError) -> YamlSyntaxError:
+    """``exc`` placed where the broken construct began, PyYAML's stop kept as ``stopped``."""
+    problem = exc.problem or str(exc)
+    stopped = _pymark(exc.problem_mark) or Mark(1, 1)
+    began = _pymark(exc.context_mark)
+    if began is not None and began != stopped:
+        words = yaml_words(exc.context, problem, at_context=True)
+        return YamlSyntaxError(f"not valid YAML: {words}", began, stopped=stopped, detail=problem)
+    words = yaml_words(exc.context, problem, at_context=False)
+    detail = problem if words != problem else ""
+    return YamlSyntaxError(f"not valid YAML: {words}", stopped, stopped=stopped, detail=detail)
+
+
 def load_located(text: str) -> Located:
     """Parse one YAML document; raises :class:`YamlSyntaxError` with a position."""
     loader = _Loader(text)
@@ -165,10 +208,7 @@ def load_located(text: str) -> Located:
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
         raise YamlSyntaxError(exc.problem or str(exc), where, exc.code) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        problem = exc.problem or str(exc)
-        raise YamlSyntaxError(f"not valid YAML: {problem}", where) from exc
+        raise syntax_error(exc) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}", Mark(1, 1)) from exc
     finally:

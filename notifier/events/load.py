@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.errors import TimeExpressionError
 from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_located
+from notifier.events.messages import organizer_words
 from notifier.events.model import Event, Loaded, Problem, Session, Severity
 from notifier.events.spec import EventSpec, SessionSpec
 from notifier.times import TimeContext, load_zone, parse_day, parse_duration, parse_when
@@ -68,7 +69,7 @@ def load_event(text: str, source: str, *, today: date | None = None) -> Loaded:
     try:
         report.located = load_located(text)
     except YamlSyntaxError as exc:
-        report.add_at("error", exc.code, exc.message, exc.mark)
+        report.add_at("error", exc.code, _syntax_message(exc, source), exc.mark)
         return Loaded(source, None, tuple(report.problems))
     for path, mark in report.located.duplicates:
         report.add_at("error", "duplicate-key", f'"{path[-1]}" is given twice; keep one', mark)
@@ -86,7 +87,40 @@ def load_event(text: str, source: str, *, today: date | None = None) -> Loaded:
     return Loaded(source, None if report.failed else event, problems)
 
 
+def _syntax_message(exc: YamlSyntaxError, source: str) -> str:
+    """The words, and where PyYAML stopped when that is elsewhere (the end of the file)."""
+    stopped = exc.stopped
+    if stopped is not None and stopped != exc.mark and exc.detail:
+        where = f"{source}:{stopped.line}:{stopped.column}"
+        return f"{exc.message} (reading stopped at {where}: {exc.detail})"
+    return f"{exc.message} ({exc.detail})" if exc.detail else exc.message
+
+
+def _respell(
+    model: type[BaseModel], data: dict[str, Any], path: Path, report: _Report
+) -> dict[str, Any]:
+    """``data`` with each unknown key reported, and read as the key it resembles if that one is
+    absent: a misspelt ``sesions:`` or ``zne:`` must not hide the problems in its value."""
+    fields = list(model.model_fields)
+    result = {k: v for k, v in data.items() if k in fields}
+    for key, value in data.items():
+        if key in fields:
+            continue
+        close = difflib.get_close_matches(key, fields, n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else "; remove it"
+        mark = report.located.keys.get((*path, key))
+        if mark is not None:
+            report.add_at("error", "unknown-key", f'unknown key "{key}"{hint}', mark)
+        else:
+            report.add("error", "unknown-key", f'unknown key "{key}"{hint}', (*path, key))
+        if close and close[0] not in data:
+            result[close[0]] = value
+            report.located.alias((*path, key), (*path, close[0]))
+    return result
+
+
 def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> Event | None:
+    data = _respell(EventSpec, data, (), report)
     header_data = {k: v for k, v in data.items() if k != "sessions"}
     header_data["sessions"] = [{"id": "x", "title": "x", "when": "x"}]  # checked one by one
     header = _validate(EventSpec, header_data, (), report)
@@ -102,7 +136,14 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
             'the event needs a "sessions" list with at least one session',
             ("sessions",) if "sessions" in data else (),
         )
+        if header is not None:  # the zone, reminders and lateness are still checked
+            _resolve_sessions(header, [], report, today)
+            _lateness(header.lateness, report)
         return None
+    raw_sessions = [
+        _respell(SessionSpec, raw, ("sessions", i), report) if isinstance(raw, dict) else raw
+        for i, raw in enumerate(raw_sessions)
+    ]
     specs = [
         (spec, True)
         if (spec := _validate(SessionSpec, raw, ("sessions", i), report)) is not None
@@ -167,26 +208,31 @@ def _validate(model: type[_M], raw: object, path: Path, report: _Report) -> _M |
 def _pydantic_problem(model: type[BaseModel], error: Any, base: Path, report: _Report) -> None:
     loc: Path = (*base, *error["loc"])
     name = str(loc[-1]) if loc else ""
-    if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(name, list(model.model_fields), n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else "; remove it"
-        mark = report.located.keys.get(loc)
-        if mark is not None:
-            report.add_at("error", "unknown-key", f'unknown key "{name}"{hint}', mark)
-            return
-        report.add("error", "unknown-key", f'unknown key "{name}"{hint}', loc)
+    field = ".".join(str(p) for p in error["loc"] if isinstance(p, str)) or _item_name(base)
+    if error["type"] == "extra_forbidden":  # in a nested mapping (dates:); see _respell
+        report.add("error", "unknown-key", f'unknown key "{name}"; remove it', loc)
     elif error["type"] == "string_pattern_mismatch" and name == "id":
-        report.add(
-            "error",
-            "invalid-id",
-            f'id "{error["input"]}" must be lowercase letters, digits and hyphens, like ccpcj-32',
-            loc,
-        )
+        report.add("error", "invalid-id", organizer_words(error, "id"), loc)
     elif error["type"] == "missing":
-        report.add("error", "missing-key", f'missing key "{name}"', loc[:-1])
+        report.add("error", "missing-key", _missing(model, name), loc[:-1])
     else:
-        where = ".".join(str(p) for p in error["loc"]) or "value"
-        report.add("error", "invalid-value", f"{where}: {error['msg']}", loc)
+        report.add("error", "invalid-value", organizer_words(error, field), loc)
+
+
+def _item_name(path: Path) -> str:
+    """``session 3`` for ``("sessions", 2)``: what the organizer counts, not the index."""
+    if len(path) == 2 and isinstance(path[1], int):
+        return f"{str(path[0]).removesuffix('s')} {path[1] + 1}"
+    return "value"
+
+
+def _missing(model: type[BaseModel], name: str) -> str:
+    """``missing key "zone"; add it, such as zone: Europe/Vienna`` (the example from spec.py)."""
+    info = model.model_fields.get(name)
+    examples = info.examples if info is not None else None
+    written = examples[0] if examples else None
+    example = f", such as {name}: {written}" if isinstance(written, str) else ""
+    return f'missing key "{name}"; add it{example}'
 
 
 def _resolve_sessions(

@@ -50,7 +50,7 @@ MISTAKES = [
             title: A
             when: [unclosed
         """,
-        ["9:1 yaml-syntax"],
+        ["8:11 yaml-syntax"],  # the open bracket, not the end of the file where PyYAML stops
         id="yaml-syntax-error",
     ),
     pytest.param(
