@@ -46,7 +46,21 @@ class LazyGroup(click.Group):
         return command
 
 
-@click.group(cls=LazyGroup)
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
+    epilog="""\b
+Examples:
+  notifier validate config/events
+  notifier schedule config/events --tz Asia/Tokyo
+  notifier run --config config/events
+  notifier COMMAND -h
+
+\b
+Shell completion (bash; zsh and fish likewise, see the README):
+  eval "$(_NOTIFIER_COMPLETE=bash_source notifier)"
+""",
+)
 @click.version_option(__version__, prog_name="notifier")
 def main() -> None:
     """Time-zone-aware reminders for hybrid events."""

@@ -33,7 +33,17 @@ def _instant_callback(_ctx: click.Context, _param: click.Parameter, value: Any) 
         ) from exc
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  notifier validate config/events
+  notifier validate --strict config/events/ccpcj-32-gitoc.yaml
+
+\b
+Every problem of every file is listed at once as FILE:LINE:COLUMN; the exit status is 1
+when any file has an error (with --strict, also a warning).
+"""
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(paths: tuple[Path, ...], strict: bool) -> None:
@@ -51,7 +61,13 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
         sys.exit(1)
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  notifier schedule config/events --tz Asia/Tokyo
+  notifier schedule config/events/ccpcj-32-gitoc.yaml --from 2023-05-01 --json
+"""
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--tz", "viewer", default="UTC", callback=zone_callback, help="Show times in this zone."

@@ -20,7 +20,14 @@ from notifier.times import ResolvedTime, TimeContext, format_range, parse_when, 
 from notifier.times.zones import format_offset, zone_label
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  notifier convert "Tuesday 23 May 09:10-10:00 CEST" --year 2023 --to Asia/Tokyo
+  notifier convert "1–1.50 p.m." --zone Europe/Vienna --date 2024-10-14
+  notifier convert "by 11:59 p.m. ET on 1 March 2025" --json
+"""
+)
 @click.argument("expression")
 @click.option("--zone", "venue", help="Venue zone (IANA) for a time written without one.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Day for a time-only row.")

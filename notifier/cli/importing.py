@@ -30,7 +30,15 @@ def _check_event_id(_ctx: click.Context, _param: click.Parameter, value: Any) ->
     return value
 
 
-@click.command("import")
+@click.command(
+    "import",
+    epilog="""\b
+Examples:
+  notifier import side-events.txt --zone Europe/Vienna --year 2024 -o config/events/cop12.yaml
+  notifier import programme.html --strict -o draft.yaml
+  pbpaste | notifier import - --zone Asia/Tokyo
+""",
+)
 @click.argument("listing", type=click.File("r", encoding="utf-8"))
 @click.option("--zone", callback=zone_name_callback, help="Venue zone (IANA), e.g. Europe/Vienna.")
 @click.option("--year", type=click.IntRange(1900, 2200), help="Year for dates without one.")

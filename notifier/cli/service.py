@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 
 import click
 
+from notifier.cli._options import zone_callback
 from notifier.cli._runner import cli_settings, run_async, with_store
 from notifier.cli.demo import run_demo
+from notifier.cli.tables import local_time, table_lines
+from notifier.records import Delivery
 from notifier.service import run_service
+from notifier.times import format_duration
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  notifier run --config config/events
+  NOTIFIER_REDIS_URL=redis://localhost:6379/0 notifier run
+  notifier run --config config/events --until-idle
+"""
+)
 @click.option(
     "--config",
     "config",
@@ -29,7 +41,13 @@ def run(config: tuple[Path, ...], until_idle: bool) -> None:
     sys.exit(run_async(run_service(settings, until_idle=until_idle)))
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  notifier demo
+  notifier demo --tz America/New_York --lead-s 30
+"""
+)
 @click.option(
     "--tz",
     "timezone",
@@ -55,31 +73,70 @@ def demo(timezone: str, lead_s: int) -> None:
         sys.exit(1)
 
 
-@click.command()
+@click.command(
+    epilog="""\b
+Examples:
+  notifier deliveries
+  notifier deliveries ccpcj-32-gitoc --tz Asia/Tokyo
+  notifier deliveries ccpcj-32-gitoc --session human-smuggling-central-med --json
+"""
+)
 @click.argument("event_id", required=False)
-@click.option("--session", "session_id")
-@click.option("--json", "as_json", is_flag=True)
-def deliveries(event_id: str | None, session_id: str | None, as_json: bool) -> None:
+@click.option("--session", "session_id", help="Only this session's deliveries.")
+@click.option(
+    "--tz",
+    "viewer",
+    default="UTC",
+    show_default=True,
+    callback=zone_callback,
+    help="Show times in this zone.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (a list).")
+def deliveries(event_id: str | None, session_id: str | None, viewer: tzinfo, as_json: bool) -> None:
     """Show the delivery log: every reminder outcome, with attempts and last error."""
     settings = cli_settings()
     found = run_async(with_store(settings, lambda s: s.list_deliveries(event_id, session_id)))
-    rows = [
-        {
-            "key": d.key,
-            "status": d.status,
-            "attempts": d.attempts,
-            "channel": d.channel,
-            "last_error": d.last_error,
-            "updated_at": d.updated_at.isoformat(),
-            "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-        }
-        for d in found
-    ]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([_delivery_json(d) for d in found], indent=2))
         return
-    for row in rows:
+    if not found:
+        scope = f" for {event_id or 'any event'}" if event_id or session_id else ""
+        scope += f", session {session_id}" if session_id else ""
         click.echo(
-            f"{row['status']:<8} {row['attempts']}  {row['key']}"
-            + (f"  ({row['last_error']})" if row["last_error"] else "")
+            f"no deliveries yet{scope}; "
+            "reminders appear here once `notifier run` sends them "
+            "(`notifier schedule` previews when)"
         )
+        return
+    headers = ("UPDATED", "STATUS", "TRIES", "CHANNEL", "BEFORE", "SESSION", "TO", "LAST ERROR")
+    click.echo("\n".join(table_lines(headers, [_delivery_row(d, viewer) for d in found])))
+
+
+def _delivery_row(d: Delivery, viewer: tzinfo) -> tuple[str, ...]:
+    return (
+        local_time(d.updated_at, viewer),
+        d.status,
+        str(d.attempts),
+        d.channel,
+        format_duration(timedelta(seconds=d.ref.offset_s)),
+        f"{d.ref.event_id}/{d.ref.session_id}",
+        d.registration_id,
+        d.last_error or "",
+    )
+
+
+def _delivery_json(d: Delivery) -> dict[str, Any]:
+    return {
+        "key": d.key,
+        "event_id": d.ref.event_id,
+        "session_id": d.ref.session_id,
+        "session_start_utc": d.ref.start_utc.isoformat(),
+        "offset_s": d.ref.offset_s,
+        "registration_id": d.registration_id,
+        "status": d.status,
+        "attempts": d.attempts,
+        "channel": d.channel,
+        "last_error": d.last_error,
+        "updated_at": d.updated_at.isoformat(),
+        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+    }

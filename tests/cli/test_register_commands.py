@@ -7,72 +7,20 @@ the repository's example events and an embedded SQLite store in the test's own f
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
-
-from notifier.cli import main
-from notifier.records import Registration
-from notifier.settings import PREFIX
-from notifier.store import open_store
-
-ROOT = Path(__file__).resolve().parents[2]
-EVENTS = ROOT / "config" / "events"
-EVENT = "ccpcj-32-gitoc"
-SMUGGLING = "human-smuggling-central-med"
-PALERMO = "palermo-convention-20-years"
-REGISTERED = re.compile(r"^registered ([0-9a-f]{32}) for ccpcj-32-gitoc \((.*)\), zone (\S+)$")
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The store's folder; the working folder is the test's, so no stray .env is read."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def run(data_dir: Path) -> Run:
-    """Invoke ``notifier`` with NOTIFIER_CONFIG and NOTIFIER_DATA_DIR set for that call only."""
-    runner = CliRunner()
-    env: dict[str, str | None] = {
-        name: None for name in os.environ if name.upper().startswith(PREFIX)
-    }
-    env |= {"NOTIFIER_CONFIG": str(EVENTS), "NOTIFIER_DATA_DIR": str(data_dir)}
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), env=env)
-
-    return invoke
-
-
-def _add(run: Run, *args: str) -> tuple[str, str]:
-    result = run("register", "add", EVENT, *args)
-    assert result.exit_code == 0, result.output
-    match = REGISTERED.match(result.stdout.strip())
-    assert match, result.stdout
-    return match[1], match[2]
-
-
-def _stored(data_dir: Path) -> list[Registration]:
-    """What the store holds, read with the store API (opened and closed here)."""
-
-    async def read() -> list[Registration]:
-        store = await open_store(f"sqlite:///{data_dir / 'notifier.db'}")
-        try:
-            return await store.list_registrations(EVENT)
-        finally:
-            await store.aclose()
-
-    return asyncio.run(read())
+from tests.support.cli import (
+    EVENT,
+    PALERMO,
+    REGISTERED,
+    SMUGGLING,
+    Run,
+    add_registration,
+    stored_registrations,
+)
 
 
 def test_register_add_prints_the_new_id_scope_and_zone(run: Run, data_dir: Path) -> None:
@@ -93,40 +41,51 @@ def test_register_add_prints_the_new_id_scope_and_zone(run: Run, data_dir: Path)
     assert match, result.stdout
     assert match[2] == SMUGGLING
     assert match[3] == "Asia/Tokyo"
-    (stored,) = _stored(data_dir)
+    (stored,) = stored_registrations(data_dir)
     assert stored.id == match[1]
     assert stored.email == "Ada@example.org"
     assert (data_dir / "notifier.db").is_file()  # the embedded store, under NOTIFIER_DATA_DIR
 
 
-def test_registering_the_same_address_again_merges_sessions_under_one_id(run: Run) -> None:
+def test_registering_the_same_address_again_merges_sessions_under_one_id(
+    run: Run, data_dir: Path
+) -> None:
     """One person registering twice must get one reminder per session, not two records."""
-    first, _ = _add(run, "--email", "Ada@Example.org", "--tz", "Asia/Tokyo", "--session", SMUGGLING)
-    second, scope = _add(
+    first, _ = add_registration(
+        run, "--email", "Ada@Example.org", "--tz", "Asia/Tokyo", "--session", SMUGGLING
+    )
+    second, scope = add_registration(
         run, "--email", "Ada@Example.org", "--tz", "Asia/Tokyo", "--session", PALERMO
     )
     assert second == first
     assert scope == f"{SMUGGLING}, {PALERMO}"
     listed = run("register", "list")
     assert listed.exit_code == 0, listed.output
-    lines = listed.stdout.splitlines()
-    assert len(lines) == 1
-    assert lines[0].split() == [
+    header, *rows = listed.stdout.splitlines()
+    assert header.startswith("ID  ")
+    assert len(rows) == 1
+    (stored,) = stored_registrations(data_dir)
+    registered = stored.created_at.astimezone(UTC)
+    assert rows[0].split() == [
         first,
         EVENT,
-        "Ada@example.org",
         "Asia/Tokyo",
         "undecided",
+        "confirmed",
         f"{SMUGGLING},{PALERMO}",
+        f"{registered:%Y-%m-%d}",
+        f"{registered:%H:%M}",
+        "UTC",
+        "Ada@example.org",
     ]
 
 
 def test_address_case_does_not_create_a_second_registration(run: Run) -> None:
     """Mail servers ignore case in practice; ADA@ and ada@ are the same participant."""
-    first, _ = _add(run, "--email", "Ada@Example.org", "--session", SMUGGLING)
-    second, _ = _add(run, "--email", "ADA@example.ORG", "--session", PALERMO)
+    first, _ = add_registration(run, "--email", "Ada@Example.org", "--session", SMUGGLING)
+    second, _ = add_registration(run, "--email", "ADA@example.ORG", "--session", PALERMO)
     assert second == first
-    assert len(run("register", "list", EVENT).stdout.splitlines()) == 1
+    assert len(run("register", "list", EVENT).stdout.splitlines()) == 2  # header and one row
 
 
 def test_register_add_with_invalid_zone_exits_2_naming_the_field(run: Run, data_dir: Path) -> None:
@@ -163,12 +122,13 @@ def test_register_import_reports_every_row_and_stores_the_good_ones(
     result = run("register", "import", EVENT, str(csv_file))
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
+    assert lines[4] == "2 of 4 row(s) imported, 2 failed"
     assert re.fullmatch(r"row 2: ok: [0-9a-f]{32}", lines[0])
     assert re.fullmatch(r"row 3: ok: [0-9a-f]{32}", lines[1])
     assert lines[2].startswith("row 4: error: email: ")
     assert lines[3].startswith('row 5: error: sessions: no session "no-such-session"')
-    stored = {r.email: r for r in _stored(data_dir)}
+    stored = {r.email: r for r in stored_registrations(data_dir)}
     assert set(stored) == {"Ada@example.org", "grace@example.org"}
     assert stored["Ada@example.org"].id == lines[0].rsplit(" ", 1)[1]
     assert stored["Ada@example.org"].sessions == (SMUGGLING,)
@@ -196,19 +156,19 @@ def test_register_import_accepts_a_spreadsheet_csv_with_byte_order_mark(
     )
     result = run("register", "import", EVENT, str(csv_file))
     assert result.exit_code == 0, result.output
-    assert [r.email for r in _stored(data_dir)] == ["ada@example.org"]
+    assert [r.email for r in stored_registrations(data_dir)] == ["ada@example.org"]
 
 
 def test_register_remove_exits_0_then_1_for_an_id_already_gone(run: Run) -> None:
     """Scripts must tell "removed" from "there was nothing to remove"."""
-    registration_id, _ = _add(run, "--email", "ada@example.org")
+    registration_id, _ = add_registration(run, "--email", "ada@example.org")
     removed = run("register", "remove", registration_id)
     assert removed.exit_code == 0, removed.output
     assert removed.stdout.strip() == f"removed {registration_id}"
     again = run("register", "remove", registration_id)
     assert again.exit_code == 1
     assert again.stdout.strip() == f"no registration {registration_id}"
-    assert run("register", "list").stdout == ""
+    assert run("register", "list").stdout.startswith("no registrations yet;")
 
 
 def test_deliveries_json_on_an_empty_store_is_an_empty_list(run: Run) -> None:
