@@ -62,7 +62,6 @@ Examples:
     default="undecided",
     show_default=True,
     type=click.Choice(ATTENDANCE),
-    help="How they attend.",
 )
 def register_add(
     event_id: str,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.errors import TimeExpressionError
 from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_located
+from notifier.events.keydocs import key_example
 from notifier.events.messages import organizer_words
 from notifier.events.model import Event, Loaded, Problem, Session, Severity
 from notifier.events.spec import EventSpec, SessionSpec
@@ -227,11 +228,9 @@ def _item_name(path: Path) -> str:
 
 
 def _missing(model: type[BaseModel], name: str) -> str:
-    """``missing key "zone"; add it, such as zone: Europe/Vienna`` (the example from spec.py)."""
-    info = model.model_fields.get(name)
-    examples = info.examples if info is not None else None
-    written = examples[0] if examples else None
-    example = f", such as {name}: {written}" if isinstance(written, str) else ""
+    """``missing key "zone"; add it, such as zone: Europe/Vienna`` (the editor's example)."""
+    written = key_example(model.__name__, name)
+    example = f", such as {name}: {written}" if written else ""
     return f'missing key "{name}"; add it{example}'
 
 

@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from notifier.cli import main
+from notifier.events.keydocs import KEY_DOCS
 from notifier.events.schema import event_schema, event_schema_text
+from notifier.events.spec import DateSpan, EventSpec, SessionSpec
 from tests.support.yaml12 import load_yaml12
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,3 +73,15 @@ def test_examples_in_the_schema_pass_their_own_field() -> None:
         for example in field.get("examples", []):
             sub = dict(field, **{"$defs": schema["$defs"]})
             assert list(Draft202012Validator(sub).iter_errors(example)) == [], (name, example)
+
+
+def test_every_key_doc_names_a_key_the_models_have() -> None:
+    """A doc left behind by a renamed key would silently document nothing."""
+    models = {model.__name__: model for model in (EventSpec, SessionSpec, DateSpan)}
+    for model_name, docs in KEY_DOCS.items():
+        assert set(docs) <= set(models[model_name].model_fields), model_name
+    schema = event_schema()
+    assert schema["properties"]["zone"]["examples"] == ["Europe/Vienna"]
+    assert (
+        "full https://" in schema["$defs"]["SessionSpec"]["properties"]["join_url"]["description"]
+    )
