@@ -13,6 +13,7 @@ import importlib
 import click
 
 from notifier import __version__
+from notifier.cli._options import HELP_OPTIONS
 
 # name -> "module:attribute"; a new command is one line here plus its function
 COMMANDS = {
@@ -48,7 +49,7 @@ class LazyGroup(click.Group):
 
 @click.group(
     cls=LazyGroup,
-    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier validate config/events

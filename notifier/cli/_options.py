@@ -13,6 +13,10 @@ import click
 from notifier.errors import TimeExpressionError
 from notifier.times import load_zone
 
+# on every command, not only the group: click caches a command's help option the first time it
+# is built, so a command called on its own (as tests do) must not fix it at --help alone
+HELP_OPTIONS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
 
 def utc_now() -> datetime:
     # the one clock read of the CLI; everything below takes it as an argument

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from notifier.cli._options import utc_now, zone_callback
+from notifier.cli._options import HELP_OPTIONS, utc_now, zone_callback
 from notifier.cli.render import reminder_lines, schedule_json, session_lines, summary_line
 from notifier.configfiles import load_config_files
 from notifier.jobs import plan_reminders
@@ -34,6 +34,7 @@ def _instant_callback(_ctx: click.Context, _param: click.Parameter, value: Any) 
 
 
 @click.command(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier validate config/events
@@ -42,7 +43,7 @@ Examples:
 \b
 Every problem of every file is listed at once as FILE:LINE:COLUMN; the exit status is 1
 when any file has an error (with --strict, also a warning).
-"""
+""",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -62,11 +63,12 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
 
 
 @click.command(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier schedule config/events --tz Asia/Tokyo
   notifier schedule config/events/ccpcj-32-gitoc.yaml --from 2023-05-01 --json
-"""
+""",
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(

@@ -14,19 +14,20 @@ from typing import Any
 
 import click
 
-from notifier.cli._options import utc_now, zone_callback
+from notifier.cli._options import HELP_OPTIONS, utc_now, zone_callback
 from notifier.errors import TimeExpressionError
 from notifier.times import ResolvedTime, TimeContext, format_range, parse_when, utc_z
 from notifier.times.zones import format_offset, zone_label
 
 
 @click.command(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier convert "Tuesday 23 May 09:10-10:00 CEST" --year 2023 --to Asia/Tokyo
   notifier convert "1–1.50 p.m." --zone Europe/Vienna --date 2024-10-14
   notifier convert "by 11:59 p.m. ET on 1 March 2025" --json
-"""
+""",
 )
 @click.argument("expression")
 @click.option("--zone", "venue", help="Venue zone (IANA) for a time written without one.")

@@ -16,7 +16,8 @@ from typing import IO, Any
 
 import click
 
-from notifier.cli._options import utc_now, zone_name_callback
+from notifier.cli._options import HELP_OPTIONS, utc_now, zone_name_callback
+from notifier.cli.progress import stage_bars
 from notifier.listing import ImportOptions, import_listing
 
 _EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -32,11 +33,15 @@ def _check_event_id(_ctx: click.Context, _param: click.Parameter, value: Any) ->
 
 @click.command(
     "import",
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier import side-events.txt --zone Europe/Vienna --year 2024 -o config/events/cop12.yaml
   notifier import programme.html --strict -o draft.yaml
   pbpaste | notifier import - --zone Asia/Tokyo
+
+\b
+A listing of 500 lines or more shows progress bars on stderr when it is a terminal.
 """,
 )
 @click.argument("listing", type=click.File("r", encoding="utf-8"))
@@ -73,7 +78,8 @@ def import_listing_command(
     # the one clock read: a listing without a year is dated by the weekday nearest today
     today = utc_now().date()
     options = ImportOptions(source, zone, year, event_id, name, today)
-    result = import_listing(raw, options)
+    with stage_bars(raw.count("\n")) as tick:
+        result = import_listing(raw, options, tick)
     for line in result.report_lines(source):
         click.echo(line, err=True)
     if result.yaml_text is None:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from notifier.channels import AddressGuard, check_destination, webhook_secret
-from notifier.cli._options import zone_callback
+from notifier.cli._options import HELP_OPTIONS, zone_callback
 from notifier.cli._runner import cli_settings, config_event, run_async, with_store
 from notifier.cli.progress import progress_bar
 from notifier.cli.tables import local_time, table_lines
@@ -29,12 +29,13 @@ from notifier.store import Store
 
 
 @click.group(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier register add ccpcj-32-gitoc --email ada@example.org --tz Asia/Tokyo
   notifier register list ccpcj-32-gitoc --tz Asia/Tokyo
   notifier register import ccpcj-32-gitoc participants.csv
-"""
+""",
 )
 def register() -> None:
     """Add, remove, list or import registrations."""
@@ -42,6 +43,7 @@ def register() -> None:
 
 @register.command(
     "add",
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier register add ccpcj-32-gitoc --email ada@example.org --tz Asia/Tokyo
@@ -92,6 +94,7 @@ def register_add(
 
 @register.command(
     "secret",
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier register secret 3f2a9c0d5e6b4f718293a4b5c6d7e8f9
@@ -114,6 +117,7 @@ def _server_secret(settings: Settings) -> str:
 
 @register.command(
     "remove",
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier register remove 3f2a9c0d5e6b4f718293a4b5c6d7e8f9
@@ -130,6 +134,7 @@ def register_remove(registration_id: str) -> None:
 
 @register.command(
     "list",
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier register list
@@ -196,6 +201,7 @@ def _registration_json(r: Registration) -> dict[str, Any]:
 
 @register.command(
     "import",
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier register import ccpcj-32-gitoc participants.csv

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from notifier.cli._options import zone_callback
+from notifier.cli._options import HELP_OPTIONS, zone_callback
 from notifier.cli._runner import cli_settings, run_async, with_store
 from notifier.cli.demo import run_demo
 from notifier.cli.tables import local_time, table_lines
@@ -20,12 +20,13 @@ from notifier.times import format_duration
 
 
 @click.command(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier run --config config/events
   NOTIFIER_REDIS_URL=redis://localhost:6379/0 notifier run
   notifier run --config config/events --until-idle
-"""
+""",
 )
 @click.option(
     "--config",
@@ -42,11 +43,12 @@ def run(config: tuple[Path, ...], until_idle: bool) -> None:
 
 
 @click.command(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier demo
   notifier demo --tz America/New_York --lead-s 30
-"""
+""",
 )
 @click.option(
     "--tz",
@@ -74,12 +76,13 @@ def demo(timezone: str, lead_s: int) -> None:
 
 
 @click.command(
+    context_settings=HELP_OPTIONS,
     epilog="""\b
 Examples:
   notifier deliveries
   notifier deliveries ccpcj-32-gitoc --tz Asia/Tokyo
   notifier deliveries ccpcj-32-gitoc --session human-smuggling-central-med --json
-"""
+""",
 )
 @click.argument("event_id", required=False)
 @click.option("--session", "session_id", help="Only this session's deliveries.")

@@ -30,7 +30,7 @@ from notifier.listing.draft import (
 )
 from notifier.listing.dump import dump_config
 from notifier.listing.heading import Facts
-from notifier.listing.model import Candidate, ReportLine, note
+from notifier.listing.model import Candidate, ReportLine, Tick, note
 from notifier.listing.read import read_listing
 from notifier.times import TimeContext, parse_day
 
@@ -71,15 +71,21 @@ class ImportResult:
         return [line.render(source) for line in self.report]
 
 
-def import_listing(raw: str, options: ImportOptions) -> ImportResult:
-    """The draft config for ``raw``; every block it could not place is in the report."""
-    found, facts = read_listing(raw)
+def import_listing(raw: str, options: ImportOptions, tick: Tick | None = None) -> ImportResult:
+    """The draft config for ``raw``; every block it could not place is in the report.
+
+    ``tick(stage, done, total)`` hears of the progress of the two long stages (reading the
+    lines, placing each candidate session), for a progress bar; it does no I/O itself.
+    """
+    found, facts = read_listing(raw, tick)
     report = list(found.report)
     year = options.year or facts.year or _infer_year(found.candidates, options.today, report)
     zone = options.zone or _zone(facts, found.candidates, year, options.today, report)
     placed: list[Placed] = []
-    for candidate in found.candidates:
+    for done, candidate in enumerate(found.candidates, start=1):
         outcome = place(candidate, zone, year, options.today)
+        if tick is not None:
+            tick("placing sessions", done, len(found.candidates))
         if isinstance(outcome, Placed):
             placed.append(outcome)
             report += [note(candidate.line, f"{w.message} [{w.code}]") for w in outcome.warnings]

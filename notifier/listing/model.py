@@ -6,10 +6,13 @@ A candidate keeps the listing's own text (``when``, ``day``): times are resolved
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ReportKind = Literal["unplaced", "note"]
+# tick(stage, done, total): how far a long import is, for the command line's progress bar
+Tick = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

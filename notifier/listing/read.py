@@ -12,17 +12,17 @@ from notifier.listing.heading import Facts, read_facts
 from notifier.listing.html import read_html
 from notifier.listing.lines import Line, looks_like_html, read_text
 from notifier.listing.marks import Mark
-from notifier.listing.model import Candidate, Found, ReportLine, note, unplaced
+from notifier.listing.model import Candidate, Found, ReportLine, Tick, note, unplaced
 from notifier.listing.patterns import is_online, is_title_like, web_address
 from notifier.listing.prose import sentence_sessions
 from notifier.listing.report import report_loose, shorten
 from notifier.listing.scan import scan
 
 
-def read_listing(raw: str) -> tuple[Found, Facts]:
+def read_listing(raw: str, tick: Tick | None = None) -> tuple[Found, Facts]:
     """Every session candidate in ``raw`` (listing order), and the event-wide facts."""
     lines, page_name = read_html(raw) if looks_like_html(raw) else (read_text(raw), None)
-    marks = scan(lines)
+    marks = scan(lines, tick)
     assembly = assemble(marks)
     found = Found()
     details = [read_details(draft) for draft in assembly.drafts]

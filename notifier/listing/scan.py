@@ -16,6 +16,7 @@ from dataclasses import replace
 from notifier.listing.labels import read_label, strip_label
 from notifier.listing.lines import Line, spaced_cells
 from notifier.listing.marks import HEADER_WORDS, Mark, Slot, has_clock, has_date, has_letters
+from notifier.listing.model import Tick
 from notifier.listing.passes import page_header, split_ranges, untimed_tables
 from notifier.listing.patterns import is_prose
 from notifier.times import Found, find_times
@@ -31,10 +32,14 @@ _CAPS_RUN = 3
 _PREFIX_WORDS = 4
 
 
-def scan(lines: list[Line]) -> list[Mark]:
-    """Every line marked, in order."""
+def scan(lines: list[Line], tick: Tick | None = None) -> list[Mark]:
+    """Every line marked, in order; ``tick`` hears of each line read (the slow part)."""
     first = next((line.text for line in lines if not line.blank), None)
-    marks = [_mark(i, line) for i, line in enumerate(lines)]
+    marks = []
+    for i, line in enumerate(lines):
+        marks.append(_mark(i, line))
+        if tick is not None:
+            tick("reading lines", i + 1, len(lines))
     marks = [page_header(mark, first, i, lines) for i, mark in enumerate(marks)]
     return untimed_tables(split_ranges(marks))
 

@@ -1,11 +1,8 @@
-"""Help that teaches: `-h` everywhere, runnable examples, shell completion, progress on a TTY."""
+"""Help that teaches: `-h` everywhere, examples that run, shell completion."""
 
 from __future__ import annotations
 
 import os
-import pty
-import re
-import select
 import shlex
 import sys
 from collections.abc import Iterator
@@ -16,8 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from notifier.cli import COMMANDS, main
-from notifier.cli.progress import BAR_FROM_ITEMS
-from tests.support.cli import EVENT, EVENTS, Run
 from tests.support.processes import Children
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,66 +96,3 @@ def test_completion_offers_the_lazily_loaded_commands() -> None:
     with Children() as children:
         done = children.run([NOTIFIER], env=env, timeout_s=60)
     assert done.stdout.decode().split() == ["plain,register"]
-
-
-def _csv(folder: Path, rows: int) -> Path:
-    path = folder / "participants.csv"
-    lines = ["email,timezone,sessions"]
-    lines += [f"p{i}@example.org,Asia/Tokyo," for i in range(rows)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_register_import_draws_no_bar_when_stderr_is_not_a_terminal(
-    run: Run, tmp_path: Path
-) -> None:
-    """Logs and CI output must not fill with carriage returns."""
-    result = run("register", "import", EVENT, str(_csv(tmp_path, BAR_FROM_ITEMS)))
-    assert result.exit_code == 0, result.output
-    assert result.stderr == ""
-    assert (
-        result.stdout.splitlines()[-1]
-        == f"{BAR_FROM_ITEMS} of {BAR_FROM_ITEMS} row(s) imported, 0 failed"
-    )
-
-
-def _read_terminal(fd: int) -> bytes:
-    """Everything written to the pty until the writer closes it (EOF or EIO on Linux)."""
-    chunks = []
-    while select.select([fd], [], [], 120)[0]:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed its end
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def test_register_import_of_a_large_csv_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
-    """Hundreds of rows take seconds; a terminal shows how far along it is, stdout stays clean."""
-    csv_file = _csv(tmp_path, BAR_FROM_ITEMS)
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("NOTIFIER_")}
-    env |= {"NOTIFIER_CONFIG": str(EVENTS), "NOTIFIER_DATA_DIR": str(tmp_path / "data")}
-    env |= {"COLUMNS": "100", "TERM": "xterm"}
-    main_fd, terminal_fd = pty.openpty()
-    report = tmp_path / "report.txt"
-    with Children() as children, report.open("wb") as stdout:
-        process = children.popen(
-            [NOTIFIER, "register", "import", EVENT, str(csv_file)],
-            stdout=stdout,
-            stderr=terminal_fd,
-            env=env,
-            cwd=tmp_path,
-        )
-        os.close(terminal_fd)
-        shown = _read_terminal(main_fd).decode()
-        assert process.wait(timeout=120) == 0
-    os.close(main_fd)
-    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
-    assert f"importing {csv_file} " in plain
-    assert f"{BAR_FROM_ITEMS}/{BAR_FROM_ITEMS}" in plain
-    lines = report.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == BAR_FROM_ITEMS + 1  # one per row and the summary: no bar in the file
-    assert "importing" not in report.read_text(encoding="utf-8")
