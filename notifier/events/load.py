@@ -17,7 +17,7 @@ from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_loc
 from notifier.events.keydocs import key_example
 from notifier.events.messages import organizer_words
 from notifier.events.model import Event, Loaded, Problem, Session, Severity
-from notifier.events.spec import EventSpec, SessionSpec
+from notifier.events.spec import DateSpan, EventSpec, SessionSpec
 from notifier.times import TimeContext, load_zone, parse_day, parse_duration, parse_when
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -122,6 +122,8 @@ def _respell(
 
 def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> Event | None:
     data = _respell(EventSpec, data, (), report)
+    if isinstance(data.get("dates"), dict):
+        data["dates"] = _respell(DateSpan, data["dates"], ("dates",), report)
     header_data = {k: v for k, v in data.items() if k != "sessions"}
     header_data["sessions"] = [{"id": "x", "title": "x", "when": "x"}]  # checked one by one
     header = _validate(EventSpec, header_data, (), report)
@@ -210,7 +212,7 @@ def _pydantic_problem(model: type[BaseModel], error: Any, base: Path, report: _R
     loc: Path = (*base, *error["loc"])
     name = str(loc[-1]) if loc else ""
     field = ".".join(str(p) for p in error["loc"] if isinstance(p, str)) or _item_name(base)
-    if error["type"] == "extra_forbidden":  # in a nested mapping (dates:); see _respell
+    if error["type"] == "extra_forbidden":  # only where _respell did not look first
         report.add("error", "unknown-key", f'unknown key "{name}"; remove it', loc)
     elif error["type"] == "string_pattern_mismatch" and name == "id":
         report.add("error", "invalid-id", organizer_words(error, "id"), loc)
