@@ -257,3 +257,21 @@ def test_a_cancelled_session_is_listed_as_cancelled_and_cannot_be_followed(api: 
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert (error["loc"], error["msg"]) == (["body", "sessions"], 'session "dropped" is cancelled')
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://hooks.example.org/in",
+        "slack://T000/B000/XXXX/#room",
+        "form://127.0.0.1:8080/x",
+        "discord://4174216298/token",
+    ],
+)
+def test_a_participant_cannot_register_an_apprise_url(api: Api, url: str) -> None:
+    """Apprise URLs are the organizer's broadcasts: from a stranger they would dial any host
+    past the address guard, so the API takes only http(s) webhooks."""
+    response = _register(api, webhook_url=url)
+    assert response.status_code == 422
+    assert _field_errors(response) == [(["body", "webhook_url"], "value_error")]
+    assert api.run(api.store.list_registrations) == []
