@@ -80,16 +80,17 @@ def _bad_dollars(template: str) -> list[tuple[int, str]]:
 
 def _literal_secrets(template: str) -> list[UrlProblem]:
     """Secrets written in the file; each reported at its column, never quoted."""
-    blanked = REFERENCE.sub(lambda m: "_" * len(m.group(0)), template)  # keeps the columns
+    # each reference as NULs: the columns stay, and no pattern below matches them
+    blanked = REFERENCE.sub(lambda m: "\0" * len(m.group(0)), template)
     found: list[UrlProblem] = []
     after_scheme = blanked.index("://") + 3
     authority = re.split(r"[/?#]", blanked[after_scheme:], maxsplit=1)[0]
     if "@" in authority and ":" in (userinfo := authority.rsplit("@", 1)[0]):
         password_at = after_scheme + userinfo.index(":") + 1
-        if blanked[password_at : after_scheme + len(userinfo)].strip("_"):
+        if blanked[password_at : after_scheme + len(userinfo)].strip("\0"):
             found.append(_secret("the password after user: is written in the file", password_at))
     for match in _SECRET_QUERY.finditer(blanked):
-        if match.group("value").strip("_"):
+        if match.group("value").strip("\0"):
             where = f"the {match.group('name')}= value is written in the file"
             found.append(_secret(where, match.start("value")))
     for match in _TOKEN_LIKE.finditer(blanked):

@@ -40,7 +40,11 @@ def test_readyz_is_200_when_store_and_scheduler_are_up(api: Api) -> None:
     """Load balancers send traffic only to replicas that say they are ready."""
     response = api.client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"store": True, "scheduler": True}}
+    assert response.json() == {
+        "status": "ready",
+        "failing": [],
+        "checks": {"store": True, "scheduler": True},
+    }
 
 
 def test_readyz_is_503_naming_the_failed_check(api: Api, setup: AppSetup) -> None:
@@ -48,7 +52,11 @@ def test_readyz_is_503_naming_the_failed_check(api: Api, setup: AppSetup) -> Non
     setup.scheduler_running = False
     response = api.client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "not_ready", "checks": {"store": True, "scheduler": False}}
+    assert response.json() == {
+        "status": "not_ready",
+        "failing": ["scheduler"],
+        "checks": {"store": True, "scheduler": False},
+    }
 
 
 def test_events_list_gives_id_name_zone_and_session_count(api: Api) -> None:

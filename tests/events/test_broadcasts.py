@@ -116,3 +116,20 @@ def test_a_reference_missing_from_the_environment_is_an_error_at_load(tmp_path: 
     assert present.ok
     (event,) = present.events
     assert "k3y" not in repr(event)  # the secret is resolved at send time only
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "matrix://${MATRIX_USER}:${MATRIX_PASSWORD}@matrix.example.org/#press",
+        "tgram://${BOT_TOKEN}/${CHAT_ID}",
+        "json://hooks.example.org:8443/in/T0${ROOM_SECRET_WITH_A_LONG_NAME}?token=${TOKEN}",
+        "msteams://${TEAMS_A}/${TEAMS_B}/${TEAMS_C}/",
+    ],
+)
+def test_references_in_every_secret_position_are_accepted(url: str) -> None:
+    """What the docs tell organizers to write must load: no false alarm next to a reference."""
+    problems, event = _load(f'  - name: room\n    url: "{url}"\n')
+    assert problems == []
+    assert event is not None
+    assert event.broadcasts[0].url == url
