@@ -6,21 +6,50 @@
 # unprivileged user against a real Redis, with the HEALTHCHECK command run against it).
 # `hadolint Dockerfile` runs in scripts/test.
 
+#
+# Base image: pinned by tag and by the digest of its multi-platform index, so a rebuild gets the
+# same bytes until this line is changed on purpose. Both stages use the same one. To refresh
+# (a new Python patch or Debian security fixes), look the digest up and change both FROM lines:
+#     docker buildx imagetools inspect python:3.11-slim-bookworm   # "Digest:" of the index
+#     # or: docker pull python:3.11-slim-bookworm && docker inspect --format \
+#     #         '{{index .RepoDigests 0}}' python:3.11-slim-bookworm
+
 # ---- builder: a venv with the package and its dependencies; pip and setuptools stay here ----
-FROM python:3.11-slim AS builder
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS builder
 
 # Every dependency ships wheels for linux/amd64 and arm64 (hiredis, pydantic-core, aiohttp…),
 # so no compiler is installed. Should one ever need building, add build-essential to this
 # stage only: the final stage copies the venv, never the toolchain.
 RUN python -m venv /opt/venv
 WORKDIR /src
-# only what the build reads: pyproject.toml names README.md as the long description
+# Dependencies first, from the lock (scripts/lock): every file is checked against its sha256,
+# and this layer is reused until requirements.lock changes, not at every code edit.
+COPY requirements.lock ./
+RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --require-hashes \
+        -r requirements.lock
+# then the package alone: --no-deps (everything is installed above), built with the locked
+# setuptools (--no-build-isolation: nothing is fetched unchecked). pyproject.toml names
+# README.md as the long description.
 COPY pyproject.toml README.md ./
 COPY notifier ./notifier
-RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check .
+RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps \
+        --no-build-isolation .
 
 # ---- final: the same slim base, the venv, the example events; no pip cache, no compilers ----
-FROM python:3.11-slim
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
+
+# OCI image annotations (https://github.com/opencontainers/image-spec/blob/main/annotations.md);
+# version and revision are build arguments: `docker build --build-arg VERSION=0.1.0
+# --build-arg REVISION=$(git rev-parse HEAD) .`
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="notifier" \
+      org.opencontainers.image.description="Time-zone-aware reminders for hybrid events" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="docker.io/library/python:3.11.14-slim-bookworm" \
+      org.opencontainers.image.base.digest="sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d"
 
 # A fixed UID/GID so volume ownership and Kubernetes' runAsNonRoot checks do not depend on the
 # order users happen to be created in. --no-log-init: a high UID would otherwise bloat lastlog.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from notifier.events import Event, Loaded, Problem, load_event
+from notifier.events.broadcasts import missing_references
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -58,9 +60,13 @@ def config_stamps(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamps)
 
 
-def load_config_files(paths: Iterable[Path], *, today: date | None = None) -> ConfigSet:
-    """Load every file; an unreadable file or an event id used twice is an error too."""
+def load_config_files(
+    paths: Iterable[Path], *, today: date | None = None, environ: Mapping[str, str] | None = None
+) -> ConfigSet:
+    """Load every file; an unreadable file, an event id used twice, or a broadcast secret
+    missing from ``environ`` (default: this process's environment) is an error too."""
     paths = list(paths)
+    environ = os.environ if environ is None else environ
     stamps = config_stamps(paths)  # before reading: an edit during the read shows as a change
     files: list[Loaded] = []
     seen: dict[str, str] = {}
@@ -72,7 +78,7 @@ def load_config_files(paths: Iterable[Path], *, today: date | None = None) -> Co
             problem = Problem(source, 1, 1, "error", "unreadable", f"cannot read the file: {exc}")
             files.append(Loaded(source, None, (problem,)))
             continue
-        loaded = load_event(text, source, today=today)
+        loaded = _with_environment(load_event(text, source, today=today), environ)
         if loaded.event is not None and loaded.event.id in seen:
             problem = Problem(
                 source,
@@ -88,3 +94,26 @@ def load_config_files(paths: Iterable[Path], *, today: date | None = None) -> Co
             seen[loaded.event.id] = source
         files.append(loaded)
     return ConfigSet(tuple(files), stamps)
+
+
+def _with_environment(loaded: Loaded, environ: Mapping[str, str]) -> Loaded:
+    """The file's broadcast URLs name environment variables: each must be set here, or the
+    service would start and then fail every broadcast; checked at load, resolved at send."""
+    if loaded.event is None:
+        return loaded
+    problems = [
+        Problem(
+            loaded.source,
+            target.line,
+            target.column,
+            "error",
+            "broadcast-env-missing",
+            f'broadcast "{target.name}": the environment variable {name} is not set; set it '
+            "where the service runs (docker compose: environment or an env_file)",
+        )
+        for target in loaded.event.broadcasts
+        for name in missing_references(target.url, environ)
+    ]
+    if not problems:
+        return loaded
+    return Loaded(loaded.source, None, (*loaded.problems, *problems))

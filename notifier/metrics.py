@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 # seconds: on time (under a second) up to the longest lateness a reminder may have (6 h)
 LATENESS_BUCKETS_S = (0.1, 0.5, 1, 2, 5, 15, 60, 300, 900, 3600, 6 * 3600)
@@ -35,6 +44,11 @@ class Metrics:
 def make_metrics() -> Metrics:
     """A fresh registry and its metrics: one per service (tests make their own)."""
     registry = CollectorRegistry(auto_describe=True)
+    # the default collectors (process_* CPU, memory and open fds; python_info; python_gc_*),
+    # which prometheus_client puts only on its global registry; ours is per service
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
     return Metrics(
         registry=registry,
         jobs_scheduled=Gauge(

@@ -12,12 +12,16 @@ from datetime import UTC, datetime
 from typing import Literal, get_args
 
 Attendance = Literal["onsite", "online", "undecided"]
-ChannelName = Literal["email", "webhook"]
+# what a participant can register (the API and imports accept nothing else), and every
+# channel: "apprise" reaches only the organizer's broadcast targets from the event file
+ParticipantChannelName = Literal["email", "webhook"]
+ChannelName = Literal[ParticipantChannelName, "apprise"]
 DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped", "unknown"]
 FanoutStatus = Literal["started", "done", "skipped"]
 
 # the one list of each: config validation, CLI choices and page forms derive from these
 ATTENDANCE: tuple[Attendance, ...] = get_args(Attendance)
+PARTICIPANT_CHANNELS: tuple[ParticipantChannelName, ...] = get_args(ParticipantChannelName)
 CHANNEL_NAMES: tuple[ChannelName, ...] = get_args(ChannelName)
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from notifier.errors import SettingsError
@@ -28,6 +35,20 @@ PREFIX = "NOTIFIER_"
 # HMAC-SHA256 keys shorter than its 32-byte output make every signed link easier to forge
 MIN_SECRET_BYTES = 32
 KEY_FILE = "signing.key"
+# words of sample secrets (docker-compose.yml's old default, tutorials): never in a real one
+PLACEHOLDER_WORDS = (
+    "change-me",
+    "changeme",
+    "change_me",
+    "placeholder",
+    "never-for-production",
+    "example",
+    "insecure",
+    "dummy",
+    "your-secret",
+    "replace-me",
+)
+MIN_DISTINCT_CHARS = 8  # `openssl rand -base64 32` has ~25; "aaaa…" or "0101…" has 1 or 2
 # query parameters a store URL may carry a password in (redis-py reads ?password=)
 SECRET_QUERY_NAMES = ("password", "passwd", "pwd", "secret", "token")
 
@@ -170,6 +191,20 @@ class Settings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_public(self) -> Settings:
+        """A secret anyone can read in docker-compose.yml or a tutorial signs links anyone can
+        forge: fine on this machine's loopback, refused once the API is reachable from others."""
+        secret = self.signing_secret
+        if secret is None or not self.http_port or is_loopback(self.http_host):
+            return self
+        if why := weak_secret(secret.get_secret_value()):
+            raise ValueError(
+                f"NOTIFIER_SIGNING_SECRET {why}, and the HTTP API listens on {self.http_host}, "
+                "beyond this machine: set a random one (`openssl rand -base64 32`)"
+            )
+        return self
+
     @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite:///{self.data_dir / 'notifier.db'}"
@@ -191,6 +226,27 @@ class Settings(BaseSettings):
     @property
     def uses_redis(self) -> bool:
         return self.resolved_store_url.startswith(("redis://", "rediss://"))
+
+
+def is_loopback(host: str) -> bool:
+    """``127.0.0.1``, ``::1``, ``localhost``: reachable from this machine only."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name (or 0.0.0.0's spellings): assume others can reach it
+
+
+def weak_secret(value: str) -> str | None:
+    """Why ``value`` is a placeholder or guessable (a word from a sample file, one character
+    repeated), or None. Length is checked apart (``MIN_SECRET_BYTES``)."""
+    lowered = value.lower()
+    if word := next((w for w in PLACEHOLDER_WORDS if w in lowered), None):
+        return f'looks like a placeholder (it contains "{word}")'
+    if len(set(value)) < MIN_DISTINCT_CHARS:
+        return f"uses fewer than {MIN_DISTINCT_CHARS} different characters"
+    return None
 
 
 def redact_url(url: str) -> str:
@@ -241,6 +297,9 @@ def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_input=False):
         name = "_".join(str(p) for p in error["loc"]).upper()
+        if not name:  # a rule across settings: its message names them itself
+            lines.append(error["msg"].removeprefix("Value error, "))
+            continue
         name = name if name.startswith(PREFIX) else PREFIX + name  # .env names carry it
         lines.append(f"{name}: {error['msg']}")
     return "; ".join(lines)

@@ -284,3 +284,29 @@ def test_signing_secret_setting_is_used_and_no_key_file_is_written(tmp_path: Pat
     settings = Settings(data_dir=tmp_path / "data", signing_secret=SecretStr(SHARED_KEY))
     assert signing_secret(settings) == SHARED_KEY
     assert not (tmp_path / "data" / "signing.key").exists()
+
+
+PLACEHOLDER = "change-me-local-trial-only-never-for-production"  # the old sample
+
+
+def test_a_placeholder_secret_is_refused_once_the_api_listens_beyond_loopback() -> None:
+    """A sample secret from a compose file signs links anyone can forge; on loopback only
+    this machine can reach the API, so trials there keep working."""
+    everywhere = "0.0.0.0"  # noqa: S104  # listening on every interface is the case under test
+    placeholder_error = r"^NOTIFIER_SIGNING_SECRET looks like a placeholder"
+    with pytest.raises(SettingsError, match=placeholder_error) as refused:
+        load_settings(environ={}, http_host=everywhere, signing_secret=PLACEHOLDER)
+    assert PLACEHOLDER not in str(refused.value)
+    assert "openssl rand" in str(refused.value)
+    with pytest.raises(SettingsError, match="different characters"):
+        load_settings(environ={}, http_host="10.0.0.5", signing_secret="ab" * 20)
+    assert load_settings(environ={}, http_host="127.0.0.1", signing_secret=PLACEHOLDER)
+    assert load_settings(environ={}, http_host="::1", signing_secret=PLACEHOLDER)
+    assert load_settings(
+        environ={},
+        http_host=everywhere,
+        http_port=0,
+        signing_secret=PLACEHOLDER,
+    )
+    strong = load_settings(environ={}, http_host=everywhere, signing_secret=SHARED_KEY)
+    assert strong.signing_secret is not None

@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from notifier import __version__
 from notifier.api import links, organizer, pages, public
+from notifier.api._access import AccessLog
 from notifier.api._guards import LimitBody, NoSniff, slash_redirect, validation_problem
 from notifier.api._limits import RateLimitedError, rate_limited
 from notifier.api._request import Deps
@@ -33,11 +34,15 @@ READINESS_DEADLINE_S = 5.0
 health = APIRouter(tags=["health"])
 
 
+# HEAD too (probes and load balancers send it); left out of the OpenAPI document, where it
+# would repeat the GET's operation id
+@health.head("/healthz", include_in_schema=False)
 @health.get("/healthz", summary="The process is alive")
 async def healthz() -> Health:
     return Health()
 
 
+@health.head("/readyz", include_in_schema=False)
 @health.get(
     "/readyz",
     summary="The store answers and the scheduler runs",
@@ -52,7 +57,8 @@ async def readyz(deps: Deps) -> JSONResponse:
         log.warning("readiness_check_failed", error=type(exc).__name__)
         checks = {"readiness": False}
     ready = bool(checks) and all(checks.values())
-    body = Readiness(status="ready" if ready else "not_ready", checks=checks)
+    failing = sorted(name for name, ok in checks.items() if not ok) if checks else ["no_checks"]
+    body = Readiness(status="ready" if ready else "not_ready", failing=failing, checks=checks)
     code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
     return JSONResponse(body.model_dump(), status_code=code)
 
@@ -92,6 +98,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.state.deps = deps
     app.add_middleware(LimitBody, max_bytes=deps.settings.http_max_body_bytes)
     app.add_middleware(NoSniff)
+    app.add_middleware(AccessLog)  # added last: outermost, so it times and sees every answer
     app.add_exception_handler(status.HTTP_404_NOT_FOUND, slash_redirect)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
     app.add_exception_handler(RateLimitedError, rate_limited)

@@ -21,6 +21,9 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
+    failing: list[str] = Field(
+        default_factory=list, description="The checks that do not hold, by name (empty: ready)."
+    )
     checks: dict[str, bool] = Field(description="Each check by name: the store, the scheduler.")
 
 

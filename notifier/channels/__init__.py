@@ -7,6 +7,7 @@ channel of each at start (:func:`make_channels`) and shares it between every fan
 
 from collections.abc import Mapping
 
+from notifier.channels.apprise import AppriseChannel, make_apprise_channel
 from notifier.channels.base import Channel, ChannelFactory, EmailSender, ReminderMessage
 from notifier.channels.compose import compose_email
 from notifier.channels.email import SmtpChannel, TlsMode, make_email_channel
@@ -19,6 +20,7 @@ from notifier.settings import Settings
 CHANNELS: Mapping[ChannelName, ChannelFactory] = {
     "email": make_email_channel,
     "webhook": make_webhook_channel,
+    "apprise": make_apprise_channel,  # the event file's broadcasts: (jobs/broadcast.py)
 }
 
 
@@ -30,6 +32,7 @@ def make_channels(settings: Settings, signing_secret: str) -> dict[ChannelName, 
 __all__ = [
     "CHANNELS",
     "AddressGuard",
+    "AppriseChannel",
     "Channel",
     "ChannelFactory",
     "EmailSender",

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.errors import TimeExpressionError
 from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_located
+from notifier.events.broadcasts import load_broadcasts
 from notifier.events.keydocs import key_example
 from notifier.events.messages import organizer_words
-from notifier.events.model import Event, Loaded, Problem, Session, Severity
+from notifier.events.model import Broadcast, Event, Loaded, Problem, Session, Severity
 from notifier.events.spec import DateSpan, EventSpec, SessionSpec
 from notifier.times import TimeContext, load_zone, parse_day, parse_duration, parse_when
 
@@ -158,6 +159,7 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
     sessions = _resolve_sessions(header, specs, report, today)
     lateness = _lateness(header.lateness, report)
     return Event(
+        broadcasts=_broadcasts(header, sessions, report),
         lateness=lateness,
         id=header.id,
         name=header.name,
@@ -349,6 +351,26 @@ def _lateness(written: dict[str, str], report: _Report) -> tuple[tuple[timedelta
         except TimeExpressionError as exc:
             report.add("error", exc.code, f"lateness {key}: {exc.message}", path)
     return tuple(pairs)
+
+
+def _broadcasts(
+    header: EventSpec, sessions: list[Session], report: _Report
+) -> tuple[Broadcast, ...]:
+    """``broadcasts:`` (notifier.events.broadcasts); offsets as the reminders' are written."""
+    defaults = _offsets(header.reminders, ("reminders",), report) if header.broadcasts else ()
+
+    def where(path: Path) -> tuple[int, int]:
+        mark = report.located.values.get(path, Mark(0, 0))
+        return mark.line, mark.column + (1 if mark.style in ('"', "'") else 0)
+
+    return load_broadcasts(
+        header.broadcasts,
+        {s.id for s in sessions},
+        lambda texts, path: _offsets(texts, path, report),
+        defaults,
+        where,
+        report.add,
+    )
 
 
 def _check_zone(name: str, path: Path, report: _Report) -> str | None:

@@ -59,6 +59,25 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Broadcast:
+    """A chat room the organizer posts every reminder to (``broadcasts:`` in the file).
+
+    ``url`` is the Apprise URL as written: its secrets are ``${NAME}`` references, resolved
+    from the environment only right before a send, so no secret is ever held here.
+    """
+
+    name: str
+    url: str
+    reminders: tuple[timedelta, ...]
+    sessions: tuple[str, ...] | None = None  # None: every session
+    line: int = 0  # where ``url`` is written, for problems found outside the file (its env)
+    column: int = 0
+
+    def covers(self, session_id: str, offset: timedelta) -> bool:
+        return offset in self.reminders and (self.sessions is None or session_id in self.sessions)
+
+
+@dataclass(frozen=True)
 class Event:
     """A validated event file."""
 
@@ -72,6 +91,7 @@ class Event:
     venue: str | None = None
     # reminder offset -> how late it may still go out after downtime (see notifier.jobs.policy)
     lateness: tuple[tuple[timedelta, timedelta], ...] = ()
+    broadcasts: tuple[Broadcast, ...] = ()
 
 
 @dataclass(frozen=True)

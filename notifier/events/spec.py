@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from notifier.records import ChannelName
+from notifier.records import ParticipantChannelName
 
 Slug = Annotated[
     str,
@@ -26,7 +26,7 @@ Mode = Literal["online", "onsite", "hybrid"]
 DEFAULT_REMINDERS = ("1d", "1h", "10m")
 
 
-def _default_channels() -> list[ChannelName]:
+def _default_channels() -> list[ParticipantChannelName]:
     return ["email"]
 
 
@@ -63,8 +63,17 @@ class SessionSpec(_Strict):
     organizer: str | None = None
     kind: Literal["session", "deadline"] = "session"
     reminders: list[Text] | None = None
-    channels: list[ChannelName] | None = None
+    channels: list[ParticipantChannelName] | None = None
     cancelled: bool = False
+
+
+class BroadcastSpec(_Strict):
+    """An organizer's chat room: an Apprise URL with ``${NAME}`` secrets, and its offsets."""
+
+    name: Slug
+    url: Text
+    reminders: list[Text] | None = None  # None: the event's reminders
+    sessions: list[Slug] | None = None  # None: every session
 
 
 class EventSpec(_Strict):
@@ -77,6 +86,7 @@ class EventSpec(_Strict):
     dates: DateSpan | None = None
     venue: str | None = None
     reminders: list[Text] = Field(default_factory=lambda: list(DEFAULT_REMINDERS))
-    channels: list[ChannelName] = Field(default_factory=_default_channels)
+    channels: list[ParticipantChannelName] = Field(default_factory=_default_channels)
     lateness: dict[str, Text] = Field(default_factory=dict)
+    broadcasts: list[BroadcastSpec] = Field(default_factory=list)
     sessions: list[SessionSpec] = Field(min_length=1)

@@ -41,6 +41,7 @@ from notifier.errors import (
     UnknownDeliveryError,
 )
 from notifier.events import Event, Session
+from notifier.jobs.broadcast import broadcast_targets, participants_wanted
 from notifier.jobs.policy import allowed_lateness
 from notifier.metrics import Metrics
 from notifier.records import (
@@ -156,7 +157,9 @@ async def _targets(
     deps: FanoutDeps, event: Event, session: Session, ref: ReminderRef, now: datetime
 ) -> list[tuple[Registration, ChannelName]]:
     """Who gets it on which channel; a channel this process lacks is recorded, not dropped."""
-    targets = []
+    targets = broadcast_targets(event, session, ref)  # the organizer's rooms (jobs/broadcast.py)
+    if not participants_wanted(session, ref):
+        return targets  # an offset only a broadcast target asked for
     registrations = await _stored(
         deps,
         "registrations_for",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from notifier.events import Event, Session
+from notifier.events.model import Broadcast
 from notifier.jobs.policy import allowed_lateness
 from notifier.records import ReminderRef
 from notifier.times import format_duration
@@ -54,16 +55,34 @@ class Reminder:
 
 
 def reminders_of(events: Iterable[Event]) -> list[Reminder]:
-    """Every reminder of every session that is not cancelled, sorted by send time."""
+    """Every reminder of every session that is not cancelled, sorted by send time: the
+    participants' offsets and its broadcast targets' (one job per offset, whoever gets it)."""
     found = [
         Reminder(event, session, offset)
         for event in events
         for session in event.sessions
         if not session.cancelled
-        for offset in session.reminders
+        for offset in offsets_of(event, session)
     ]
     found.sort(key=lambda r: (r.send_at_utc, r.event.id, r.session.id, -r.offset_s))
     return found
+
+
+def offsets_of(event: Event, session: Session) -> tuple[timedelta, ...]:
+    """Every offset before ``session`` at which someone is told: participants or a broadcast."""
+    extra = (o for b in event.broadcasts for o in b.reminders if b.covers(session.id, o))
+    return tuple(sorted(set(session.reminders).union(extra), reverse=True))
+
+
+def for_participants(session: Session, offset: timedelta) -> bool:
+    """Whether the reminder ``offset`` before ``session`` goes to its registrations (it may
+    exist for a broadcast target only)."""
+    return offset in session.reminders
+
+
+def broadcasts_of(event: Event, session: Session, offset: timedelta) -> tuple[Broadcast, ...]:
+    """The broadcast targets that post the reminder ``offset`` before ``session``."""
+    return tuple(b for b in event.broadcasts if b.covers(session.id, offset))
 
 
 @dataclass(frozen=True)

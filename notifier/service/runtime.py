@@ -25,6 +25,7 @@ from notifier.errors import StoreError
 from notifier.events import Event, Session
 from notifier.jobs import reminders_of
 from notifier.jobs.fanout import FanoutDeps, run_fanout
+from notifier.jobs.plan import offsets_of
 from notifier.jobs.scheduler import REMINDER_FUNC, make_scheduler
 from notifier.jobs.sync import apply_jobs, desired_jobs, ref_from_kwargs
 from notifier.records import ReminderRef
@@ -158,7 +159,7 @@ class Service:
             return None
         if session.start_utc != ref.start_utc:
             return None  # moved: the synced job for the new time carries the new instant
-        if timedelta(seconds=ref.offset_s) not in session.reminders:
+        if timedelta(seconds=ref.offset_s) not in offsets_of(event, session):  # broadcasts' too
             return None
         return event, session
 

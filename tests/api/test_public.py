@@ -40,7 +40,11 @@ def test_readyz_is_200_when_store_and_scheduler_are_up(api: Api) -> None:
     """Load balancers send traffic only to replicas that say they are ready."""
     response = api.client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"store": True, "scheduler": True}}
+    assert response.json() == {
+        "status": "ready",
+        "failing": [],
+        "checks": {"store": True, "scheduler": True},
+    }
 
 
 def test_readyz_is_503_naming_the_failed_check(api: Api, setup: AppSetup) -> None:
@@ -48,7 +52,11 @@ def test_readyz_is_503_naming_the_failed_check(api: Api, setup: AppSetup) -> Non
     setup.scheduler_running = False
     response = api.client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "not_ready", "checks": {"store": True, "scheduler": False}}
+    assert response.json() == {
+        "status": "not_ready",
+        "failing": ["scheduler"],
+        "checks": {"store": True, "scheduler": False},
+    }
 
 
 def test_events_list_gives_id_name_zone_and_session_count(api: Api) -> None:
@@ -257,3 +265,21 @@ def test_a_cancelled_session_is_listed_as_cancelled_and_cannot_be_followed(api: 
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert (error["loc"], error["msg"]) == (["body", "sessions"], 'session "dropped" is cancelled')
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://hooks.example.org/in",
+        "slack://T000/B000/XXXX/#room",
+        "form://127.0.0.1:8080/x",
+        "discord://4174216298/token",
+    ],
+)
+def test_a_participant_cannot_register_an_apprise_url(api: Api, url: str) -> None:
+    """Apprise URLs are the organizer's broadcasts: from a stranger they would dial any host
+    past the address guard, so the API takes only http(s) webhooks."""
+    response = _register(api, webhook_url=url)
+    assert response.status_code == 422
+    assert _field_errors(response) == [(["body", "webhook_url"], "value_error")]
+    assert api.run(api.store.list_registrations) == []

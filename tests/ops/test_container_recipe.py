@@ -169,11 +169,24 @@ def test_final_stage_runs_as_fixed_non_root_uid_on_the_builders_slim_base(
 ) -> None:
     """Volumes and runAsNonRoot rely on a fixed numeric UID; one base keeps the venv's Python."""
     assert final.base == builder.base
-    assert re.fullmatch(r"python:3\.1[1-9]-slim", final.base), final.base
     assert final.last("USER") == f"{IMAGE_UID}:{IMAGE_UID}"
     creates_user = " ".join(final.all("RUN"))
     assert f"--uid {IMAGE_UID}" in creates_user
     assert re.search(r"useradd\b.*\bnotifier\b", creates_user)
+
+
+def test_base_image_is_a_slim_python_pinned_by_tag_and_digest(final: Stage) -> None:
+    """A tag alone moves under a rebuild; the digest makes the same recipe give the same base,
+    and the labels name it for scanners."""
+    match = re.fullmatch(
+        r"(python:3\.1[1-9](?:\.\d+)?-slim(?:-\w+)?)@(sha256:[0-9a-f]{64})", final.base
+    )
+    assert match, f"not pinned by digest: {final.base}"
+    labels = " ".join(final.all("LABEL"))
+    for name in ("title", "description", "version", "revision", "licenses", "base.digest"):
+        assert f"org.opencontainers.image.{name}=" in labels
+    assert f'base.digest="{match.group(2)}"' in labels
+    assert f'base.name="docker.io/library/{match.group(1)}"' in labels
 
 
 def test_final_stage_installs_no_packages_and_no_compilers(final: Stage) -> None:
@@ -183,15 +196,41 @@ def test_final_stage_installs_no_packages_and_no_compilers(final: Stage) -> None
         assert word not in runs, f"final stage RUN uses {word.strip()}"
 
 
-def test_builder_installs_the_copied_source_without_keeping_pips_cache(builder: Stage) -> None:
-    """A non-editable install from the copied tree; --no-cache-dir keeps the layer small."""
-    runs = builder.all("RUN")
-    venv = next(r for r in runs if "-m venv" in r).split()[-1]
-    install = next(r for r in runs if "pip install" in r)
-    assert install.startswith(f"{venv}/bin/pip install")
-    assert "--no-cache-dir" in install
-    assert install.split()[-1] == "."
-    assert " -e " not in install
+def test_builder_installs_the_hash_checked_lock_before_the_code_is_copied(
+    builder: Stage,
+) -> None:
+    """Dependencies come from requirements.lock with every hash checked, in a layer an edit of
+    the code does not invalidate; the package itself adds nothing unchecked (--no-deps, the
+    locked setuptools); --no-cache-dir keeps the layers small."""
+    steps = [(kw, args) for kw, args in builder.instructions if kw in ("COPY", "RUN")]
+    venv = next(args for kw, args in steps if "-m venv" in args).split()[-1]
+    installs = [i for i, (_, args) in enumerate(steps) if "pip install" in args]
+    assert len(installs) == 2, steps
+    locked, package = (steps[i][1].split() for i in installs)
+    code_copied = next(
+        i for i, (kw, args) in enumerate(steps) if kw == "COPY" and "notifier" in args
+    )
+    assert installs[0] < code_copied < installs[1]
+    assert locked[0] == package[0] == f"{venv}/bin/pip"
+    assert {"--require-hashes", "--no-cache-dir"} <= set(locked)
+    assert locked[-2:] == ["-r", "requirements.lock"]
+    assert {"--no-deps", "--no-build-isolation", "--no-cache-dir"} <= set(package)
+    assert package[-1] == "."
+    assert "-e" not in package
+
+
+def test_the_lock_pins_every_dependency_with_hashes() -> None:
+    """`pip install --require-hashes` refuses a lock with a loose pin or a missing hash; this
+    says which one before an image build does."""
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    entries = re.split(r"\n(?=[a-z0-9])", lock.split("\n", 2)[2].strip())
+    assert entries
+    for entry in entries:
+        name_pin = entry.split()[0]
+        assert re.fullmatch(r"[a-z0-9._-]+(\[[a-z0-9,_-]+\])?==[^ ]+", name_pin), name_pin
+        assert "--hash=sha256:" in entry, name_pin
+    names = {entry.split("==")[0] for entry in entries}
+    assert {"apprise", "setuptools", "aiohttp", "pydantic"} <= names
 
 
 def test_entrypoint_is_exec_form_notifier_run_and_sigterm_stops_it(final: Stage) -> None:
@@ -239,8 +278,17 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
+# what an operator puts in .env for the required ${NAME:?…} variables
+OPERATOR_ENV = {
+    "REDIS_PASSWORD": "5f0c1d9e2b7a48e6a1c3d5f7b9e0a2c4d6f8b1e3a5c7d9f0",
+    "NOTIFIER_SIGNING_SECRET": "q3V9sT1wXz8Lk2Rb6Yp0Nf4Hc7Jd5Gm+Ue9Aa1Ss2Dd=",
+}
+
+
 def interpolate(value: str) -> str:
-    """Compose's ``${NAME:-default}`` with nothing set: the default."""
+    """Compose's ``${NAME:-default}`` (nothing set: the default) and ``${NAME:?error}``
+    (required: the operator's value)."""
+    value = re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: OPERATOR_ENV[m.group(1)], value)
     return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
 
 
@@ -253,7 +301,7 @@ def test_compose_runs_the_service_beside_redis_and_an_smtp_catcher(
     notifier = services["notifier"]
     assert notifier["build"] == "."
     assert notifier["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert "8000:8000" in notifier["ports"]
+    assert [interpolate(p) for p in notifier["ports"]] == ["127.0.0.1:8000:8000"]
     assert services["mailpit"]["image"].startswith("axllent/mailpit:")
     assert any(p.endswith(":8025") for p in services["mailpit"]["ports"])
 
@@ -264,7 +312,7 @@ def test_compose_redis_is_append_only_on_a_named_volume_with_a_healthcheck(
     """Jobs and delivery claims live in Redis; losing them on restart resends or drops reminders."""
     redis = compose["services"]["redis"]
     assert redis["image"].startswith("redis:7")
-    assert "--appendonly yes" in " ".join(redis["command"])
+    assert "redis-server --appendonly yes" in " ".join(redis["command"])
     volume = redis["volumes"][0].split(":")
     assert volume[1] == "/data"
     assert volume[0] in compose["volumes"]
@@ -277,13 +325,16 @@ def test_compose_settings_are_valid_and_mounts_match_the_image(
     """A misspelt NOTIFIER_ name stops the service; mounts must land where the image looks."""
     notifier = compose["services"]["notifier"]
     # as the environment gives them, text; extra="forbid" refuses a misspelt name
+    # the image's ENV first (it listens on 0.0.0.0), then compose's
+    environment = {k: v for k, v in final.env().items() if k.startswith("NOTIFIER_")}
+    environment |= {name: interpolate(str(v)) for name, v in notifier["environment"].items()}
     values: dict[str, Any] = {
-        name.removeprefix("NOTIFIER_").lower(): interpolate(str(value))
-        for name, value in notifier["environment"].items()
+        name.removeprefix("NOTIFIER_").lower(): value for name, value in environment.items()
     }
     settings = Settings(_env_file=None, **values)
     assert settings.uses_redis
-    assert settings.resolved_store_url.startswith("redis://redis:")
+    assert settings.resolved_store_url.startswith("redis://:")
+    assert settings.resolved_store_url.endswith("@redis:6379/0")
     assert settings.signing_secret is not None
     assert settings.resolved_email_backend == "smtp"
     assert settings.smtp_host == "mailpit"
@@ -297,6 +348,47 @@ def test_compose_settings_are_valid_and_mounts_match_the_image(
         seconds(notifier["stop_grace_period"])
         > Settings.model_fields["shutdown_timeout_s"].get_default()
     )
+
+
+def test_compose_secrets_are_required_and_never_written_in_the_file(
+    compose: dict[str, Any],
+) -> None:
+    """`docker compose up` without them stops with what to set, instead of starting with a
+    sample secret every reader of this file knows."""
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    for name in OPERATOR_ENV:
+        assert re.search(rf"\$\{{{name}:\?set {name} \(openssl rand", text), name
+    assert not re.search(r"\$\{(REDIS_PASSWORD|NOTIFIER_SIGNING_SECRET):-", text)
+    redis = compose["services"]["redis"]
+    assert '--requirepass "$$REDISCLI_AUTH"' in " ".join(redis["command"])
+    assert (
+        redis["environment"]["REDISCLI_AUTH"]
+        == "${REDIS_PASSWORD:?set REDIS_PASSWORD (openssl rand -hex 24)}"
+    )
+    url = interpolate(compose["services"]["notifier"]["environment"]["NOTIFIER_STORE_URL"])
+    assert url == f"redis://:{OPERATOR_ENV['REDIS_PASSWORD']}@redis:6379/0"
+
+
+def test_compose_services_are_confined_limited_and_rotate_their_logs(
+    compose: dict[str, Any],
+) -> None:
+    """Read-only root, no capabilities beyond what each entrypoint needs, no setuid gains,
+    memory/CPU caps, and logs that cannot fill the disk."""
+    for name, service in compose["services"].items():
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        assert service["mem_limit"], name
+        assert 0 < float(service["cpus"]) <= 2, name
+        logging = service["logging"]
+        assert logging["driver"] == "json-file", name
+        assert {"max-size", "max-file"} <= logging["options"].keys(), name
+    notifier = compose["services"]["notifier"]
+    assert "cap_add" not in notifier
+    assert any(t.startswith("/tmp:") for t in notifier["tmpfs"])  # noqa: S108  # in memory
+    for service in compose["services"].values():
+        for port in service.get("ports", []):
+            assert interpolate(port).startswith("127.0.0.1:"), port
 
 
 # ---- the recipe, replayed ----
@@ -395,20 +487,27 @@ def rebase_paths(value: str, root: Path, image_paths: list[str]) -> str:
 def run_builder(
     builder: Stage, root: Path, interpreter: str, children: Children
 ) -> tuple[str, float]:
-    """The builder's COPY lines into its WORKDIR, its venv, and ``pip install .`` there."""
+    """The builder's COPY and RUN lines in order: the venv, then each ``pip install`` as written
+    (the lock with its hashes, then the package), in its WORKDIR."""
     workdir = root / builder.last("WORKDIR").lstrip("/")
-    for args in builder.all("COPY"):
-        _, sources, dest = copy_args(args)
-        replay_copy(sources, dest, workdir, root)
     venv = next(r for r in builder.all("RUN") if "-m venv" in r).split()[-1]
     venv_dir = root / venv.lstrip("/")
     started = time.monotonic()
-    made = children.run([interpreter, "-m", "venv", str(venv_dir)], timeout_s=INSTALL_DEADLINE_S)
-    assert made.returncode == 0, f"python -m venv failed:\n{made.stderr.decode()}"
-    # pip's cache is used here on purpose (the image build passes --no-cache-dir instead)
-    pip = [str(venv_dir / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
-    done = children.run([*pip, str(workdir)], timeout_s=INSTALL_DEADLINE_S)
-    assert done.returncode == 0, f"pip install of the copied source failed:\n{done.stderr.decode()}"
+    for keyword, args in builder.instructions:
+        if keyword == "COPY":
+            _, sources, dest = copy_args(args)
+            replay_copy(sources, dest, workdir, root)
+        elif keyword == "RUN" and "-m venv" in args:
+            made = children.run(
+                [interpreter, "-m", "venv", str(venv_dir)], timeout_s=INSTALL_DEADLINE_S
+            )
+            assert made.returncode == 0, f"python -m venv failed:\n{made.stderr.decode()}"
+        elif keyword == "RUN" and "pip install" in args:
+            # pip's cache is used here on purpose (the image build passes --no-cache-dir)
+            words = [w for w in shlex.split(args) if w != "--no-cache-dir"]
+            argv = [str(venv_dir / "bin" / "pip"), *words[1:], "-q"]
+            done = children.run(argv, timeout_s=INSTALL_DEADLINE_S, cwd=workdir)
+            assert done.returncode == 0, f"{args} failed:\n{done.stderr.decode()}"
     return venv, time.monotonic() - started
 
 
