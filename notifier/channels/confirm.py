@@ -15,16 +15,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-import jinja2
-
+from notifier import i18n
 from notifier.channels import headers
 from notifier.records import Registration
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("notifier.channels", "templates"),
-    autoescape=jinja2.select_autoescape(["html", "html.j2"]),
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _one_line(text: str) -> str:
@@ -61,8 +54,14 @@ def compose_confirmation(
     message["From"] = headers.mailbox("From", sender_address)
     message["To"] = Address(addr_spec=registration.email)
     kind = "already" if already_confirmed else "confirm"
-    subject = "You already get reminders" if already_confirmed else "Confirm your reminders"
-    message["Subject"] = headers.text("Subject", f"{subject} for {name}")
+    language = i18n.supported(registration.language) or i18n.SOURCE_LANGUAGE
+    _ = i18n.gettext_for(language)
+    subject = (
+        _("You already get reminders for %(event)s")
+        if already_confirmed
+        else _("Confirm your reminders for %(event)s")
+    )
+    message["Subject"] = headers.text("Subject", subject % {"event": name})
     message["Date"] = format_datetime(now_utc)
     # a repeated confirmation is the same message; each "already" note is a new one
     identity = f"confirm:{registration.id}"
@@ -78,8 +77,9 @@ def compose_confirmation(
         unsubscribe_url=unsubscribe_url,
     )
     # quoted-printable keeps a non-ASCII event name 7-bit, with or without 8BITMIME
-    text = _ENV.get_template(f"{kind}.txt.j2").render(**values)
-    html = _ENV.get_template(f"{kind}.html.j2").render(**values)
+    env = i18n.environment("notifier.channels", language)
+    text = env.get_template(f"{kind}.txt.j2").render(**values)
+    html = env.get_template(f"{kind}.html.j2").render(**values)
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message

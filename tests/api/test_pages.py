@@ -88,7 +88,7 @@ def test_every_form_control_has_a_label(api: Api) -> None:
 def test_pages_declare_language_main_landmark_and_phone_viewport(api: Api) -> None:
     """lang picks the screen reader's voice; the viewport keeps phones from zooming out."""
     text = api.client.get(PAGE, params={"tz": "UTC"}).text
-    assert '<html lang="en">' in text
+    assert '<html lang="en" dir="ltr">' in text
     assert "<main>" in text
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
 
