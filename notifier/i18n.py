@@ -152,6 +152,14 @@ def format_day_short(moment: datetime, language: Language, zone: tzinfo) -> str:
     return format_skeleton("MMMEd", moment.astimezone(zone), locale=locale(language))
 
 
+def format_short(moment: datetime, language: Language, zone: tzinfo) -> str:
+    """``Wed, Dec 2, 3:30 PM``, ``12月2日(水) 15:30``: the short day and the time."""
+    loc = locale(language)
+    local = moment.astimezone(zone)
+    glue = str(loc.datetime_formats["short"])
+    return glue.format(_time(local, loc), format_day_short(local, language, zone))
+
+
 def format_instant(moment: datetime, language: Language, zone: tzinfo) -> str:
     """``Wednesday, December 2, 2026, 3:30 PM JST (UTC+09:00)`` in the reader's locale."""
     return format_range(moment, None, language, zone)

@@ -20,6 +20,7 @@ import icalendar
 from notifier import i18n
 from notifier.channels import headers
 from notifier.channels.base import ReminderMessage
+from notifier.channels.custom import TemplateRenderError, render_message
 from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
 from notifier.records import Attendance, Language
@@ -61,11 +62,8 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = headers.mailbox("From", sender_address)
     msg["To"] = recipient
-    _ = i18n.gettext_for(facts.language)
-    subject = _("Reminder: %(title)s — %(status)s")
-    msg["Subject"] = headers.text(
-        "Subject", subject % {"title": facts.title, "status": facts.status}
-    )
+    subject, text, html = _words(message, facts)
+    msg["Subject"] = headers.text("Subject", subject)
     msg["Date"] = utils.format_datetime(message.now_utc.astimezone(UTC))
     # stable: a job that runs twice sends the same Message-ID, which receivers can deduplicate
     msg["Message-ID"] = f"<{digest}@{sender_address.domain}>"
@@ -77,8 +75,8 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
         unsubscribe_url=facts.unsubscribe_url,
     )
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
-    msg.set_content(_render("reminder.txt.j2", facts), cte="quoted-printable")
-    msg.add_alternative(_render("reminder.html.j2", facts), subtype="html", cte="quoted-printable")
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     ics = _calendar(message, facts, service_host)
     params = {"method": "PUBLISH", "name": "invite.ics"}
     msg.add_attachment(ics, "text", "calendar", filename="invite.ics", params=params)
@@ -123,6 +121,11 @@ def safe_link(url: str | None) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
+def reminder_facts(message: ReminderMessage, public_base_url: str) -> Facts:
+    """What the reminder templates (ours and an organizer's) are given, as ``f``."""
+    return _gather_facts(message, public_base_url)
+
+
 def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     """Everything the message says, from the session, the registration and ``now_utc``."""
     session = message.session
@@ -136,9 +139,10 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     place = ", ".join(_fold(p) for p in (session.room, session.venue) if p and p.strip())
     attendance = message.registration.attendance
     language = i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
+    event_name = message.event.name_in(language) if message.event else message.event_name
     return Facts(
-        title=_fold(session.title),
-        event_name=_fold(message.event_name),
+        title=_fold(session.title_in(language)),
+        event_name=_fold(event_name),
         language=language,
         noun="deadline" if session.kind == "deadline" else "session",
         status=_describe_status(message, language),
@@ -248,6 +252,24 @@ def _calendar_time(moment: datetime, venue_tz: ZoneInfo) -> datetime:
     local = moment.astimezone(venue_tz)
     twin = local.replace(fold=1 - local.fold)
     return local if twin.utcoffset() == local.utcoffset() else moment.astimezone(UTC)
+
+
+def _words(message: ReminderMessage, facts: Facts) -> tuple[str, str, str]:
+    """Subject, text and HTML: the organizer's template for this language, else ours."""
+    event = message.event
+    template = event.template("reminder", facts.language) if event else None
+    if template is not None:
+        lang, direction = i18n.html_lang(facts.language), i18n.text_direction(facts.language)
+        try:
+            words = render_message(template, {"f": facts}, lang=lang, direction=direction)
+        except TemplateRenderError:
+            # notifier validate renders it beforehand; here a reminder is never lost to one
+            pass
+        else:
+            return words.subject, words.text, words.html
+    _ = i18n.gettext_for(facts.language)
+    subject = _("Reminder: %(title)s — %(status)s") % {"title": facts.title, "status": facts.status}
+    return subject, _render("reminder.txt.j2", facts), _render("reminder.html.j2", facts)
 
 
 def _render(name: str, facts: Facts) -> str:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from notifier.errors import TimeExpressionError
+from notifier.events._templates import load_templates
 from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_located
 from notifier.events.model import Event, Loaded, Problem, Session, Severity
 from notifier.events.spec import EventSpec, SessionSpec
@@ -113,8 +114,14 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
         return None
     sessions = _resolve_sessions(header, specs, report, today)
     lateness = _lateness(header.lateness, report)
+    templates = load_templates(
+        header.templates, report.located, report.source, report.problems.append
+    )
     return Event(
         lateness=lateness,
+        titles=tuple(header.titles.items()),
+        language=header.language,
+        templates=templates,
         id=header.id,
         name=header.name,
         zone=header.zone,
@@ -267,6 +274,7 @@ def _resolve_session(
         organizer=spec.organizer,
         cancelled=spec.cancelled,
         line=report.located.values.get(path, Mark(0, 0)).line,
+        titles=tuple(spec.titles.items()),
     )
 
 
