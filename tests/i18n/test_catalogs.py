@@ -12,11 +12,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from notifier import i18n
-from notifier.records import LANGUAGES
+from notifier.records import LANGUAGES, Language
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = i18n.LOCALE_DIR / "messages.pot"
-TRANSLATED = [lang for lang in LANGUAGES if lang != i18n.SOURCE_LANGUAGE]
+TRANSLATED: list[Language] = [lang for lang in LANGUAGES if lang != i18n.SOURCE_LANGUAGE]
 
 
 def _read(path: Path) -> Catalog:
@@ -71,7 +71,7 @@ def test_the_template_lists_exactly_the_messages_in_the_sources(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_the_runtime_catalog_translates(language: str) -> None:
+def test_the_runtime_catalog_translates(language: Language) -> None:
     """The .po compiled into memory is what the service reads: it must translate."""
     gettext = i18n.gettext_for(language)
     assert gettext("Get reminders") != "Get reminders"
