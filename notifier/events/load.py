@@ -193,6 +193,11 @@ def _pydantic_problem(model: type[BaseModel], error: Any, base: Path, report: _R
         report.add("error", "missing-key", f'missing key "{name}"', loc[:-1])
     else:
         where = ".".join(str(p) for p in error["loc"]) or "value"
+        # a bad mapping key (a language code we do not write) is reported at the key itself
+        key_mark = report.located.keys.get(loc[:-1]) if name == "[key]" else None
+        if key_mark is not None:
+            report.add_at("error", "invalid-value", f"{where}: {error['msg']}", key_mark)
+            return
         report.add("error", "invalid-value", f"{where}: {error['msg']}", loc)
 
 
