@@ -17,7 +17,7 @@ from notifier.channels import AddressGuard, check_destination, webhook_secret
 from notifier.cli._runner import cli_settings, config_event, run_async, with_store
 from notifier.errors import RegistrationError, SettingsError
 from notifier.events import Event
-from notifier.records import ATTENDANCE
+from notifier.records import ATTENDANCE, LANGUAGES
 from notifier.registrations import RegistrationInput, build_registration, read_csv
 from notifier.settings import Settings, signing_secret
 from notifier.store import Store
@@ -40,6 +40,11 @@ def register() -> None:
     show_default=True,
     type=click.Choice(ATTENDANCE),
 )
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="What reminders are written in (default: the event's language, else en).",
+)
 def register_add(
     event_id: str,
     email: str | None,
@@ -47,11 +52,14 @@ def register_add(
     timezone: str,
     sessions: tuple[str, ...],
     attendance: str,
+    language: str | None,
 ) -> None:
     """Register an email address and/or webhook URL for an event's sessions."""
     settings = cli_settings()
     event = config_event(settings, event_id)
-    given = RegistrationInput(email, webhook_url, timezone, sessions or None, attendance)
+    given = RegistrationInput(
+        email, webhook_url, timezone, sessions or None, attendance, language=language
+    )
     try:
         registration = build_registration(event, given, datetime.now(UTC))
         if registration.webhook_url:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from notifier import i18n
 from notifier.api import create_app
 from notifier.events import Event
 from notifier.service.http import ApiServer, make_server
@@ -158,4 +159,73 @@ def test_tokyo_visitor_sees_1610_registers_and_confirms_through_the_emailed_link
     assert registration.email == "ann@example.org"
     assert (registration.timezone, registration.attendance) == ("Asia/Tokyo", "online")
     assert registration.sessions == (SMUGGLING,)
+    assert registration.confirmed is True
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "title", "button", "confirmed"),
+    [
+        pytest.param(
+            "ja-JP",
+            "Asia/Tokyo",
+            "2023年5月23日火曜日",
+            "リマインダーを受け取る",
+            "リマインダーを確定しました",
+            id="tokyo-ja",
+        ),
+        pytest.param(
+            "ar-EG",
+            "Africa/Cairo",
+            "الثلاثاء، 23 مايو 2023",
+            "احصل على التذكيرات",
+            "تم تأكيد التذكيرات",
+            id="cairo-ar",
+        ),
+    ],
+)
+def test_a_reader_registers_in_their_language_and_confirms_in_it(
+    served: Served, locale: str, zone: str, title: str, button: str, confirmed: str
+) -> None:
+    """Tokyo in Japanese, Cairo in Arabic (right to left): page, mail and confirmation alike."""
+    language = i18n.supported(locale[:2])
+    assert language is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id=zone, viewport={"width": PHONE_WIDTH_PX, "height": 800}, locale=locale
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.goto(f"{served.base_url}/events/{CCPCJ}")
+            page.wait_for_url(f"**/events/*?tz={zone.replace('/', '%2F')}")
+            root = page.locator("html")
+            expect(root).to_have_attribute("lang", language)
+            expect(root).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+            expect(page.locator(f"#session-{SMUGGLING} .when")).to_contain_text(title)
+            _assert_fits_a_phone(page)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            shot = SCREENSHOT.with_name(f"event-page-{language}.png")
+            page.screenshot(path=str(shot), full_page=True)
+            page.fill("#email", f"{language}@example.org")
+            page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
+            page.get_by_role("button", name=button).click()
+            wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
+            [eml] = sorted(served.outbox.glob("*.eml"))
+            mail = read_eml(eml)
+            body = mail.get_body(("html",))
+            assert body is not None
+            assert f'lang="{language}"' in str(body.get_content())
+            wanted = i18n.gettext_for(language)("Confirm your reminders for %(event)s")
+            assert wanted != "Confirm your reminders for %(event)s"
+            assert mail["Subject"].startswith(wanted.split("%(event)s")[0])
+            page.goto(link_in(mail, "confirm"))
+            page.locator("form button").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(confirmed)
+            expect(page.locator("main li")).to_contain_text(title)
+            _assert_fits_a_phone(page)
+        finally:
+            browser.close()
+    [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
+    assert (registration.language, registration.timezone) == (language, zone)
     assert registration.confirmed is True
