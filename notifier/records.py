@@ -18,11 +18,15 @@ ParticipantChannelName = Literal["email", "webhook"]
 ChannelName = Literal[ParticipantChannelName, "apprise"]
 DeliveryStatus = Literal["claimed", "sent", "failed", "expired", "skipped", "unknown"]
 FanoutStatus = Literal["started", "done", "skipped"]
+# the languages pages and messages are written in (notifier/locale has a catalog for each but
+# English, the source): zh is Simplified Chinese
+Language = Literal["en", "fr", "es", "ru", "zh", "ar", "ja"]
 
 # the one list of each: config validation, CLI choices and page forms derive from these
 ATTENDANCE: tuple[Attendance, ...] = get_args(Attendance)
 PARTICIPANT_CHANNELS: tuple[ParticipantChannelName, ...] = get_args(ParticipantChannelName)
 CHANNEL_NAMES: tuple[ChannelName, ...] = get_args(ChannelName)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 from notifier.channels.ssrf import check_url
 from notifier.errors import BlockedDestinationError, RegistrationError, TimeExpressionError
 from notifier.events import Event
-from notifier.records import ATTENDANCE, Registration
+from notifier.records import ATTENDANCE, LANGUAGES, Registration
 from notifier.times import load_zone
 
 
@@ -36,6 +36,7 @@ class RegistrationInput:
     timezone: str = "UTC"
     sessions: tuple[str, ...] | None = None
     attendance: str = "undecided"
+    language: str | None = None  # None: the event's default language, else English
 
 
 def build_registration(event: Event, given: RegistrationInput, now: datetime) -> Registration:
@@ -50,6 +51,12 @@ def build_registration(event: Event, given: RegistrationInput, now: datetime) ->
         raise RegistrationError("timezone", exc.message) from exc
     if given.attendance not in ATTENDANCE:
         raise RegistrationError("attendance", f"use one of {', '.join(ATTENDANCE)}")
+    language = given.language or event.language or "en"
+    if language not in LANGUAGES:
+        raise RegistrationError(
+            "language",
+            f'"{language[:16]}" is not a language we write in; use one of {", ".join(LANGUAGES)}',
+        )
     return Registration(
         id=uuid.uuid4().hex,
         event_id=event.id,
@@ -59,6 +66,7 @@ def build_registration(event: Event, given: RegistrationInput, now: datetime) ->
         webhook_url=webhook,
         sessions=_sessions(event, given.sessions),
         attendance=given.attendance,
+        language=language,
     )
 
 
@@ -148,5 +156,6 @@ def read_csv(text: str) -> Iterable[CsvRow]:
                 timezone=(row.get("timezone") or "").strip() or "UTC",
                 sessions=sessions or None,
                 attendance=(row.get("attendance") or "undecided").strip() or "undecided",
+                language=(row.get("language") or "").strip() or None,
             ),
         )

@@ -28,6 +28,8 @@ LAYERS: dict[str, int] = {
     "times": 2,
     "events": 3,
     "configfiles": 4,
+    # languages: catalogs, negotiation, Babel formats; below channels and api, which both use it
+    "i18n": 4,
     "listing": 4,
     "store": 5,
     "channels": 5,
@@ -48,6 +50,7 @@ ROOT_MODULES = {
     "metrics",
     "configfiles",
     "registrations",
+    "i18n",
 }
 
 

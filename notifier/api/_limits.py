@@ -13,8 +13,9 @@ from fastapi import Request, status
 from fastapi.responses import JSONResponse, Response
 
 from notifier.api._register import digest
-from notifier.api._render import html_response, render
+from notifier.api._render import html_response, page_language, render
 from notifier.api._request import Deps
+from notifier.i18n import gettext_for
 
 
 class RateLimitedError(Exception):
@@ -46,8 +47,12 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
     detail = f"too many requests from this address; try again in {wait_s} s"
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": detail}, status.HTTP_429_TOO_MANY_REQUESTS, headers)
-    context = {"title": "Too many requests", "paragraphs": [f"Please wait {wait_s} s and retry."]}
-    page = render(request, "message.html.j2", context, status.HTTP_429_TOO_MANY_REQUESTS)
+    language = page_language(request)
+    _ = gettext_for(language)
+    wait = _("Please wait %(seconds)s s and retry.") % {"seconds": wait_s}
+    context = {"title": _("Too many requests"), "paragraphs": [wait]}
+    code = status.HTTP_429_TOO_MANY_REQUESTS
+    page = render(request, "message.html.j2", context, code, language=language)
     page.headers.update(headers)
     return page
 

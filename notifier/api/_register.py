@@ -186,13 +186,14 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
     try:
         message = compose_confirmation(
             registration=stored,
-            event_name=event.name,
-            session_titles=session_titles(event, stored.sessions),
+            event_name=event.name_in(stored.language),
+            session_titles=session_titles(event, stored.sessions, stored.language),
             confirm_url=link_url(deps, "confirm", stored.id),
             unsubscribe_url=link_url(deps, "unsubscribe", stored.id),
             sender=deps.settings.smtp_from,
             now_utc=deps.clock(),
             already_confirmed=stored.confirmed,
+            template=event.template("confirmation", stored.language),
         )
         async with asyncio.timeout(CONFIRMATION_DEADLINE_S):
             await deps.mailer.send_email(message)

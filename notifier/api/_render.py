@@ -1,8 +1,8 @@
-"""Server-rendered pages: one autoescaped Jinja2 environment, and the headers pages carry.
+"""Server-rendered pages: autoescaped Jinja2 in the reader's language, and the headers pages carry.
 
 Starlette's default environment autoescapes only ``.html`` names, not our ``.html.j2``, so the
-environment is built here with autoescaping on for every template. Each page gets a fresh CSP
-nonce: its one inline script and style run, nothing injected would.
+environments (one per language, :func:`notifier.i18n.environment`) autoescape every template.
+Each page gets a fresh CSP nonce: its one inline script and style run, nothing injected would.
 """
 
 from __future__ import annotations
@@ -10,22 +10,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from notifier.times import utc_z
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("notifier.api", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_ENV.filters["utc_z"] = utc_z
-templates = Jinja2Templates(env=_ENV)
+from notifier import i18n
+from notifier.records import Language
 
 # for HTML routes in the OpenAPI document: their bodies are pages, not JSON
 HTML: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
@@ -47,15 +36,34 @@ def json_problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def page_language(
+    request: Request, *, chosen: str | None = None, event_default: str | None = None
+) -> Language:
+    """The language of a page: ``chosen`` (a registration's), the browser's, the event's, en."""
+    return i18n.negotiate(
+        chosen=chosen,
+        accept_language=request.headers.get("accept-language"),
+        event_default=event_default,
+    )
+
+
 def render(
-    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    *,
+    language: Language | None = None,
 ) -> HTMLResponse:
-    """The page ``name`` with ``context``, and headers that keep tokens and scripts in."""
+    """The page ``name`` with ``context`` in ``language`` (default: the browser's), and
+    headers that keep tokens and scripts in."""
     nonce = secrets.token_urlsafe(16)
     home = request.scope.get("root_path", "") + "/"
-    response = templates.TemplateResponse(
-        request, name, {**context, "nonce": nonce, "home": home}, status_code=status_code
-    )
+    chosen = language or page_language(request)
+    env = i18n.environment("notifier.api", chosen)
+    values = {**context, "request": request, "nonce": nonce, "home": home}
+    body = env.get_template(name).render(values)
+    response = HTMLResponse(body, status_code=status_code)
     response.headers.update(
         {
             "Content-Security-Policy": (
@@ -66,6 +74,9 @@ def render(
             "Referrer-Policy": "no-referrer",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
+            # the page differs by the browser's language: caches must not mix them
+            "Vary": "Accept-Language",
+            "Content-Language": i18n.html_lang(chosen),
         }
     )
     return response

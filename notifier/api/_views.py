@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta, tzinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
+from notifier import i18n
 from notifier.api.schemas import (
     DeliveryRecord,
     EventDetail,
@@ -14,7 +16,7 @@ from notifier.api.schemas import (
     SessionOut,
 )
 from notifier.events import Event, Session
-from notifier.records import Attendance, Delivery, Registration
+from notifier.records import Delivery, Language, Registration
 from notifier.times import format_range, load_zone
 
 
@@ -67,57 +69,85 @@ def event_detail(event: Event, tz_name: str) -> EventDetail:
     )
 
 
-def session_titles(event: Event, wanted: tuple[str, ...] | None) -> list[str] | None:
-    """Titles of the sessions a registration follows; None for the whole event."""
+def session_titles(
+    event: Event, wanted: tuple[str, ...] | None, language: str = "en"
+) -> list[str] | None:
+    """Titles (in ``language`` where the organizer gave one) of the sessions a registration
+    follows; None for the whole event."""
     if wanted is None:
         return None
-    titles: Mapping[str, str] = {s.id: s.title for s in event.sessions}
+    titles: Mapping[str, str] = {s.id: s.title_in(language) for s in event.sessions}
     return [titles.get(session_id, session_id) for session_id in wanted]
 
 
-def followed_sessions(event: Event, registration: Registration) -> list[SessionOut]:
+def followed_sessions(
+    event: Event, registration: Registration, language: Language
+) -> list[PageSession]:
     """The sessions it follows that still run, in the registration's zone, in start order."""
-    tz = load_zone(registration.timezone)
     chosen = [s for s in event.sessions if registration.follows(s.id) and not s.cancelled]
-    return [session_out(s, tz) for s in sorted(chosen, key=lambda s: (s.start_utc, s.id))]
+    return page_sessions(chosen, registration.timezone, language)
 
 
-# what reminders show for each way of attending (channels/compose.py: the join link or the
-# room, the other only where theirs is missing): the pages promise no more than that
-WAYS_IN: dict[Attendance, str] = {
-    "online": "the join link",
-    "onsite": "the room",
-    "undecided": "the join link and the room",
-}
-
-
-def offsets_text(event: Event, registration: Registration) -> str:
-    """``1d, 1h and 10m``: every reminder offset of the sessions it follows, longest first."""
+def offsets_text(event: Event, registration: Registration, language: Language) -> str:
+    """``1 day, 1 hour and 10 minutes``: every reminder offset of the sessions it follows,
+    longest first, in ``language`` (CLDR's units and list pattern)."""
     offsets = sorted(
         {r for s in event.sessions if registration.follows(s.id) for r in s.reminders},
         reverse=True,
     )
-    names = [_spoken(o) for o in offsets] or ["shortly"]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return i18n.join_words([i18n.format_span(o, language) for o in offsets] or ["0"], language)
 
 
-def _spoken(offset: timedelta) -> str:
-    """``1 day``, ``1 hour 30 minutes``; seconds only when there is nothing bigger."""
-    minutes, seconds = divmod(int(offset.total_seconds()), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    units = (("day", days), ("hour", hours), ("minute", minutes), ("second", seconds))
-    parts = [f"{n} {name}{'' if n == 1 else 's'}" for name, n in units if n]
-    return " ".join(parts[:2]) if parts else "0 minutes"
+@dataclass(frozen=True)
+class PageSession:
+    """A session as the pages show it: the title and times in the reader's language."""
+
+    id: str
+    title: str
+    start_utc: datetime
+    display: str  # the full date and times in the reader's zone
+    venue_display: str  # the same in the venue's zone
+    short: str  # ``12月2日(水) 15:30``: where the full one would crowd a line
+    cancelled: bool
+    room: str | None
+    mode: str | None
+    join_url: str | None
 
 
-def masked_address(registration: Registration) -> str:
+def page_session(session: Session, tz: tzinfo, language: Language) -> PageSession:
+    venue_tz = load_zone(session.zone)
+    start, end = session.start_utc, session.end_utc
+    return PageSession(
+        id=session.id,
+        title=session.title_in(language),
+        start_utc=start,
+        display=i18n.format_range(start, end, language, tz),
+        venue_display=i18n.format_range(start, end, language, venue_tz),
+        short=i18n.format_short(start, language, tz),
+        cancelled=session.cancelled,
+        room=session.room,
+        mode=session.mode,
+        join_url=session.join_url,
+    )
+
+
+def page_sessions(
+    sessions: Iterable[Session], tz_name: str, language: Language
+) -> list[PageSession]:
+    """``sessions`` in start order, for a page in ``language`` showing times in ``tz_name``."""
+    tz = load_zone(tz_name)
+    ordered = sorted(sessions, key=lambda s: (s.start_utc, s.id))
+    return [page_session(s, tz, language) for s in ordered]
+
+
+def masked_address(registration: Registration, language: Language = "en") -> str:
     """``j***@example.org`` or ``the webhook at hooks.example.org``: for a page a link opens."""
     if registration.email:
-        local, _, domain = registration.email.partition("@")
+        local, _at, domain = registration.email.partition("@")
         return f"{local[:1]}***@{domain}"
     host = urlsplit(registration.webhook_url or "").hostname or "?"
-    return f"the webhook at {host}"
+    _ = i18n.gettext_for(language)
+    return _("the webhook at %(host)s") % {"host": host}
 
 
 def registration_record(registration: Registration) -> RegistrationRecord:

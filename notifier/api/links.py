@@ -18,13 +18,14 @@ from fastapi.responses import HTMLResponse
 
 from notifier.api._limits import TOO_MANY_PAGE, client_limit
 from notifier.api._register import drop_if_expired
-from notifier.api._render import html_response, render
+from notifier.api._render import html_response, page_language, render
 from notifier.api._request import Deps, find_event
-from notifier.api._views import WAYS_IN, followed_sessions, masked_address, offsets_text
+from notifier.api._views import followed_sessions, masked_address, offsets_text
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import OneClickForm
 from notifier.errors import BadTokenError
-from notifier.records import Registration
+from notifier.i18n import gettext_for
+from notifier.records import Language, Registration
 from notifier.signing import read_timed_token, read_token
 
 log = structlog.get_logger("notifier.api")
@@ -35,33 +36,45 @@ BAD_LINK = html_response("Not a link we made (mistyped or cut short)")
 
 
 def _message(
-    request: Request, title: str, *paragraphs: str, status_code: int = 200
+    request: Request,
+    language: Language,
+    title: str,
+    *paragraphs: str,
+    status_code: int = 200,
 ) -> HTMLResponse:
     context = {"title": title, "paragraphs": list(paragraphs)}
-    return render(request, "message.html.j2", context, status_code)
+    return render(request, "message.html.j2", context, status_code, language=language)
 
 
 def _bad_link(request: Request, error: BadTokenError) -> HTMLResponse:
-    first = str(error).capitalize() + "."
-    tip = "Copy the whole link from the email, or register again."
-    return _message(request, "Link not valid", first, tip, status_code=400)
+    language = page_language(request)
+    _ = gettext_for(language)
+    first = _("%(text)s.") % {"text": str(error).capitalize()}
+    tip = _("Copy the whole link from the email, or register again.")
+    return _message(request, language, _("Link not valid"), first, tip, status_code=400)
 
 
-def _unsubscribed(request: Request) -> HTMLResponse:
+def _unsubscribed(request: Request, registration: Registration | None = None) -> HTMLResponse:
+    language = page_language(request, chosen=registration.language if registration else None)
+    _ = gettext_for(language)
     return _message(
         request,
-        "You are unsubscribed",
-        "No more reminders will be sent for this registration.",
-        "Changed your mind? Register again on the event's page.",
+        language,
+        _("You are unsubscribed"),
+        _("No more reminders will be sent for this registration."),
+        _("Changed your mind? Register again on the event's page."),
     )
 
 
 def _not_found(request: Request) -> HTMLResponse:
+    language = page_language(request)
+    _ = gettext_for(language)
     return _message(
         request,
-        "Registration not found",
-        "This registration no longer exists: it was unsubscribed.",
-        "Register again on the event's page to get reminders.",
+        language,
+        _("Registration not found"),
+        _("This registration no longer exists: it was unsubscribed."),
+        _("Register again on the event's page to get reminders."),
         status_code=404,
     )
 
@@ -82,11 +95,12 @@ def _ask(
 ) -> HTMLResponse:
     """The page behind a GET link: says what the button will do, changes nothing."""
     event = find_event(deps, registration.event_id)
+    language = page_language(request, chosen=registration.language)
     context = {
-        "event_name": event.name if event else registration.event_id,
-        "address": masked_address(registration),
+        "event_name": event.name_in(language) if event else registration.event_id,
+        "address": masked_address(registration, language),
     }
-    return render(request, template, context)
+    return render(request, template, context, language=language)
 
 
 @router.get(
@@ -132,17 +146,21 @@ async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
         return _not_found(request)
     log.info("registration_confirmed", registration_id=registration.id)
     event = find_event(deps, registration.event_id)
+    language = page_language(request, chosen=registration.language)
     if event is None:  # the organizer removed the event from the config since
-        return _message(request, "Reminders confirmed", "Your reminders are confirmed.")
+        _ = gettext_for(language)
+        title, text = _("Reminders confirmed"), _("Your reminders are confirmed.")
+        return _message(request, language, title, text)
+    followed = registration.sessions is not None
     context = {
-        "event_name": event.name,
+        "event_name": event.name_in(language),
         "timezone": registration.timezone,
-        "sessions": followed_sessions(event, registration) if registration.sessions else [],
-        "offsets": offsets_text(event, registration),
-        "ways_in": WAYS_IN[registration.attendance],
+        "sessions": followed_sessions(event, registration, language) if followed else [],
+        "offsets": offsets_text(event, registration, language),
+        "ways_in": registration.attendance,
         "event_link": request.url_for("event_page", event_id=event.id).path,
     }
-    return render(request, "confirmed.html.j2", context)
+    return render(request, "confirmed.html.j2", context, language=language)
 
 
 @router.get(

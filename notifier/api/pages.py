@@ -14,30 +14,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from notifier import i18n
 from notifier.api._limits import TOO_MANY_PAGE, client_limit
 from notifier.api._register import register
-from notifier.api._render import html_response, json_problem, render
+from notifier.api._render import html_response, json_problem, page_language, render
 from notifier.api._request import Deps, find_event
-from notifier.api._views import event_detail, event_summary
+from notifier.api._views import event_summary, page_sessions
 from notifier.api._zones import zone_choices
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
 from notifier.events import Event
-from notifier.records import ATTENDANCE, Attendance
+from notifier.records import ATTENDANCE, Language
 from notifier.registrations import RegistrationInput
 from notifier.times import load_zone
 
 router = APIRouter(tags=["pages"])
 
-ATTENDANCE_LABELS: dict[Attendance, str] = {
-    "onsite": "In person, at the venue",
-    "online": "Online",
-    "undecided": "Not decided yet",
-}
-ATTENDANCE_CHOICES = tuple((choice, ATTENDANCE_LABELS[choice]) for choice in ATTENDANCE)
-FORM_FIELDS = ("email", "webhook_url", "timezone", "sessions", "attendance")
+FORM_FIELDS = ("email", "webhook_url", "timezone", "sessions", "attendance", "language")
 # longer than any real value: refuse before the checks spend time on megabytes
-MAX_LENGTHS = {"email": 320, "webhook_url": 2048, "timezone": 64, "attendance": 16}
+MAX_LENGTHS = {"email": 320, "webhook_url": 2048, "timezone": 64, "attendance": 16, "language": 16}
 MAX_ZONE_LENGTH = 64
 NOT_FOUND = html_response("No such event")
 # the form answers 422 as a page; FastAPI itself answers a malformed body in JSON
@@ -57,6 +52,7 @@ class FormValues:
     webhook_url: str = ""
     sessions: tuple[str, ...] = ()
     attendance: str = "undecided"
+    language: str = ""  # the page's, sent back in a hidden field: the registration's language
 
     def as_input(self) -> RegistrationInput:
         for name, limit in MAX_LENGTHS.items():
@@ -68,15 +64,18 @@ class FormValues:
             timezone=self.timezone,
             sessions=self.sessions or None,
             attendance=self.attendance,
+            language=self.language or None,
         )
 
 
 @router.get("/", name="index_page", response_class=HTMLResponse, summary="Event list (HTML)")
 async def index_page(request: Request, deps: Deps) -> HTMLResponse:
     events = sorted(deps.events().values(), key=lambda e: e.id)
+    language = page_language(request)
     links = {e.id: request.url_for("event_page", event_id=e.id).path for e in events}
-    context = {"events": [event_summary(e) for e in events], "event_links": links}
-    return render(request, "index.html.j2", context)
+    summaries = [event_summary(e).model_copy(update={"name": e.name_in(language)}) for e in events]
+    context = {"events": summaries, "event_links": links}
+    return render(request, "index.html.j2", context, language=language)
 
 
 @router.get(
@@ -95,10 +94,10 @@ async def event_page(
     event = find_event(deps, event_id)
     if event is None:
         return _not_found(request, event_id)
-    shown, notice = _visitor_zone(tz)
-    return _event_page(
-        request, event, FormValues(timezone=shown), detect_zone=tz is None, zone_notice=notice
-    )
+    language = page_language(request, event_default=event.language)
+    shown, notice = _visitor_zone(tz, language)
+    form = FormValues(timezone=shown, language=language)
+    return _event_page(request, event, form, detect_zone=tz is None, zone_notice=notice)
 
 
 @router.post(
@@ -127,6 +126,7 @@ async def register_page(
         given.webhook_url.strip(),
         tuple(given.sessions),
         given.attendance,
+        given.language,
     )
     try:
         await register(deps, event, form.as_input())
@@ -138,19 +138,26 @@ async def register_page(
         return _event_page(request, event, form, general_error=str(exc), status_code=422)
     except TransientDeliveryError as exc:
         return _event_page(request, event, form, general_error=str(exc), status_code=503)
-    return _registered_page(request, event)
+    return _registered_page(request, event, _form_language(request, event, form))
 
 
-def _visitor_zone(tz: str | None) -> tuple[str, str | None]:
+def _form_language(request: Request, event: Event, form: FormValues) -> Language:
+    """The language the form was shown in (its hidden field), else negotiated again."""
+    return i18n.supported(form.language) or page_language(request, event_default=event.language)
+
+
+def _visitor_zone(tz: str | None, language: Language) -> tuple[str, str | None]:
     """The zone to show times in, and a notice when the one asked for is not usable."""
+    _ = i18n.gettext_for(language)
     if tz is None:
         return "UTC", None
     if len(tz) > MAX_ZONE_LENGTH:
-        return "UTC", "That is not a time zone name; times are shown in UTC."
+        return "UTC", _("That is not a time zone name; times are shown in UTC.")
     try:
         return load_zone(tz).key, None
     except TimeExpressionError as exc:
-        return "UTC", f"{exc.message}. Times are shown in UTC; pick your zone below."
+        notice = _("%(problem)s. Times are shown in UTC; pick your zone below.")
+        return "UTC", notice % {"problem": exc.message}
 
 
 def _event_page(
@@ -164,9 +171,15 @@ def _event_page(
     general_error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    shown, _ = _visitor_zone(form.timezone)
+    language = _form_language(request, event, form)
+    shown, _notice = _visitor_zone(form.timezone, language)
     context = {
-        "event": event_detail(event, shown),
+        "event": {
+            "name": event.name_in(language),
+            "venue": event.venue,
+            "zone": event.zone,
+            "sessions": page_sessions(event.sessions, shown, language),
+        },
         "tz": shown,
         "zones": zone_choices(shown),
         "form": form,
@@ -178,24 +191,26 @@ def _event_page(
         # explicit: the form re-shown after a POST lives at the register URL, which has no GET
         "page_action": request.url_for("event_page", event_id=event.id).path,
         "register_action": request.url_for("register_page", event_id=event.id).path,
-        "attendance_choices": ATTENDANCE_CHOICES,
+        "attendance_choices": ATTENDANCE,
     }
-    return render(request, "event.html.j2", context, status_code)
+    return render(request, "event.html.j2", context, status_code, language=language)
 
 
-def _registered_page(request: Request, event: Event) -> HTMLResponse:
+def _registered_page(request: Request, event: Event, language: Language) -> HTMLResponse:
     """The same page for every accepted request: it reveals nothing about the address."""
     context = {
-        "event_name": event.name,
+        "event_name": event.name_in(language),
         "event_link": request.url_for("event_page", event_id=event.id).path,
     }
-    return render(request, "registered.html.j2", context)
+    return render(request, "registered.html.j2", context, language=language)
 
 
 def _not_found(request: Request, event_id: str) -> HTMLResponse:
+    language = page_language(request)
+    _ = i18n.gettext_for(language)
     paragraphs = [
-        f'There is no event "{event_id}" here.',
-        "The list of events is on the home page.",
+        _('There is no event "%(event)s" here.') % {"event": event_id},
+        _("The list of events is on the home page."),
     ]
-    context = {"title": "Event not found", "paragraphs": paragraphs}
-    return render(request, "message.html.j2", context, 404)
+    context = {"title": _("Event not found"), "paragraphs": paragraphs}
+    return render(request, "message.html.j2", context, 404, language=language)

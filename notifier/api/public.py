@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from notifier.api._limits import client_limit
 from notifier.api._register import NEXT_STEP, register
+from notifier.api._render import page_language
 from notifier.api._request import Deps, event_or_404
 from notifier.api._views import event_detail, event_summary
 from notifier.api.schemas import (
@@ -75,7 +76,7 @@ async def get_event(
     },
 )
 async def create_registration(
-    deps: Deps, event_id: EventId, body: RegistrationIn, response: Response
+    request: Request, deps: Deps, event_id: EventId, body: RegistrationIn, response: Response
 ) -> RegistrationAccepted:
     """Register an email address (confirmed by a link we email) or a webhook URL (verified by
     a signed challenge its receiver echoes).
@@ -92,6 +93,8 @@ async def create_registration(
         timezone=body.timezone,
         sessions=tuple(body.sessions) if body.sessions else None,
         attendance=body.attendance,
+        # given, it is checked (a field error if unknown); else the client's Accept-Language
+        language=body.language or page_language(request, event_default=event.language),
     )
     try:
         await register(deps, event, given)

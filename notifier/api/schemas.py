@@ -84,6 +84,13 @@ class RegistrationIn(BaseModel):
         None, max_length=200, description="Session ids; leave out for the whole event."
     )
     attendance: Attendance = "undecided"
+    language: str | None = Field(
+        None,
+        max_length=16,
+        examples=["ja"],
+        description="What reminders are written in: en, fr, es, ru, zh (Simplified), ar or ja. "
+        "Left out: the request's Accept-Language, then the event's default, then en.",
+    )
 
 
 class RegistrationForm(BaseModel):
@@ -94,6 +101,7 @@ class RegistrationForm(BaseModel):
     timezone: str = "UTC"
     sessions: list[str] = Field(default_factory=list)
     attendance: str = "undecided"
+    language: str = ""  # the page's own language, from a hidden field
 
 
 class OneClickForm(BaseModel):

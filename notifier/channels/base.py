@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol, runtime_checkable
 
-from notifier.events import Session
+from notifier.events import Event, Session
 from notifier.records import ChannelName, Registration, ReminderRef
 from notifier.settings import Settings
 
@@ -45,6 +45,8 @@ class ReminderMessage:
     now_utc: datetime  # when this message is composed; "starts in …" is computed from it
     unsubscribe_url: str
     sequence: int  # iCalendar SEQUENCE: bumped each time the session moved
+    # the event, for its titles per language and the organizer's templates (None: neither)
+    event: Event | None = None
 
 
 class Channel(Protocol):

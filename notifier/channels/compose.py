@@ -12,19 +12,19 @@ from datetime import UTC, datetime, timedelta
 from email import policy, utils
 from email.headerregistry import Address
 from email.message import EmailMessage
-from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
-import jinja2
 
+from notifier import i18n
 from notifier.channels import headers
 from notifier.channels.base import ReminderMessage
+from notifier.channels.custom import TemplateRenderError, render_message
 from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
-from notifier.records import Attendance
-from notifier.times import format_range, load_zone
+from notifier.records import Attendance, Language
+from notifier.times import load_zone
 
 # a reminder this much past its planned send time says so instead of pretending to be on time
 _LATE_GRACE = timedelta(minutes=1)
@@ -36,6 +36,7 @@ class Facts:
 
     title: str
     event_name: str
+    language: Language  # the registration's; the templates render in it
     noun: str  # "session" or "deadline"
     status: str  # "starts in 1 hour", "due in 1 day", "started 5 minutes ago"
     late_note: str | None
@@ -61,7 +62,8 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = headers.mailbox("From", sender_address)
     msg["To"] = recipient
-    msg["Subject"] = headers.text("Subject", f"Reminder: {facts.title} — {facts.status}")
+    subject, text, html = _words(message, facts)
+    msg["Subject"] = headers.text("Subject", subject)
     msg["Date"] = utils.format_datetime(message.now_utc.astimezone(UTC))
     # stable: a job that runs twice sends the same Message-ID, which receivers can deduplicate
     msg["Message-ID"] = f"<{digest}@{sender_address.domain}>"
@@ -73,8 +75,8 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
         unsubscribe_url=facts.unsubscribe_url,
     )
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
-    msg.set_content(_render("reminder.txt.j2", facts), cte="quoted-printable")
-    msg.add_alternative(_render("reminder.html.j2", facts), subtype="html", cte="quoted-printable")
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     ics = _calendar(message, facts, service_host)
     params = {"method": "PUBLISH", "name": "invite.ics"}
     msg.add_attachment(ics, "text", "calendar", filename="invite.ics", params=params)
@@ -119,6 +121,11 @@ def safe_link(url: str | None) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
+def reminder_facts(message: ReminderMessage, public_base_url: str) -> Facts:
+    """What the reminder templates (ours and an organizer's) are given, as ``f``."""
+    return _gather_facts(message, public_base_url)
+
+
 def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     """Everything the message says, from the session, the registration and ``now_utc``."""
     session = message.session
@@ -131,16 +138,19 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     join_url = safe_link(session.join_url)
     place = ", ".join(_fold(p) for p in (session.room, session.venue) if p and p.strip())
     attendance = message.registration.attendance
+    language = i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
+    event_name = message.event.name_in(language) if message.event else message.event_name
     return Facts(
-        title=_fold(session.title),
-        event_name=_fold(message.event_name),
+        title=_fold(session.title_in(language)),
+        event_name=_fold(event_name),
+        language=language,
         noun="deadline" if session.kind == "deadline" else "session",
-        status=_describe_status(message),
-        late_note=_describe_lateness(message),
+        status=_describe_status(message, language),
+        late_note=_describe_lateness(message, language),
         your_zone=your_tz.key,
-        your_time=format_range(session.start, end, your_tz),
+        your_time=i18n.format_range(session.start, end, language, your_tz),
         venue_zone=venue_tz.key,
-        venue_time=format_range(session.start, end, venue_tz),
+        venue_time=i18n.format_range(session.start, end, language, venue_tz),
         join_url=join_url,
         place=place or None,
         # what they need for how they attend, and the other way in when theirs is missing
@@ -152,35 +162,31 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     )
 
 
-def _describe_status(message: ReminderMessage) -> str:
+def _describe_status(message: ReminderMessage, language: Language) -> str:
     """``starts in 1 hour``, counted from ``now_utc``: true when sent, not when planned."""
-    due = message.session.kind == "deadline"
+    _ = i18n.gettext_for(language)
     left = message.session.start_utc - message.now_utc
-    if left > timedelta(0):
-        return f"{'due' if due else 'starts'} in {_describe_span(left)}"
-    return f"{'was due' if due else 'started'} {_describe_span(-left)} ago"
+    when = i18n.format_relative(left, language)
+    if message.session.kind == "deadline":
+        text = _("due %(when)s") if left > timedelta(0) else _("was due %(when)s")
+    else:
+        text = _("starts %(when)s") if left > timedelta(0) else _("started %(when)s")
+    return text % {"when": when}
 
 
-def _describe_lateness(message: ReminderMessage) -> str | None:
+def _describe_lateness(message: ReminderMessage, language: Language) -> str | None:
     # in UTC: a day before 10:00 CET on the day the clocks go back is 11:00 CEST; subtracting
     # from the venue's wall time (10:00 CEST) would call an on-time reminder an hour late
     planned_utc = message.session.start_utc - message.offset
     if message.now_utc - planned_utc <= _LATE_GRACE:
         return None
-    noun = "deadline" if message.session.kind == "deadline" else "session"
-    planned = _describe_span(message.offset)
-    return f"This reminder is late: it was planned for {planned} before the {noun}."
-
-
-def _describe_span(delta: timedelta) -> str:
-    """``1 hour``, ``1 day 2 hours``, ``9 minutes``: the two largest units, to the minute."""
-    minutes = round(delta.total_seconds() / 60)
-    if minutes < 1:
-        return "less than a minute"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    units = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (minutes, "minute")]
-    return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in units if n)
+    _ = i18n.gettext_for(language)
+    planned = {"span": i18n.format_span(message.offset, language)}
+    if message.session.kind == "deadline":
+        return (
+            _("This reminder is late: it was planned for %(span)s before the deadline.") % planned
+        )
+    return _("This reminder is late: it was planned for %(span)s before the session.") % planned
 
 
 def zone_for_message(key: str, what: str) -> ZoneInfo:
@@ -203,7 +209,9 @@ def _calendar(message: ReminderMessage, facts: Facts, service_host: str) -> byte
     if session.kind != "deadline" and session.end is not None:
         event.add("dtend", _calendar_time(session.end, venue_tz))
     event.add("summary", facts.title)
-    notes = [facts.description, f"Join online: {facts.join_url}" if facts.join_url else None]
+    _ = i18n.gettext_for(facts.language)
+    join = _("Join online: %(url)s")
+    notes = [facts.description, join % {"url": facts.join_url} if facts.join_url else None]
     event.add("description", "\n\n".join(n for n in notes if n) or facts.event_name)
     location = _calendar_location(facts, message.registration.attendance)
     if location:
@@ -246,20 +254,24 @@ def _calendar_time(moment: datetime, venue_tz: ZoneInfo) -> datetime:
     return local if twin.utcoffset() == local.utcoffset() else moment.astimezone(UTC)
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("notifier.channels", "templates"),
-        # HTML escaped, text not; a template with any other name is escaped, to be safe
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def _words(message: ReminderMessage, facts: Facts) -> tuple[str, str, str]:
+    """Subject, text and HTML: the organizer's template for this language, else ours."""
+    event = message.event
+    template = event.template("reminder", facts.language) if event else None
+    if template is not None:
+        lang, direction = i18n.html_lang(facts.language), i18n.text_direction(facts.language)
+        try:
+            words = render_message(template, {"f": facts}, lang=lang, direction=direction)
+        except TemplateRenderError:
+            # notifier validate renders it beforehand; here a reminder is never lost to one
+            pass
+        else:
+            return words.subject, words.text, words.html
+    _ = i18n.gettext_for(facts.language)
+    subject = _("Reminder: %(title)s — %(status)s") % {"title": facts.title, "status": facts.status}
+    return subject, _render("reminder.txt.j2", facts), _render("reminder.html.j2", facts)
 
 
 def _render(name: str, facts: Facts) -> str:
-    return _environment().get_template(name).render(f=facts)
+    env = i18n.environment("notifier.channels", facts.language)
+    return env.get_template(name).render(f=facts)

@@ -15,21 +15,33 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-import jinja2
-
+from notifier import i18n
 from notifier.channels import headers
+from notifier.channels.custom import TemplateRenderError, render_message
+from notifier.events.model import MessageTemplate
 from notifier.records import Registration
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("notifier.channels", "templates"),
-    autoescape=jinja2.select_autoescape(["html", "html.j2"]),
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _one_line(text: str) -> str:
     # a CR or LF in a header value would start a new header: fold them to spaces
     return " ".join(text.split())
+
+
+def confirmation_values(
+    timezone: str,
+    event_name: str,
+    session_titles: Sequence[str] | None,
+    confirm_url: str,
+    unsubscribe_url: str,
+) -> dict[str, object]:
+    """What the confirmation templates (ours and an organizer's) are given."""
+    return {
+        "event_name": _one_line(event_name),
+        "sessions": [_one_line(t) for t in session_titles or ()],
+        "timezone": timezone,
+        "confirm_url": confirm_url,
+        "unsubscribe_url": unsubscribe_url,
+    }
 
 
 def compose_confirmation(
@@ -42,27 +54,31 @@ def compose_confirmation(
     sender: str,
     now_utc: datetime,
     already_confirmed: bool = False,
+    template: MessageTemplate | None = None,
 ) -> EmailMessage:
     """The confirmation request for ``registration`` (which must have an email address), or
-    with ``already_confirmed`` the note that it is registered already."""
+    with ``already_confirmed`` the note that it is registered already. ``template`` is the
+    organizer's confirmation request for the registration's language, if they wrote one."""
     if not registration.email:
         raise ValueError("a confirmation goes to an email address")
     name = _one_line(event_name)
-    values = {
-        "event_name": name,
-        "sessions": [_one_line(t) for t in session_titles or ()],
-        "timezone": registration.timezone,
-        "confirm_url": confirm_url,
-        "unsubscribe_url": unsubscribe_url,
-    }
+    values = confirmation_values(
+        registration.timezone, name, session_titles, confirm_url, unsubscribe_url
+    )
     sender_address = headers.parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
     # as the reminders are: SMTP line endings in the outbox too, and headers that fold themselves
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = headers.mailbox("From", sender_address)
     message["To"] = Address(addr_spec=registration.email)
     kind = "already" if already_confirmed else "confirm"
-    subject = "You already get reminders" if already_confirmed else "Confirm your reminders"
-    message["Subject"] = headers.text("Subject", f"{subject} for {name}")
+    language = i18n.supported(registration.language) or i18n.SOURCE_LANGUAGE
+    _ = i18n.gettext_for(language)
+    subject = (
+        _("You already get reminders for %(event)s")
+        if already_confirmed
+        else _("Confirm your reminders for %(event)s")
+    )
+    message["Subject"] = headers.text("Subject", subject % {"event": name})
     message["Date"] = format_datetime(now_utc)
     # a repeated confirmation is the same message; each "already" note is a new one
     identity = f"confirm:{registration.id}"
@@ -78,8 +94,19 @@ def compose_confirmation(
         unsubscribe_url=unsubscribe_url,
     )
     # quoted-printable keeps a non-ASCII event name 7-bit, with or without 8BITMIME
-    text = _ENV.get_template(f"{kind}.txt.j2").render(**values)
-    html = _ENV.get_template(f"{kind}.html.j2").render(**values)
+    env = i18n.environment("notifier.channels", language)
+    text = env.get_template(f"{kind}.txt.j2").render(**values)
+    html = env.get_template(f"{kind}.html.j2").render(**values)
+    if template is not None and not already_confirmed:
+        lang, direction = i18n.html_lang(language), i18n.text_direction(language)
+        try:
+            words = render_message(template, values, lang=lang, direction=direction)
+        except TemplateRenderError:
+            pass  # notifier validate renders it beforehand; the request still goes out
+        else:
+            del message["Subject"]
+            message["Subject"] = headers.text("Subject", words.subject)
+            text, html = words.text, words.html
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message

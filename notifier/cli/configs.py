@@ -14,9 +14,11 @@ from typing import Any
 
 import click
 
+from notifier.channels.samples import check_event_templates
 from notifier.cli._options import HELP_OPTIONS, utc_now, zone_callback
 from notifier.cli.render import reminder_lines, schedule_json, session_lines, summary_line
 from notifier.configfiles import load_config_files
+from notifier.events import Problem
 from notifier.jobs import plan_reminders
 from notifier.times import utc_z
 
@@ -53,13 +55,20 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
     if not config.files:
         click.echo("error: no .yaml or .yml files found", err=True)
         sys.exit(1)
-    for problem in config.problems:
+    # the organizer's templates, rendered against a sample session (a file that loaded)
+    rendering = [p for event in config.events for p in check_event_templates(event)]
+    for problem in sorted([*config.problems, *rendering], key=_where):
         click.echo(str(problem), err=problem.severity == "error" or strict)
     for loaded in config.files:
-        click.echo(summary_line(loaded))
+        failed = sum(1 for p in rendering if p.source == loaded.source)
+        click.echo(summary_line(loaded) if not failed else f"{loaded.source}: {failed} error(s)")
     warned = any(loaded.warnings for loaded in config.files)
-    if not config.ok or (strict and warned):
+    if not config.ok or rendering or (strict and warned):
         sys.exit(1)
+
+
+def _where(problem: Problem) -> tuple[str, int, int]:
+    return problem.source, problem.line, problem.column
 
 
 @click.command(

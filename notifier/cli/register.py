@@ -22,7 +22,7 @@ from notifier.cli.progress import progress_bar
 from notifier.cli.tables import local_time, table_lines
 from notifier.errors import RegistrationError, SettingsError
 from notifier.events import Event
-from notifier.records import ATTENDANCE, Registration
+from notifier.records import ATTENDANCE, LANGUAGES, Registration
 from notifier.registrations import CsvRow, RegistrationInput, build_registration, read_csv
 from notifier.settings import Settings, signing_secret
 from notifier.store import Store
@@ -65,6 +65,11 @@ Examples:
     show_default=True,
     type=click.Choice(ATTENDANCE),
 )
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="What reminders are written in (default: the event's language, else en).",
+)
 def register_add(
     event_id: str,
     email: str | None,
@@ -72,11 +77,14 @@ def register_add(
     timezone: str,
     sessions: tuple[str, ...],
     attendance: str,
+    language: str | None,
 ) -> None:
     """Register an email address and/or webhook URL for an event's sessions."""
     settings = cli_settings()
     event = config_event(settings, event_id)
-    given = RegistrationInput(email, webhook_url, timezone, sessions or None, attendance)
+    given = RegistrationInput(
+        email, webhook_url, timezone, sessions or None, attendance, language=language
+    )
     try:
         registration = build_registration(event, given, datetime.now(UTC))
         if registration.webhook_url:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from notifier.errors import TimeExpressionError
+from notifier.events._templates import load_templates
 from notifier.events._yaml import Located, Mark, Path, YamlSyntaxError, load_located
 from notifier.events.broadcasts import load_broadcasts
 from notifier.events.keydocs import key_example
@@ -158,9 +159,15 @@ def _load_mapping(data: dict[str, Any], report: _Report, today: date | None) -> 
         return None
     sessions = _resolve_sessions(header, specs, report, today)
     lateness = _lateness(header.lateness, report)
+    templates = load_templates(
+        header.templates, report.located, report.source, report.problems.append
+    )
     return Event(
         broadcasts=_broadcasts(header, sessions, report),
         lateness=lateness,
+        titles=tuple(header.titles.items()),
+        language=header.language,
+        templates=templates,
         id=header.id,
         name=header.name,
         zone=header.zone,
@@ -221,6 +228,14 @@ def _pydantic_problem(model: type[BaseModel], error: Any, base: Path, report: _R
     elif error["type"] == "missing":
         report.add("error", "missing-key", _missing(model, name), loc[:-1])
     else:
+        # a bad mapping key (a language code we do not write) is reported at the key itself
+        key_mark = report.located.keys.get(loc[:-1]) if name == "[key]" else None
+        if key_mark is not None:
+            where = (
+                field.removesuffix(".[key]").rpartition(".")[0] + " key"
+            )  # templates.reminder key
+            report.add_at("error", "invalid-value", organizer_words(error, where), key_mark)
+            return
         report.add("error", "invalid-value", organizer_words(error, field), loc)
 
 
@@ -316,6 +331,7 @@ def _resolve_session(
         organizer=spec.organizer,
         cancelled=spec.cancelled,
         line=report.located.values.get(path, Mark(0, 0)).line,
+        titles=tuple(spec.titles.items()),
     )
 
 

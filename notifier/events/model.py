@@ -25,6 +25,35 @@ class Problem:
         return f"{where}: {self.severity}: {self.message} [{self.code}]"
 
 
+Titles = tuple[tuple[str, str], ...]  # (language, text) pairs: hashable, unlike a dict
+
+
+def title_in(titles: Titles, language: str, default: str) -> str:
+    """The organizer's title for ``language``, or ``default`` (the title as written)."""
+    return next((text for lang, text in titles if lang == language), default)
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """An organizer's template for one message (``reminder`` or ``confirmation``) in one
+    language. ``*_line`` is the YAML line of each string and ``*_offset`` how many lines
+    its text starts below it (1 for a ``|`` block), so a template error points into the file.
+    """
+
+    kind: str
+    language: str
+    subject: str
+    text: str
+    html: str | None
+    source: str
+    lines: tuple[tuple[str, int], ...] = ()  # (field, file line of the template's first line)
+
+    def line_of(self, field: str, template_line: int) -> int:
+        """The file line of ``template_line`` (1-based) of ``field``."""
+        first = next((line for name, line in self.lines if name == field), 0)
+        return first + template_line - 1 if first else 0
+
+
 @dataclass(frozen=True)
 class Session:
     """A session with its instants; ``start`` and ``end`` are aware, in the venue's zone."""
@@ -46,6 +75,10 @@ class Session:
     organizer: str | None = None
     cancelled: bool = False
     line: int = 0
+    titles: Titles = ()
+
+    def title_in(self, language: str) -> str:
+        return title_in(self.titles, language, self.title)
 
     @property
     def start_utc(self) -> datetime:
@@ -92,6 +125,16 @@ class Event:
     # reminder offset -> how late it may still go out after downtime (see notifier.jobs.policy)
     lateness: tuple[tuple[timedelta, timedelta], ...] = ()
     broadcasts: tuple[Broadcast, ...] = ()
+    titles: Titles = ()
+    language: str | None = None  # the default for readers whose language is not known
+    templates: tuple[MessageTemplate, ...] = ()
+
+    def name_in(self, language: str) -> str:
+        return title_in(self.titles, language, self.name)
+
+    def template(self, kind: str, language: str) -> MessageTemplate | None:
+        """The organizer's ``kind`` template for ``language``, if they wrote one."""
+        return next((t for t in self.templates if t.kind == kind and t.language == language), None)
 
 
 @dataclass(frozen=True)

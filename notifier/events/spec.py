@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from notifier.records import ParticipantChannelName
+from notifier.records import Language, ParticipantChannelName
 
 Slug = Annotated[
     str,
@@ -47,11 +47,28 @@ class DateSpan(_Strict):
         return self
 
 
+class MessageTemplateSpec(_Strict):
+    """An organizer's own words for one message in one language (Jinja2, sandboxed)."""
+
+    subject: Text
+    text: Text
+    html: Text | None = None  # without it, the text is sent alone (no HTML part)
+
+
+class TemplatesSpec(_Strict):
+    """Per language, the reminder's and the confirmation request's subject and body."""
+
+    reminder: dict[Language, MessageTemplateSpec] = Field(default_factory=dict)
+    confirmation: dict[Language, MessageTemplateSpec] = Field(default_factory=dict)
+
+
 class SessionSpec(_Strict):
     """One session (or deadline) as written in the config."""
 
     id: Slug
     title: Text
+    # the title in other languages; readers of any other see ``title`` as written
+    titles: dict[Language, Text] = Field(default_factory=dict)
     when: Text
     description: str | None = None
     day: str | None = None
@@ -81,6 +98,11 @@ class EventSpec(_Strict):
 
     id: Slug
     name: Text
+    # the name in other languages; readers of any other see ``name`` as written
+    titles: dict[Language, Text] = Field(default_factory=dict)
+    # pages and messages for a reader whose language is not known otherwise
+    language: Language | None = None
+    templates: TemplatesSpec = Field(default_factory=TemplatesSpec)
     zone: Text
     year: Annotated[int, Field(ge=1900, le=2200)] | None = None
     dates: DateSpan | None = None

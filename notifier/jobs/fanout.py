@@ -256,6 +256,7 @@ def _message(
         now_utc=deps.clock(),
         unsubscribe_url=f"{deps.public_base_url.rstrip('/')}/unsubscribe/{token}",
         sequence=sequence,
+        event=event,
     )
 
 

@@ -9,6 +9,7 @@ chromium driven by Playwright (``executable_path``: Playwright downloads no brow
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from notifier import i18n
 from notifier.api import create_app
 from notifier.events import Event
 from notifier.service.http import ApiServer, make_server
@@ -39,6 +41,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE_WIDTH_PX = 375
+# CLDR's English (the page's language for en-GB): thin and narrow no-break spaces, which \s
+# matches in Python and in the browser's JavaScript alike
+TOKYO_TIME = re.compile(r"4:10\s–\s5:00\sPM JST \(UTC\+09:00\)")
+VIENNA_TIME = re.compile(r"9:10\s–\s10:00\sAM CEST \(UTC\+02:00\)")
 SCREENSHOT = ROOT / "test-artifacts" / "participant-page.png"
 STARTUP_DEADLINE_S = 10.0
 T = TypeVar("T")
@@ -119,7 +125,7 @@ def _register_and_confirm(page: Page, served: Served) -> None:
     page.goto(confirm_url)
     page.get_by_role("button", name="Confirm my reminders").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reminders confirmed")
-    expect(page.locator("main")).to_contain_text("16:10–17:00 JST")
+    expect(page.locator("main")).to_contain_text(TOKYO_TIME)
     _assert_fits_a_phone(page)
 
 
@@ -140,8 +146,8 @@ def test_tokyo_visitor_sees_1610_registers_and_confirms_through_the_emailed_link
             page.goto(f"{served.base_url}/events/{CCPCJ}")
             page.wait_for_url("**/events/*?tz=Asia%2FTokyo")  # the page's own script did this
             session = page.locator(f"#session-{SMUGGLING}")
-            expect(session.locator(".when")).to_contain_text("16:10–17:00 JST")
-            expect(session.locator(".venue-time")).to_contain_text("09:10–10:00 CEST")
+            expect(session.locator(".when")).to_contain_text(TOKYO_TIME)
+            expect(session.locator(".venue-time")).to_contain_text(VIENNA_TIME)
             expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
             _assert_fits_a_phone(page)
             SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -153,4 +159,73 @@ def test_tokyo_visitor_sees_1610_registers_and_confirms_through_the_emailed_link
     assert registration.email == "ann@example.org"
     assert (registration.timezone, registration.attendance) == ("Asia/Tokyo", "online")
     assert registration.sessions == (SMUGGLING,)
+    assert registration.confirmed is True
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "title", "button", "confirmed"),
+    [
+        pytest.param(
+            "ja-JP",
+            "Asia/Tokyo",
+            "2023年5月23日火曜日",
+            "リマインダーを受け取る",
+            "リマインダーを確定しました",
+            id="tokyo-ja",
+        ),
+        pytest.param(
+            "ar-EG",
+            "Africa/Cairo",
+            "الثلاثاء، 23 مايو 2023",
+            "احصل على التذكيرات",
+            "تم تأكيد التذكيرات",
+            id="cairo-ar",
+        ),
+    ],
+)
+def test_a_reader_registers_in_their_language_and_confirms_in_it(
+    served: Served, locale: str, zone: str, title: str, button: str, confirmed: str
+) -> None:
+    """Tokyo in Japanese, Cairo in Arabic (right to left): page, mail and confirmation alike."""
+    language = i18n.supported(locale[:2])
+    assert language is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id=zone, viewport={"width": PHONE_WIDTH_PX, "height": 800}, locale=locale
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.goto(f"{served.base_url}/events/{CCPCJ}")
+            page.wait_for_url(f"**/events/*?tz={zone.replace('/', '%2F')}")
+            root = page.locator("html")
+            expect(root).to_have_attribute("lang", language)
+            expect(root).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+            expect(page.locator(f"#session-{SMUGGLING} .when")).to_contain_text(title)
+            _assert_fits_a_phone(page)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            shot = SCREENSHOT.with_name(f"event-page-{language}.png")
+            page.screenshot(path=str(shot), full_page=True)
+            page.fill("#email", f"{language}@example.org")
+            page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
+            page.get_by_role("button", name=button).click()
+            wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
+            [eml] = sorted(served.outbox.glob("*.eml"))
+            mail = read_eml(eml)
+            body = mail.get_body(("html",))
+            assert body is not None
+            assert f'lang="{language}"' in str(body.get_content())
+            wanted = i18n.gettext_for(language)("Confirm your reminders for %(event)s")
+            assert wanted != "Confirm your reminders for %(event)s"
+            assert mail["Subject"].startswith(wanted.split("%(event)s")[0])
+            page.goto(link_in(mail, "confirm"))
+            page.locator("form button").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(confirmed)
+            expect(page.locator("main li")).to_contain_text(title)
+            _assert_fits_a_phone(page)
+        finally:
+            browser.close()
+    [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
+    assert (registration.language, registration.timezone) == (language, zone)
     assert registration.confirmed is True

@@ -44,7 +44,7 @@ def test_confirmation_link_confirms_once_and_again_harmlessly(api: Api) -> None:
     first = api.client.post(confirm_path)
     assert first.status_code == 200
     assert "confirmed" in first.text
-    assert "1 day, 1 hour and 10 minutes" in first.text
+    assert "1 day, 1 hour, and 10 minutes" in first.text  # CLDR's English list: a serial comma
     stored = api.run(api.store.get_registration, registration_id)
     assert stored is not None
     assert stored.confirmed is True

@@ -47,8 +47,9 @@ def _event(parsed: EmailMessage) -> tuple[icalendar.Calendar, icalendar.Componen
 def test_both_zones_show_local_time_with_abbreviation_and_offset(make_message: MakeMessage) -> None:
     """A Tokyo participant must not convert 09:10 CEST in their head."""
     text = _part(_parsed(make_message(timezone="Asia/Tokyo")), "text/plain")
-    assert "Tue 23 May 2023 16:10–17:00 JST (UTC+09:00)" in text
-    assert "Tue 23 May 2023 09:10–10:00 CEST (UTC+02:00)" in text
+    # CLDR's English: thin spaces around the dash, a narrow no-break space before PM
+    assert "Tuesday, May 23, 2023, 4:10\u2009–\u20095:00\u202fPM JST (UTC+09:00)" in text
+    assert "Tuesday, May 23, 2023, 9:10\u2009–\u200910:00\u202fAM CEST (UTC+02:00)" in text
     assert "Asia/Tokyo" in text
     assert "Europe/Vienna" in text
 
@@ -56,7 +57,7 @@ def test_both_zones_show_local_time_with_abbreviation_and_offset(make_message: M
 def test_the_same_zone_is_shown_once(make_message: MakeMessage) -> None:
     """Two identical lines would make the reader look for a difference that is not there."""
     text = _part(_parsed(make_message(timezone="Europe/Vienna")), "text/plain")
-    assert text.count("09:10–10:00 CEST (UTC+02:00)") == 1
+    assert text.count("Tuesday, May 23, 2023, 9:10\u2009–\u200910:00\u202fAM CEST (UTC+02:00)") == 1
     assert "yours and the venue's" in text
 
 
@@ -116,7 +117,7 @@ def test_onsite_participants_get_room_venue_and_venue_time(make_message: MakeMes
     """People in the building need where and when in local time, not a video link."""
     text = _part(_parsed(make_message(attendance="onsite")), "text/plain")
     assert "On site: Board Room B, Vienna International Centre" in text
-    assert "09:10–10:00 CEST (UTC+02:00)" in text
+    assert "Tuesday, May 23, 2023, 9:10\u2009–\u200910:00\u202fAM CEST (UTC+02:00)" in text
     assert "Join online" not in text
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from babel.dates import format_date, format_time
 from redis import Redis
 
 from tests.support.daemon import (
@@ -41,6 +42,11 @@ def _setup(workspace: Workspace, due_in_s: float, **register: str) -> tuple[date
     return start, due
 
 
+def _tokyo_time(moment: datetime) -> str:
+    """``4:10 PM JST``: CLDR's English time (the registration's language) in Tokyo."""
+    return f"{format_time(moment.astimezone(ZoneTokyo), 'short', locale='en')} JST"
+
+
 def _register(workspace: Workspace, **register: str) -> None:
     args = ["register", "add", "e2e", "--email", "ada@example.org", "--tz", "Asia/Tokyo"]
     for key, value in register.items():
@@ -65,13 +71,40 @@ def test_reminder_is_delivered_over_smtp_with_both_zones_link_and_calendar(
     assert message["List-Unsubscribe"].startswith("<http")
     text = plain_text(message)
     tokyo, vienna = start.astimezone(ZoneTokyo), start.astimezone(ZoneVienna)
-    assert f"{tokyo:%H:%M} JST (UTC+09:00)" in text
-    assert f"{vienna:%H:%M} {vienna.tzname()}" in text
+    # CLDR's English (the registration's language): 4:10 PM
+    assert f"{format_time(tokyo, 'short', locale='en')} JST (UTC+09:00)" in text
+    assert f"{format_time(vienna, 'short', locale='en')} {vienna.tzname()}" in text
     assert "https://events.example.org/e2e/talk" in text
     calendar = icalendar.Calendar.from_ical(part_bytes(message, "text/calendar"))
     (vevent,) = calendar.walk("VEVENT")
     assert vevent.decoded("DTSTART").astimezone(UTC) == start
     assert PASSWORD not in daemon.log_text()
+
+
+def test_tokyo_in_japanese_and_cairo_in_arabic_get_their_reminders_in_their_language(
+    workspace: Workspace, smtp: SmtpServer
+) -> None:
+    """Issue 16 through `notifier run`: each reader's words and CLDR's date and time."""
+    start, _due = _setup(workspace, due_in_s=4, language="ja")
+    cairo = ["--email", "amal@example.org", "--tz", "Africa/Cairo", "--language", "ar"]
+    assert workspace.notifier("register", "add", "e2e", *cairo).returncode == 0
+    daemon = workspace.start("--until-idle")
+    assert daemon.wait() == 0, daemon.log_text()
+    mails = {r.message["To"]: r.message for r in smtp.handler.received}
+    japanese, arabic = mails["ada@example.org"], mails["amal@example.org"]
+    tokyo, cairo_time = start.astimezone(ZoneTokyo), start.astimezone(ZoneInfo("Africa/Cairo"))
+    text = plain_text(japanese)
+    assert japanese["Subject"].startswith("リマインダー：")
+    assert format_date(tokyo, "full", locale="ja") in text  # 2026年12月2日水曜日
+    assert f"{format_time(tokyo, 'short', locale='ja')} JST (UTC+09:00)" in text
+    assert "あなたの時刻（Asia/Tokyo）" in text
+    text = plain_text(arabic)
+    assert arabic["Subject"].startswith("تذكير: ")
+    assert format_date(cairo_time, "full", locale="ar") in text
+    assert f"{format_time(cairo_time, 'short', locale='ar')} EET (UTC+02:00)" in text
+    body = arabic.get_body(("html",))
+    assert body is not None
+    assert '<html lang="ar" dir="rtl">' in str(body.get_content())
 
 
 def test_reminder_survives_a_restart_between_scheduling_and_firing(
@@ -124,8 +157,8 @@ def test_moving_a_session_while_running_announces_the_new_time(
     wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
     assert daemon.stop() == 0
     text = plain_text(smtp.handler.received[0].message)
-    assert f"{new_start.astimezone(ZoneTokyo):%H:%M} JST" in text
-    assert f"{old_start.astimezone(ZoneTokyo):%H:%M} JST" not in text
+    assert _tokyo_time(new_start) in text
+    assert _tokyo_time(old_start) not in text
 
 
 def test_an_edit_saved_while_the_service_starts_is_picked_up_once_ready(
@@ -158,7 +191,7 @@ def test_breaking_the_config_while_running_keeps_the_old_schedule(
     assert daemon.stop() == 0
     assert "yaml-syntax" in daemon.log_text()
     text = plain_text(smtp.handler.received[0].message)
-    assert f"{start.astimezone(ZoneTokyo):%H:%M} JST" in text  # the good config's session
+    assert _tokyo_time(start) in text  # the good config's session
 
 
 def test_smtp_451_twice_then_250_delivers_once_with_attempts_recorded(

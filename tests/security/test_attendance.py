@@ -63,7 +63,7 @@ def _paragraph_after(html: str, heading: str) -> str:
 PROMISES = [
     pytest.param("online", "the join link", ("room",), id="online"),
     pytest.param("onsite", "the room", ("join link",), id="onsite"),
-    pytest.param("undecided", "the join link and the room", (), id="undecided"),
+    pytest.param("undecided", "the join link, the room", (), id="undecided"),
 ]
 
 
@@ -85,6 +85,6 @@ def test_the_confirmed_page_promises_what_this_participant_will_get(
     page = api.client.post(confirm_path)
     assert page.status_code == 200
     paragraph = _paragraph_after(page.text, "What happens next")
-    assert f"at the venue, {promise}, and a calendar file." in paragraph
+    assert f"Each reminder carries {promise} and a calendar file." in paragraph
     for word in never:
         assert word not in page.text

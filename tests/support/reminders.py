@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from notifier.channels import ReminderMessage, SmtpChannel, TlsMode
 from notifier.channels.ssrf import AddressGuard
 from notifier.channels.webhook import WebhookChannel, webhook_secret
-from notifier.events import Session
+from notifier.events import Event, Session
 from notifier.records import Attendance, Registration, ReminderRef, delivery_key
 from tests.support.webhooks import LOOPBACK, SERVER_SECRET
 
@@ -54,6 +54,8 @@ def reminder_message(
     now_utc: datetime | None = None,
     registration_id: str = "reg-1",
     sequence: int = 0,
+    language: str = "en",
+    event: Event | None = None,
     **session_changes: Any,
 ) -> ReminderMessage:
     """The email reminder for the CCPCJ session, sent on time unless ``now_utc`` says otherwise."""
@@ -65,6 +67,7 @@ def reminder_message(
         created_at=datetime(2023, 5, 1, tzinfo=UTC),
         email=email,
         attendance=attendance,
+        language=language,
     )
     ref = ReminderRef(
         EVENT_ID, session.id, session.start.astimezone(UTC), int(offset.total_seconds())
@@ -80,6 +83,7 @@ def reminder_message(
         now_utc=now_utc or (session.start - offset).astimezone(UTC),
         unsubscribe_url=f"{PUBLIC_BASE_URL}/unsubscribe/tok-{registration_id}",
         sequence=sequence,
+        event=event,
     )
 
 
