@@ -7,6 +7,7 @@ same bytes, so the SMTP channel and the file outbox send exactly the same thing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy, utils
@@ -23,7 +24,7 @@ from notifier.channels import headers
 from notifier.channels.base import ReminderMessage
 from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
-from notifier.records import Attendance
+from notifier.records import Attendance, Registration
 from notifier.times import format_range, load_zone
 
 # a reminder this much past its planned send time says so instead of pretending to be on time
@@ -52,8 +53,62 @@ class Facts:
     public_base_url: str
 
 
+@dataclass(frozen=True)
+class Variant:
+    """What participants of one reminder differ by, beyond their address and links.
+
+    The one definition of a variant: :func:`variant_key` derives the cache key from it, so a
+    new input to the templates (a language's catalog, a greeting) is added here, once.
+    """
+
+    zone: str  # the participant's IANA zone: "your time"
+    language: str  # selects the wording (the i18n catalogs key on it)
+    attendance: Attendance  # which way in (join link, room) the message and .ics show
+
+
+def variant_of(registration: Registration) -> Variant:
+    return Variant(registration.timezone, registration.language, registration.attendance)
+
+
+def variant_key(message: ReminderMessage) -> Hashable:
+    """Everything :func:`compose_email` writes except the per-participant fields (recipient,
+    unsubscribe link, Message-ID and boundaries, Date, DTSTAMP): equal keys, equal skeletons.
+
+    The reminder-wide inputs, the variant, and the two texts counted from ``now_utc`` (to the
+    minute, so a fan-out that takes minutes gets a fresh skeleton per minute, as it should).
+    """
+    return (
+        message.event_id,
+        message.event_name,
+        message.session,
+        message.ref,
+        message.offset,
+        message.sequence,
+        variant_of(message.registration),
+        _describe_status(message),
+        _describe_lateness(message),
+    )
+
+
+@dataclass(frozen=True)
+class ComposedEmail:
+    """The message and what went into it: the rendered bodies and the calendar file."""
+
+    message: EmailMessage
+    text: str
+    html: str
+    calendar: bytes
+
+
 def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str) -> EmailMessage:
     """The reminder as text + HTML with ``invite.ics``; :class:`PermanentDeliveryError` if bad."""
+    return compose_email_parts(message, sender=sender, public_base_url=public_base_url).message
+
+
+def compose_email_parts(
+    message: ReminderMessage, *, sender: str, public_base_url: str
+) -> ComposedEmail:
+    """:func:`compose_email` with its parts, which :mod:`notifier.channels.wire` reuses."""
     sender_address, service_host = _check_identity(sender, public_base_url)
     recipient = parse_mailbox(message.registration.email or "", "the registration's email")
     facts = _gather_facts(message, public_base_url)
@@ -62,7 +117,7 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
     msg["From"] = headers.mailbox("From", sender_address)
     msg["To"] = recipient
     msg["Subject"] = headers.text("Subject", f"Reminder: {facts.title} — {facts.status}")
-    msg["Date"] = utils.format_datetime(message.now_utc.astimezone(UTC))
+    msg["Date"] = format_date(message.now_utc)
     # stable: a job that runs twice sends the same Message-ID, which receivers can deduplicate
     msg["Message-ID"] = f"<{digest}@{sender_address.domain}>"
     headers.set_list_headers(
@@ -72,9 +127,10 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
         domain=sender_address.domain,
         unsubscribe_url=facts.unsubscribe_url,
     )
+    text, html = _render("reminder.txt.j2", facts), _render("reminder.html.j2", facts)
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
-    msg.set_content(_render("reminder.txt.j2", facts), cte="quoted-printable")
-    msg.add_alternative(_render("reminder.html.j2", facts), subtype="html", cte="quoted-printable")
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     ics = _calendar(message, facts, service_host)
     params = {"method": "PUBLISH", "name": "invite.ics"}
     msg.add_attachment(ics, "text", "calendar", filename="invite.ics", params=params)
@@ -83,7 +139,17 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
     alternative = msg.get_payload(0)
     if isinstance(alternative, EmailMessage):
         alternative.set_boundary(f"=_alt_{digest[:40]}")
-    return msg
+    return ComposedEmail(msg, text, html, ics)
+
+
+def format_date(now_utc: datetime) -> str:
+    """The Date header's value: ``Tue, 23 May 2023 06:10:00 +0000``."""
+    return utils.format_datetime(now_utc.astimezone(UTC))
+
+
+def format_dtstamp(now_utc: datetime) -> bytes:
+    """The calendar's ``DTSTAMP`` value, as icalendar writes a UTC time."""
+    return now_utc.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").encode("ascii")
 
 
 def check_identity(sender: str, public_base_url: str) -> None:

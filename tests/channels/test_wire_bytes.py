@@ -8,11 +8,14 @@ those bytes, participant by participant, in one fan-out's order (so later ones r
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from notifier.channels import OutboxChannel, ReminderMessage, SmtpChannel, compose_email
+from notifier.channels.wire import WireComposer
+from notifier.errors import PermanentDeliveryError
 from tests.support.reminders import PUBLIC_BASE_URL, SENDER
 from tests.support.smtp import SmtpServer
 from tests.support.wire import WIRE_DIR, wire_bytes, wire_participants
@@ -59,3 +62,61 @@ async def test_the_outbox_writes_the_recorded_bytes(tmp_path: Path) -> None:
     for name, message in PARTICIPANTS:
         receipt = await outbox.send(message)
         assert Path(receipt).read_bytes() == _golden(name), name
+
+
+def _reference(message: ReminderMessage) -> bytes:
+    composed = compose_email(message, sender=SENDER, public_base_url=PUBLIC_BASE_URL)
+    return wire_bytes(composed)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        f"{PUBLIC_BASE_URL}/unsubscribe/tok-{'x' * 90}",  # folds the List-Unsubscribe header
+        f"{PUBLIC_BASE_URL}/unsubscribe/a=b&c='d'",  # QP escapes "=", HTML escapes "&" and "'"
+        f"{PUBLIC_BASE_URL}/u/1",
+    ],
+    ids=["long", "escaped", "short"],
+)
+def test_reused_skeletons_give_what_the_full_composer_gives(link: str) -> None:
+    """Participants after the first of a variant get the full composer's bytes, whatever
+    their link and address look like."""
+    composer = WireComposer(sender=SENDER, public_base_url=PUBLIC_BASE_URL)
+    for name, message in PARTICIPANTS * 2:
+        changed = replace(message, unsubscribe_url=link, delivery_key=f"{name}-{link}")
+        wire = composer.compose(changed)
+        assert wire is not None
+        assert wire.data == _reference(changed), name
+
+
+def test_a_small_cache_still_composes_every_variant_right() -> None:
+    """Variants pushed out of a full cache are composed again, not mixed up."""
+    composer = WireComposer(sender=SENDER, public_base_url=PUBLIC_BASE_URL, max_variants=2)
+    for name, message in PARTICIPANTS[::-1] + PARTICIPANTS:
+        wire = composer.compose(message)
+        assert wire is not None
+        assert wire.data == _golden(name), name
+
+
+def test_a_bad_link_is_refused_as_before() -> None:
+    """A cached variant must not let through a link the full composer refuses."""
+    composer = WireComposer(sender=SENDER, public_base_url=PUBLIC_BASE_URL)
+    _, message = PARTICIPANTS[0]
+    assert composer.compose(message) is not None  # the variant is cached now
+    bad = replace(message, unsubscribe_url="javascript:alert(1)")
+    with pytest.raises(PermanentDeliveryError, match="unsubscribe link"):
+        composer.compose(bad)
+    with pytest.raises(PermanentDeliveryError, match="unsubscribe link"):
+        _reference(bad)
+
+
+def test_a_bad_address_is_refused_as_before() -> None:
+    """A cached variant must not let through an address the full composer refuses."""
+    composer = WireComposer(sender=SENDER, public_base_url=PUBLIC_BASE_URL)
+    _, message = PARTICIPANTS[0]
+    assert composer.compose(message) is not None
+    bad = replace(message, registration=replace(message.registration, email="not an address"))
+    with pytest.raises(PermanentDeliveryError, match="not a valid email address"):
+        composer.compose(bad)
+    with pytest.raises(PermanentDeliveryError, match="not a valid email address"):
+        _reference(bad)
