@@ -36,12 +36,13 @@ from notifier.channels.compose import (
     safe_link,
     variant_key,
 )
-from notifier.channels.headers import parse_mailbox
+from notifier.channels.headers import PLAIN_ADDRESS, parse_mailbox
 from notifier.errors import PermanentDeliveryError
 
 _POLICY = policy.SMTP  # what aiosmtplib and the outbox flatten with: SMTP line endings
 _CRLF = b"\r\n"
 _MAX_LINE = _POLICY.max_line_length or 78  # what set_content encodes bodies to
+_SHORT = _MAX_LINE - len("To: ")  # a bare address this long fits the To line unfolded
 # enough for every zone x language x attendance of a large event and a few fan-outs at once
 DEFAULT_MAX_VARIANTS = 512
 
@@ -115,7 +116,7 @@ class WireComposer:
         calendar = skeleton.calendar.replace(skeleton.dtstamp_line, stamp_line)
         unsubscribe = headers.structured("List-Unsubscribe", f"<{link}>")
         return {
-            "to": _header_line("To", recipient),
+            "to": _to_line(recipient),
             # fixed width, so only digits change: the skeleton's check proves the format
             "date": b"Date: " + format_date(message.now_utc).encode("ascii") + _CRLF,
             "digest": digest.encode("ascii"),
@@ -193,6 +194,15 @@ def _split(data: bytes, found: dict[str, bytes], skeleton: _Skeleton) -> _Skelet
         at = end
     literals.append(data[at:])
     return replace(skeleton, literals=tuple(literals), slots=tuple(slots))
+
+
+def _to_line(recipient: Address) -> bytes:
+    """``To: name@example.org``; a short bare address needs no folding, the rest go through
+    the policy (display names, encoded-words, long lines)."""
+    spec = recipient.addr_spec
+    if not recipient.display_name and len(spec) <= _SHORT and PLAIN_ADDRESS.fullmatch(spec):
+        return b"To: " + spec.encode("ascii") + _CRLF
+    return _header_line("To", recipient)
 
 
 def _header_line(name: str, value: object) -> bytes:

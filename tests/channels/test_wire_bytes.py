@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from email import policy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notifier.channels import OutboxChannel, ReminderMessage, SmtpChannel, compose_email
+from notifier.channels.headers import parse_mailbox
 from notifier.channels.wire import WireComposer
 from notifier.errors import PermanentDeliveryError
 from tests.support.reminders import PUBLIC_BASE_URL, SENDER
@@ -120,3 +124,25 @@ def test_a_bad_address_is_refused_as_before() -> None:
         composer.compose(bad)
     with pytest.raises(PermanentDeliveryError, match="not a valid email address"):
         _reference(bad)
+
+
+# bare addresses, some longer than a To line (local part up to 38, domain up to 69 characters)
+_PLAIN = (
+    r"[A-Za-z0-9_+-]{1,20}(\.[A-Za-z0-9_+-]{1,8}){0,2}"
+    r"@[A-Za-z0-9-]{1,30}(\.[A-Za-z0-9-]{1,12}){1,3}"
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(address=st.from_regex(_PLAIN, fullmatch=True))
+def test_a_plain_address_reads_and_writes_as_the_email_package_would(address: str) -> None:
+    """The shortcut for bare addresses must agree with the email package's own parser and
+    folder, short and long (past one line), or some recipient gets a different To line."""
+    oracle = policy.default.header_factory("to", address).addresses[0]
+    got = parse_mailbox(address, "the address")
+    assert (got.username, got.domain, got.display_name) == (oracle.username, oracle.domain, "")
+    _, message = PARTICIPANTS[0]
+    message = replace(message, registration=replace(message.registration, email=address))
+    wire = WireComposer(sender=SENDER, public_base_url=PUBLIC_BASE_URL).compose(message)
+    assert wire is not None
+    assert wire.data == _reference(message)
