@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,17 +137,48 @@ class Suite:
         return self.child("benchmarks.ceilings", *where, "-n", str(n))
 
 
-def send_rows(suite: Suite, sizes: tuple[int, ...], stores: tuple[str, ...]) -> list[Row]:
+def send_rows(
+    suite: Suite, sizes: tuple[int, ...], stores: tuple[str, ...], repeats: int
+) -> list[Row]:
+    """Each row the median of ``repeats`` runs, ceiling and ours alternating (A B A B …), so
+    a busy neighbour on a shared machine slows both alike."""
     rows = []
-    print("fan-out of one reminder to N registrations; ceiling = the raw library, same peer")
+    print("fan-out of one reminder to N registrations; ceiling: the raw library, same peer;")
+    print(f"medians of {repeats} run(s), ours and the ceiling alternating")
     for n in sizes:
         for channel in ("email", "webhook"):
-            ceiling = suite.ceiling(channel, n)
+            runs: dict[str, list[Row]] = {store: [] for store in stores}
+            for _ in range(repeats):
+                for store in stores:
+                    ceiling = suite.ceiling(channel, n)
+                    runs[store].append(suite.fanout(channel, store, n, ceiling))
             for store in stores:
-                row = suite.fanout(channel, store, n, ceiling)
+                row = _median(runs[store])
                 print(row.line(), flush=True)
                 rows.append(row)
     return rows
+
+
+_FIGURES = [
+    "ours_per_s",
+    "ours_cpu_ms",
+    "ours_rss_mib",
+    "ceiling_per_s",
+    "ceiling_cpu_ms",
+    "ceiling_rss_mib",
+]
+
+
+def _median(runs: list[Row]) -> Row:
+    """Each figure's median over the runs (first send: over the runs that had one)."""
+    firsts = [r.first_send_s for r in runs if r.first_send_s is not None]
+    numbers = {name: statistics.median(getattr(r, name) for r in runs) for name in _FIGURES}
+    return replace(
+        runs[0],
+        first_send_s=statistics.median(firsts) if firsts else None,
+        sent=min(r.sent for r in runs),
+        **numbers,
+    )
 
 
 def script_rows(quick: bool) -> None:
@@ -168,6 +200,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"N={QUICK_SIZES[0]} only (CI)")
     parser.add_argument("--sizes", help="comma-separated N, e.g. 1000,10000,100000")
     parser.add_argument("--stores", default="redis,sqlite")
+    parser.add_argument("--repeats", type=int, help="runs per row (default 3; 1 with --quick)")
     parser.add_argument("--json", type=Path, help="write the send rows here")
     parser.add_argument("--plot", type=Path, help="draw throughput against N (PNG)")
     args = parser.parse_args()
@@ -178,7 +211,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="notifier-bench-") as folder:
         suite = Suite(Path(folder))
         try:
-            rows = send_rows(suite, sizes, stores)
+            repeats = args.repeats or (1 if args.quick else 3)
+            rows = send_rows(suite, sizes, stores, repeats)
         finally:
             suite.close()
     if args.json:
