@@ -7,6 +7,7 @@ same bytes, so the SMTP channel and the file outbox send exactly the same thing.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,8 @@ from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressio
 from notifier.records import Attendance, Registration
 from notifier.times import format_range, load_zone
 
+# whitespace (\s is str.isspace: CR, LF, U+2028 …), controls, and what ends an href or a <url>
+_UNSAFE_IN_LINK = re.compile(r'[\s\x00-\x1f<>"\\]')
 # a reminder this much past its planned send time says so instead of pretending to be on time
 _LATE_GRACE = timedelta(minutes=1)
 
@@ -179,7 +182,7 @@ def _fold(text: str) -> str:
 
 def safe_link(url: str | None) -> str | None:
     """``url`` if it is a plain absolute http(s) URL, safe in a header and in an href."""
-    if not url or any(ch.isspace() or ch in '<>"\\' or ord(ch) < 32 for ch in url):
+    if not url or _UNSAFE_IN_LINK.search(url):
         return None
     parts = urlsplit(url)
     return url if parts.scheme in ("http", "https") and parts.hostname else None
