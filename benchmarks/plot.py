@@ -43,3 +43,21 @@ def plot(rows: Sequence[Row], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def main() -> None:
+    """``python -m benchmarks.plot OUT.png RESULTS.json…``: one plot from several runs' rows
+    (``--json`` of each), e.g. the 1,000/10,000 run and a separate 100,000 run."""
+    import json
+    import sys
+
+    from benchmarks.suite import Row
+
+    if len(sys.argv) < 3:
+        sys.exit("usage: python -m benchmarks.plot OUT.png RESULTS.json...")
+    rows = [Row(**row) for name in sys.argv[2:] for row in json.loads(Path(name).read_text())]
+    plot(rows, Path(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -138,7 +138,11 @@ class Suite:
 
 
 def send_rows(
-    suite: Suite, sizes: tuple[int, ...], stores: tuple[str, ...], repeats: int
+    suite: Suite,
+    sizes: tuple[int, ...],
+    stores: tuple[str, ...],
+    repeats: int,
+    channels: tuple[str, ...] = ("email", "webhook"),
 ) -> list[Row]:
     """Each row the median of ``repeats`` runs, ceiling and ours alternating (A B A B …), so
     a busy neighbour on a shared machine slows both alike."""
@@ -146,7 +150,7 @@ def send_rows(
     print("fan-out of one reminder to N registrations; ceiling: the raw library, same peer;")
     print(f"medians of {repeats} run(s), ours and the ceiling alternating")
     for n in sizes:
-        for channel in ("email", "webhook"):
+        for channel in channels:
             runs: dict[str, list[Row]] = {store: [] for store in stores}
             for _ in range(repeats):
                 for store in stores:
@@ -200,6 +204,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"N={QUICK_SIZES[0]} only (CI)")
     parser.add_argument("--sizes", help="comma-separated N, e.g. 1000,10000,100000")
     parser.add_argument("--stores", default="redis,sqlite")
+    parser.add_argument("--channels", default="email,webhook")
     parser.add_argument("--repeats", type=int, help="runs per row (default 3; 1 with --quick)")
     parser.add_argument("--json", type=Path, help="write the send rows here")
     parser.add_argument("--plot", type=Path, help="draw throughput against N (PNG)")
@@ -212,7 +217,8 @@ def main() -> None:
         suite = Suite(Path(folder))
         try:
             repeats = args.repeats or (1 if args.quick else 3)
-            rows = send_rows(suite, sizes, stores, repeats)
+            channels = tuple(args.channels.split(","))
+            rows = send_rows(suite, sizes, stores, repeats, channels)
         finally:
             suite.close()
     if args.json:
