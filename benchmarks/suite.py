@@ -189,14 +189,14 @@ def script_rows(quick: bool) -> None:
     """The rows other issues measure with their own scripts, run here in the same run."""
     runs = "3" if quick else "9"
     for script in (
-        ["bench_cli.py", "--runs", runs],
-        ["bench_times.py", *(["--quick"] if quick else [])],
-        ["bench_parse.py", "--rounds", "5" if quick else "20"],
+        ["bench_compose", "--messages", "300" if quick else "2000"],
+        ["bench_cli", "--runs", runs],
+        ["bench_times", *(["--quick"] if quick else [])],
+        ["bench_parse", "--rounds", "5" if quick else "20"],
     ):
-        print(f"-- {script[0]}", flush=True)
-        subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / script[0]), *script[1:]], check=True
-        )
+        print(f"-- benchmarks/{script[0]}.py", flush=True)
+        argv = [sys.executable, "-m", f"benchmarks.{script[0]}", *script[1:]]
+        subprocess.run(argv, check=True, cwd=ROOT)
 
 
 def main() -> None:
