@@ -159,7 +159,9 @@ class SmtpChannel:
             use_tls=self._tls == "tls",
             start_tls=self._tls == "starttls",
             tls_context=self._tls_context,
-            timeout=self._timeout_s,
+            # no per-command timer (a wait_for task per reply): every await on this client is
+            # inside our own asyncio.timeout, which drops the connection when it fires
+            timeout=None,
         )
         try:
             async with asyncio.timeout(self._timeout_s):
