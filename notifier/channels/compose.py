@@ -7,6 +7,8 @@ same bytes, so the SMTP channel and the file outbox send exactly the same thing.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy, utils
@@ -23,9 +25,11 @@ from notifier.channels.base import ReminderMessage
 from notifier.channels.custom import TemplateRenderError, render_message
 from notifier.channels.headers import parse_mailbox
 from notifier.errors import PermanentDeliveryError, SettingsError, TimeExpressionError
-from notifier.records import Attendance, Language
+from notifier.records import Attendance, Language, Registration
 from notifier.times import load_zone
 
+# whitespace (\s is str.isspace: CR, LF, U+2028 …), controls, and what ends an href or a <url>
+_UNSAFE_IN_LINK = re.compile(r'[\s\x00-\x1f<>"\\]')
 # a reminder this much past its planned send time says so instead of pretending to be on time
 _LATE_GRACE = timedelta(minutes=1)
 
@@ -53,8 +57,62 @@ class Facts:
     public_base_url: str
 
 
+@dataclass(frozen=True)
+class Variant:
+    """What participants of one reminder differ by, beyond their address and links.
+
+    The one definition of a variant: :func:`variant_key` derives the cache key from it, so a
+    new input to the templates (a language's catalog, a greeting) is added here, once.
+    """
+
+    zone: str  # the participant's IANA zone: "your time"
+    language: str  # selects the wording (the i18n catalogs key on it)
+    attendance: Attendance  # which way in (join link, room) the message and .ics show
+
+
+def variant_of(registration: Registration) -> Variant:
+    return Variant(registration.timezone, registration.language, registration.attendance)
+
+
+def variant_key(message: ReminderMessage) -> Hashable:
+    """Everything :func:`compose_email` writes except the per-participant fields (recipient,
+    unsubscribe link, Message-ID and boundaries, Date, DTSTAMP): equal keys, equal skeletons.
+
+    The reminder-wide inputs, the variant, and the two texts counted from ``now_utc`` (to the
+    minute, so a fan-out that takes minutes gets a fresh skeleton per minute, as it should).
+    """
+    return (
+        message.event_id,
+        message.event_name,
+        message.session,
+        message.ref,
+        message.offset,
+        message.sequence,
+        variant_of(message.registration),
+        _describe_status(message),
+        _describe_lateness(message),
+    )
+
+
+@dataclass(frozen=True)
+class ComposedEmail:
+    """The message and what went into it: the rendered bodies and the calendar file."""
+
+    message: EmailMessage
+    text: str
+    html: str
+    calendar: bytes
+
+
 def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str) -> EmailMessage:
     """The reminder as text + HTML with ``invite.ics``; :class:`PermanentDeliveryError` if bad."""
+    return compose_email_parts(message, sender=sender, public_base_url=public_base_url).message
+
+
+def compose_email_parts(
+    message: ReminderMessage, *, sender: str, public_base_url: str
+) -> ComposedEmail:
+    """:func:`compose_email` with its parts, which :mod:`notifier.channels.wire` reuses."""
     sender_address, service_host = _check_identity(sender, public_base_url)
     recipient = parse_mailbox(message.registration.email or "", "the registration's email")
     facts = _gather_facts(message, public_base_url)
@@ -64,7 +122,7 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
     msg["To"] = recipient
     subject, text, html = _words(message, facts)
     msg["Subject"] = headers.text("Subject", subject)
-    msg["Date"] = utils.format_datetime(message.now_utc.astimezone(UTC))
+    msg["Date"] = format_date(message.now_utc)
     # stable: a job that runs twice sends the same Message-ID, which receivers can deduplicate
     msg["Message-ID"] = f"<{digest}@{sender_address.domain}>"
     headers.set_list_headers(
@@ -74,6 +132,7 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
         domain=sender_address.domain,
         unsubscribe_url=facts.unsubscribe_url,
     )
+    text, html = _render("reminder.txt.j2", facts), _render("reminder.html.j2", facts)
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
@@ -85,7 +144,17 @@ def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str
     alternative = msg.get_payload(0)
     if isinstance(alternative, EmailMessage):
         alternative.set_boundary(f"=_alt_{digest[:40]}")
-    return msg
+    return ComposedEmail(msg, text, html, ics)
+
+
+def format_date(now_utc: datetime) -> str:
+    """The Date header's value: ``Tue, 23 May 2023 06:10:00 +0000``."""
+    return utils.format_datetime(now_utc.astimezone(UTC))
+
+
+def format_dtstamp(now_utc: datetime) -> bytes:
+    """The calendar's ``DTSTAMP`` value, as icalendar writes a UTC time."""
+    return now_utc.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ").encode("ascii")
 
 
 def check_identity(sender: str, public_base_url: str) -> None:
@@ -115,7 +184,7 @@ def _fold(text: str) -> str:
 
 def safe_link(url: str | None) -> str | None:
     """``url`` if it is a plain absolute http(s) URL, safe in a header and in an href."""
-    if not url or any(ch.isspace() or ch in '<>"\\' or ord(ch) < 32 for ch in url):
+    if not url or _UNSAFE_IN_LINK.search(url):
         return None
     parts = urlsplit(url)
     return url if parts.scheme in ("http", "https") and parts.hostname else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from email.message import EmailMessage
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ import aiosmtplib
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import check_identity, compose_email
 from notifier.channels.outbox import OutboxChannel
+from notifier.channels.wire import WireComposer, WireEmail
 from notifier.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -79,24 +81,40 @@ class SmtpChannel:
         self._slots = asyncio.Semaphore(pool_size)  # open connections, idle or busy
         self._idle: asyncio.Queue[tuple[_Client, float]] = asyncio.Queue()
         self._closed = False
+        self._composer = WireComposer(sender=sender, public_base_url=public_base_url)
 
     async def send(self, message: ReminderMessage) -> str:
         """Deliver one reminder; return its Message-ID."""
-        email_message = compose_email(
-            message, sender=self._sender, public_base_url=self._public_base_url
-        )
-        return await self.send_email(email_message)
+        wire = self._composer.compose(message)
+        if wire is None:  # only the full composer can write it (an SMTPUTF8 address)
+            email_message = compose_email(
+                message, sender=self._sender, public_base_url=self._public_base_url
+            )
+            return await self.send_email(email_message)
+        await self._with_client(wire.recipient, lambda client: self._transmit_wire(client, wire))
+        return wire.message_id
 
     async def send_email(self, email_message: EmailMessage) -> str:
         """Send one composed message (a reminder, a confirmation) to its single To address."""
         recipient = email_message["To"].addresses[0].addr_spec
+
+        def transmit(client: _Client) -> Awaitable[None]:
+            return self._transmit(client, recipient, client.send_message(email_message))
+
+        await self._with_client(recipient, transmit)
+        return str(email_message["Message-ID"])
+
+    async def _with_client(
+        self, recipient: str, transmit: Callable[[_Client], Awaitable[None]]
+    ) -> None:
+        """Run ``transmit`` on a pooled connection; one that failed in any way is dropped."""
         async with self._slots:
             if self._closed:
                 raise TransientDeliveryError("the email channel is shut down; retry after restart")
             client = await self._borrow()
             transport = client.transport
             try:
-                await self._transmit(client, email_message, recipient)
+                await transmit(client)
             except BaseException:
                 _drop(client, transport)  # errored, timed out or cancelled: never reused
                 raise
@@ -104,7 +122,13 @@ class SmtpChannel:
                 _drop(client)
             else:
                 self._idle.put_nowait((client, time.monotonic()))
-        return str(email_message["Message-ID"])
+
+    def _transmit_wire(self, client: _Client, wire: WireEmail) -> Awaitable[None]:
+        """``sendmail`` with what ``send_message`` would add: BODY=8BITMIME if offered (the
+        message is 7-bit either way; the envelope stays as it was)."""
+        options = ["BODY=8BITMIME"] if client.supports_extension("8BITMIME") else []
+        sending = client.sendmail(wire.sender, [wire.recipient], wire.data, mail_options=options)
+        return self._transmit(client, wire.recipient, sending)
 
     async def aclose(self) -> None:
         """Say QUIT on every idle connection; sends still running close theirs when done."""
@@ -135,7 +159,9 @@ class SmtpChannel:
             use_tls=self._tls == "tls",
             start_tls=self._tls == "starttls",
             tls_context=self._tls_context,
-            timeout=self._timeout_s,
+            # no per-command timer (a wait_for task per reply): every await on this client is
+            # inside our own asyncio.timeout, which drops the connection when it fires
+            timeout=None,
         )
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -143,6 +169,9 @@ class SmtpChannel:
                 # log in here, not in connect(): on failure we drop the socket ourselves
                 if self._username is not None and self._password is not None:
                     await client.login(self._username, self._password)
+                # greet now, once per connection: each send reads the server's extensions
+                if client.is_ehlo_or_helo_needed:
+                    await _greet(client)
         except Exception as exc:
             _drop(client)
             raise self._classify(exc, f"connecting to {self._host}:{self._port}") from exc
@@ -151,11 +180,16 @@ class SmtpChannel:
             raise
         return client
 
-    async def _transmit(self, client: _Client, message: EmailMessage, to: str) -> None:
+    async def _transmit(
+        self,
+        client: _Client,
+        to: str,
+        sending: Coroutine[Any, Any, tuple[dict[str, aiosmtplib.SMTPResponse], str]],
+    ) -> None:
         client.data_begun = False  # a pooled client: this mail's stage only
         try:
             async with asyncio.timeout(self._timeout_s):
-                refused, _ = await client.send_message(message, recipients=[to])
+                refused, _ = await sending
         except Exception as exc:
             lost_reply = isinstance(exc, TimeoutError | OSError)  # SMTP timeouts, drops too
             if client.data_begun and lost_reply:
@@ -195,6 +229,14 @@ class SmtpChannel:
             return TransientDeliveryError(f"{where}: {type(exc).__name__}: {server}")
         # the server lacks what we need (STARTTLS, AUTH, SMTPUTF8): settings, not luck
         return PermanentDeliveryError(f"{where}: {server}; check the NOTIFIER_SMTP_* settings")
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    """EHLO, or HELO from a server without ESMTP: what aiosmtplib does before a send."""
+    try:
+        await client.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        await client.helo()
 
 
 def _drop(client: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None = None) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import check_identity, compose_email
+from notifier.channels.wire import WireComposer
 from notifier.errors import TransientDeliveryError
 from notifier.records import ChannelName
 
@@ -32,9 +33,13 @@ class OutboxChannel:
         self._outbox = Path(outbox)
         self._sender = sender
         self._public_base_url = public_base_url
+        self._composer = WireComposer(sender=sender, public_base_url=public_base_url)
 
     async def send(self, message: ReminderMessage) -> str:
         """Write the reminder atomically; return the file's path."""
+        wire = self._composer.compose(message)
+        if wire is not None:
+            return await self._write(wire.data, message.now_utc, message.delivery_key)
         email_message = compose_email(
             message, sender=self._sender, public_base_url=self._public_base_url
         )
@@ -44,12 +49,16 @@ class OutboxChannel:
         self, email_message: EmailMessage, now_utc: datetime | None = None, key: str = ""
     ) -> str:
         """Write one composed message as ``<UTC time>-<hash of key or Message-ID>.eml``."""
+        key = key or str(email_message["Message-ID"])
+        return await self._write(email_message.as_bytes(), now_utc, key)
+
+    async def _write(self, data: bytes, now_utc: datetime | None, key: str) -> str:
         stamp = (now_utc or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        digest = hashlib.sha256((key or str(email_message["Message-ID"])).encode()).hexdigest()
+        digest = hashlib.sha256(key.encode()).hexdigest()
         digest = digest[:12]
         path = self._outbox / f"{stamp}-{digest}.eml"
         try:
-            await asyncio.to_thread(_write_atomically, path, email_message.as_bytes())
+            await asyncio.to_thread(_write_atomically, path, data)
         except OSError as exc:
             raise TransientDeliveryError(
                 f"cannot write {path}: {exc.strerror or exc}; check that the outbox folder "
