@@ -23,7 +23,10 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # strings are marked {{ _("…") }}; the language catalogs are installed over these
+    extensions=["jinja2.ext.i18n"],
 )
+_ENV.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by ext.i18n
 _ENV.filters["utc_z"] = utc_z
 templates = Jinja2Templates(env=_ENV)
 

@@ -97,11 +97,11 @@ def offsets_text(event: Event, registration: Registration) -> str:
         {r for s in event.sessions if registration.follows(s.id) for r in s.reminders},
         reverse=True,
     )
-    names = [_spoken(o) for o in offsets] or ["shortly"]
+    names = [spoken(o) for o in offsets] or ["shortly"]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _spoken(offset: timedelta) -> str:
+def spoken(offset: timedelta) -> str:
     """``1 day``, ``1 hour 30 minutes``; seconds only when there is nothing bigger."""
     minutes, seconds = divmod(int(offset.total_seconds()), 60)
     hours, minutes = divmod(minutes, 60)

@@ -14,12 +14,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from notifier.api._calendar import google_link, outlook_link
 from notifier.api._limits import TOO_MANY_PAGE, client_limit
 from notifier.api._register import register
 from notifier.api._render import html_response, json_problem, render
 from notifier.api._request import Deps, find_event
 from notifier.api._views import event_detail, event_summary
-from notifier.api._zones import zone_choices
+from notifier.api._zones import zone_groups
+from notifier.api.deps import ApiDeps
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
 from notifier.events import Event
@@ -97,7 +99,12 @@ async def event_page(
         return _not_found(request, event_id)
     shown, notice = _visitor_zone(tz)
     return _event_page(
-        request, event, FormValues(timezone=shown), detect_zone=tz is None, zone_notice=notice
+        request,
+        deps,
+        event,
+        FormValues(timezone=shown),
+        detect_zone=tz is None,
+        zone_notice=notice,
     )
 
 
@@ -133,11 +140,11 @@ async def register_page(
     except RegistrationError as exc:
         if exc.field in FORM_FIELDS:
             return _event_page(
-                request, event, form, errors={exc.field: exc.message}, status_code=422
+                request, deps, event, form, errors={exc.field: exc.message}, status_code=422
             )
-        return _event_page(request, event, form, general_error=str(exc), status_code=422)
+        return _event_page(request, deps, event, form, general_error=str(exc), status_code=422)
     except TransientDeliveryError as exc:
-        return _event_page(request, event, form, general_error=str(exc), status_code=503)
+        return _event_page(request, deps, event, form, general_error=str(exc), status_code=503)
     return _registered_page(request, event)
 
 
@@ -153,8 +160,22 @@ def _visitor_zone(tz: str | None) -> tuple[str, str | None]:
         return "UTC", f"{exc.message}. Times are shown in UTC; pick your zone below."
 
 
+def calendar_links(request: Request, event: Event) -> dict[str, dict[str, str]]:
+    """Per session: its ``.ics`` download and the Google and Outlook web calendar links."""
+    return {
+        s.id: {
+            "ics": request.url_for("session_ics", event_id=event.id, session_id=s.id).path,
+            "google": google_link(s),
+            "outlook": outlook_link(s),
+        }
+        for s in event.sessions
+        if not s.cancelled
+    }
+
+
 def _event_page(
     request: Request,
+    deps: ApiDeps,
     event: Event,
     form: FormValues,
     *,
@@ -168,7 +189,8 @@ def _event_page(
     context = {
         "event": event_detail(event, shown),
         "tz": shown,
-        "zones": zone_choices(shown),
+        "zones": zone_groups(shown, deps.clock()),
+        "calendar_links": calendar_links(request, event),
         "form": form,
         "errors": errors or {},
         "general_error": general_error,

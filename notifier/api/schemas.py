@@ -136,3 +136,41 @@ class DeliveryRecord(BaseModel):
     updated_at: datetime
     last_error: str | None
     sent_at: datetime | None
+
+
+class ManageForm(BaseModel):
+    """The manage page's form: every field is sent; no session ticked is the whole event."""
+
+    timezone: str = Field("UTC", max_length=64)
+    language: str = Field("en", max_length=16)
+    attendance: str = Field("undecided", max_length=16)
+    sessions: list[str] = Field(default_factory=list, max_length=200)
+    reminder_offsets_s: list[int] = Field(default_factory=list, max_length=50)
+
+
+class MySettings(BaseModel):
+    """A participant's own settings, read and changed with their manage link's token."""
+
+    event_id: str
+    address: str = Field(description="Masked: j***@example.org, or the webhook's host.")
+    timezone: str
+    language: str
+    attendance: Attendance
+    sessions: list[str] | None = Field(description="Session ids; null: the whole event.")
+    reminder_offsets_s: list[int] | None = Field(
+        description="Seconds before each session; null: every reminder the event offers."
+    )
+    offered_offsets_s: list[int] = Field(description="The reminder offsets the event offers.")
+    calendar_url: str = Field(description="The private iCalendar feed of these sessions.")
+
+
+class MySettingsPatch(BaseModel):
+    """Only the fields given change; ``sessions``/``reminder_offsets_s`` null means all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str | None = Field(None, max_length=64, examples=["Africa/Cairo"])
+    language: str | None = Field(None, max_length=16, examples=["ar"])
+    attendance: Attendance | None = None
+    sessions: list[str] | None = Field(None, max_length=200)
+    reminder_offsets_s: list[int] | None = Field(None, max_length=50, examples=[[3600]])

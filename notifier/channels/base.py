@@ -45,6 +45,9 @@ class ReminderMessage:
     now_utc: datetime  # when this message is composed; "starts in …" is computed from it
     unsubscribe_url: str
     sequence: int  # iCalendar SEQUENCE: bumped each time the session moved
+    # the participant's own page (zone, sessions, reminders) and calendar feed; signed links
+    manage_url: str | None = None
+    calendar_url: str | None = None
 
 
 class Channel(Protocol):

@@ -50,6 +50,7 @@ class Facts:
     description: str | None
     unsubscribe_url: str
     public_base_url: str
+    manage_url: str | None = None
 
 
 def compose_email(message: ReminderMessage, *, sender: str, public_base_url: str) -> EmailMessage:
@@ -149,6 +150,7 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
         description=session.description.strip() if session.description else None,
         unsubscribe_url=unsubscribe_url,
         public_base_url=public_base_url,
+        manage_url=safe_link(message.manage_url),
     )
 
 

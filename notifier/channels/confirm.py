@@ -42,9 +42,12 @@ def compose_confirmation(
     sender: str,
     now_utc: datetime,
     already_confirmed: bool = False,
+    manage_url: str | None = None,
+    calendar_url: str | None = None,
 ) -> EmailMessage:
     """The confirmation request for ``registration`` (which must have an email address), or
-    with ``already_confirmed`` the note that it is registered already."""
+    with ``already_confirmed`` the note that it is registered already. ``manage_url`` (the
+    participant's own page) and ``calendar_url`` (their ``webcal://`` feed) go in when given."""
     if not registration.email:
         raise ValueError("a confirmation goes to an email address")
     name = _one_line(event_name)
@@ -54,6 +57,8 @@ def compose_confirmation(
         "timezone": registration.timezone,
         "confirm_url": confirm_url,
         "unsubscribe_url": unsubscribe_url,
+        "manage_url": manage_url,
+        "calendar_url": calendar_url,
     }
     sender_address = headers.parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
     # as the reminders are: SMTP line endings in the outbox too, and headers that fold themselves

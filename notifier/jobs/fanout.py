@@ -50,8 +50,9 @@ from notifier.records import (
     Registration,
     ReminderRef,
     delivery_key,
+    wants_reminder,
 )
-from notifier.signing import make_token
+from notifier.signing import make_token, participant_url
 from notifier.store.base import Store
 
 log = structlog.get_logger("notifier.fanout")
@@ -166,6 +167,8 @@ async def _targets(
     for registration in registrations:
         if not registration.confirmed:
             continue  # double opt-in: nothing goes to an address that has not confirmed
+        if not wants_reminder(registration, ref):
+            continue  # opted out of this offset on the manage page
         for channel in registration.channels:
             if channel not in session.channels:
                 continue
@@ -253,6 +256,12 @@ def _message(
         now_utc=deps.clock(),
         unsubscribe_url=f"{deps.public_base_url.rstrip('/')}/unsubscribe/{token}",
         sequence=sequence,
+        manage_url=participant_url(
+            deps.signing_secret, deps.public_base_url, "manage", registration.id
+        ),
+        calendar_url=participant_url(
+            deps.signing_secret, deps.public_base_url, "calendar", registration.id
+        ),
     )
 
 

@@ -80,6 +80,8 @@ def reminder_message(
         now_utc=now_utc or (session.start - offset).astimezone(UTC),
         unsubscribe_url=f"{PUBLIC_BASE_URL}/unsubscribe/tok-{registration_id}",
         sequence=sequence,
+        manage_url=f"{PUBLIC_BASE_URL}/manage/tok-{registration_id}",
+        calendar_url=f"{PUBLIC_BASE_URL}/calendar/tok-{registration_id}.ics",
     )
 
 

@@ -1,0 +1,152 @@
+"""Calendar files and links: one session's ``.ics``, a registration's feed, web calendar links.
+
+Pure: the caller gives ``now_utc`` and each session's SEQUENCE (the store counts moves). Every
+time is written in UTC (``DTSTART:20230523T071000Z``): one instant for every reader, with no
+VTIMEZONE to get wrong. A session's UID is the one its reminders' ``invite.ics`` carries
+(``{event}.{session}@{host}``), so the download, the feed and the attachment update one entry.
+
+The feed follows the registration: followed sessions are CONFIRMED; a session the organizer
+cancelled, or one the participant does not follow (left on the manage page), is
+``STATUS:CANCELLED`` with its SEQUENCE one higher, so a subscribed calendar strikes it out
+instead of keeping a stale entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import icalendar
+
+from notifier.events import Event, Session
+from notifier.records import Registration
+
+# how often subscribed calendars should fetch the feed again (RFC 7986 REFRESH-INTERVAL)
+REFRESH = "PT1H"
+GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
+OUTLOOK_COMPOSE = "https://outlook.live.com/calendar/0/deeplink/compose"
+
+
+def session_uid(event: Event, session: Session, host: str) -> str:
+    """The same UID as the reminders' ``invite.ics``: one calendar entry per session."""
+    return f"{event.id}.{session.id}@{host}"
+
+
+def _end_utc(session: Session) -> datetime | None:
+    return None if session.kind == "deadline" else session.end_utc
+
+
+def _details(session: Session) -> str:
+    notes = [
+        session.description.strip() if session.description else None,
+        f"Organized by {session.organizer}" if session.organizer else None,
+        f"Join online: {session.join_url}" if session.join_url else None,
+    ]
+    return "\n\n".join(n for n in notes if n)
+
+
+def _place(session: Session) -> str:
+    return ", ".join(p.strip() for p in (session.room, session.venue) if p and p.strip())
+
+
+def _vevent(
+    event: Event,
+    session: Session,
+    host: str,
+    sequence: int,
+    now_utc: datetime,
+    *,
+    cancelled: bool = False,
+) -> icalendar.Event:
+    entry = icalendar.Event()
+    entry.add("uid", session_uid(event, session, host))
+    entry.add("sequence", sequence)
+    entry.add("dtstamp", now_utc.astimezone(UTC))
+    entry.add("dtstart", session.start_utc)
+    end = _end_utc(session)
+    if end is not None:
+        entry.add("dtend", end)
+    entry.add("summary", " ".join(session.title.split()))
+    details = _details(session)
+    if details:
+        entry.add("description", details)
+    if _place(session):
+        entry.add("location", _place(session))
+    if session.join_url:
+        entry.add("url", session.join_url)
+    entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return entry
+
+
+def _calendar(name: str) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//notifier//calendars//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", name)  # RFC 7986
+    calendar.add("x-wr-calname", name)  # what Apple and Google read
+    return calendar
+
+
+def session_ics(
+    event: Event, session: Session, host: str, sequence: int, now_utc: datetime
+) -> bytes:
+    """One session as a ``.ics`` download (the event page's "add to calendar")."""
+    calendar = _calendar(f"{event.name}: {session.title}")
+    calendar.add_component(
+        _vevent(event, session, host, sequence, now_utc, cancelled=session.cancelled)
+    )
+    return bytes(calendar.to_ical())  # bytes(): icalendar types it Any
+
+
+def feed_ics(
+    event: Event,
+    registration: Registration,
+    sequences: Mapping[str, int],
+    host: str,
+    now_utc: datetime,
+) -> bytes:
+    """A registration's subscription feed: every session of the event, with its status."""
+    calendar = _calendar(event.name)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", REFRESH)
+    for session in sorted(event.sessions, key=lambda s: (s.start_utc, s.id)):
+        gone = session.cancelled or not registration.follows(session.id)
+        sequence = sequences.get(session.id, 0) + (1 if gone else 0)
+        calendar.add_component(_vevent(event, session, host, sequence, now_utc, cancelled=gone))
+    return bytes(calendar.to_ical())
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_link(session: Session) -> str:
+    """Google Calendar's "add event" link: ``dates=20230523T071000Z/20230523T080000Z``."""
+    end = _end_utc(session) or session.start_utc
+    query = {
+        "action": "TEMPLATE",
+        "text": session.title,
+        "dates": f"{_stamp(session.start_utc)}/{_stamp(end)}",
+        "details": _details(session),
+        "location": _place(session) or session.join_url or "",
+        "ctz": "UTC",
+    }
+    return f"{GOOGLE_TEMPLATE}?{urlencode(query)}"
+
+
+def outlook_link(session: Session) -> str:
+    """Outlook on the web's compose link: ``startdt=2023-05-23T07:10:00Z``."""
+    end = _end_utc(session) or session.start_utc
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": session.title,
+        "startdt": session.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": _details(session),
+        "location": _place(session) or session.join_url or "",
+    }
+    return f"{OUTLOOK_COMPOSE}?{urlencode(query)}"
