@@ -14,7 +14,7 @@ instead of keeping a stale entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import icalendar
@@ -23,7 +23,7 @@ from notifier.events import Event, Session
 from notifier.records import Registration
 
 # how often subscribed calendars should fetch the feed again (RFC 7986 REFRESH-INTERVAL)
-REFRESH = "PT1H"
+REFRESH = timedelta(hours=1)
 GOOGLE_TEMPLATE = "https://calendar.google.com/calendar/render"
 OUTLOOK_COMPOSE = "https://outlook.live.com/calendar/0/deeplink/compose"
 
@@ -111,7 +111,7 @@ def feed_ics(
     """A registration's subscription feed: every session of the event, with its status."""
     calendar = _calendar(event.name)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", "PT1H")  # the same hour, as Outlook and Apple read it
     for session in sorted(event.sessions, key=lambda s: (s.start_utc, s.id)):
         gone = session.cancelled or not registration.follows(session.id)
         sequence = sequences.get(session.id, 0) + (1 if gone else 0)
