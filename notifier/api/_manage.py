@@ -89,6 +89,9 @@ def _offsets(event: Event, wanted: tuple[int, ...] | None) -> tuple[int, ...] | 
     reminder the organizer adds later reaches this participant too."""
     if wanted is None:
         return None
+    if not wanted:  # a form that sent none: never read as "stop every reminder" by accident
+        message = "choose at least one reminder; to get none, leave (unsubscribe) instead"
+        raise RegistrationError("reminder_offsets_s", message)
     offered = [int(o.total_seconds()) for o in offered_offsets(event)]
     for offset_s in wanted:
         if offset_s not in offered:

@@ -116,7 +116,9 @@ def test_the_feed_follows_sessions_changed_on_the_manage_page(api: Api) -> None:
     feed, manage = _feed_path(api)
     before = read_twice(api.client.get(feed).text)
     form = {"timezone": "Asia/Tokyo", "language": "en", "attendance": "online"}
-    saved = api.client.post(manage, data={**form, "sessions": [FIREARMS]})
+    saved = api.client.post(
+        manage, data={**form, "sessions": [FIREARMS], "reminder_offsets_s": ["3600"]}
+    )
     assert saved.status_code == 200
     after = read_twice(api.client.get(feed).text)
     assert after[SMUGGLING_UID].status == "CANCELLED"

@@ -114,6 +114,17 @@ def test_an_offset_the_event_does_not_offer_is_refused(api: Api) -> None:
     assert _stored(api, stored.id) == stored
 
 
+def test_a_form_with_no_reminder_ticked_is_refused_not_read_as_stop_all(api: Api) -> None:
+    """An empty choice must be said out loud: leaving is the way to stop every reminder."""
+    stored, manage_path = _registered(api)
+    form = _form()
+    del form["reminder_offsets_s"]
+    page = api.client.post(manage_path, data=form)
+    assert page.status_code == 422
+    assert "choose at least one reminder" in page.text
+    assert _stored(api, stored.id) == stored
+
+
 def test_a_post_a_browser_marks_cross_site_is_refused(api: Api) -> None:
     """A page elsewhere must not change a registration through the participant's browser."""
     stored, manage_path = _registered(api)
