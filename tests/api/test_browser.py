@@ -23,7 +23,7 @@ from notifier.api import create_app
 from notifier.events import Event
 from notifier.service.http import ApiServer, make_server
 from notifier.store import Store
-from tests.support.api import CCPCJ, ROOT, SMUGGLING, AppSetup, open_deps
+from tests.support.api import CCPCJ, FIREARMS, ROOT, SMUGGLING, AppSetup, open_deps
 from tests.support.mail import link_in, read_eml
 from tests.support.waiting import wait_until
 
@@ -154,3 +154,45 @@ def test_tokyo_visitor_sees_1610_registers_and_confirms_through_the_emailed_link
     assert (registration.timezone, registration.attendance) == ("Asia/Tokyo", "online")
     assert registration.sessions == (SMUGGLING,)
     assert registration.confirmed is True
+
+
+MANAGE_SCREENSHOT = ROOT / "test-artifacts" / "manage-page.png"
+
+
+def test_the_emailed_manage_link_changes_zone_and_sessions_in_a_real_browser(
+    served: Served,
+) -> None:
+    """The manage page, as a phone uses it: pick Cairo, swap a session, save; the store follows."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id="Asia/Tokyo",
+                viewport={"width": PHONE_WIDTH_PX, "height": 800},
+                locale="en-GB",
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Asia%2FTokyo")
+            _register_and_confirm(page, served)
+            [eml] = sorted(served.outbox.glob("*.eml"))
+            page.goto(link_in(read_eml(eml), "manage"))
+            expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
+            page.select_option("#timezone", "Africa/Cairo")
+            page.select_option("#language", "fr")
+            page.uncheck(f'input[name="sessions"][value="{SMUGGLING}"]')
+            page.check(f'input[name="sessions"][value="{FIREARMS}"]')
+            page.uncheck('input[name="reminder_offsets_s"][value="86400"]')
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("status")).to_contain_text("Saved")
+            expect(page.locator("#timezone")).to_have_value("Africa/Cairo")
+            _assert_fits_a_phone(page)
+            MANAGE_SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(MANAGE_SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
+    assert (registration.timezone, registration.language) == ("Africa/Cairo", "fr")
+    assert registration.sessions == (FIREARMS,)
+    assert registration.reminder_offsets_s == (3600, 600)
+    assert registration.attendance == "online"
