@@ -9,6 +9,7 @@ so they follow daylight saving time. The option's value stays the IANA key the f
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -129,6 +130,14 @@ def zone_groups(current: str, now_utc: datetime, locale: str = "en") -> tuple[Zo
         other = ZoneChoice(current, f"{current} ({_offset_now(current, now_utc)})")
         groups.append(ZoneGroup(names["Other"], (other,)))
     return tuple(groups)
+
+
+async def zone_groups_off_loop(
+    current: str, now_utc: datetime, locale: str = "en"
+) -> tuple[ZoneGroup, ...]:
+    """:func:`zone_groups` in a worker thread: the first call loads CLDR's data (about a second
+    on a loaded machine), and even a warm one formats 400-odd labels; the loop serves others."""
+    return await asyncio.to_thread(zone_groups, current, now_utc, locale)
 
 
 def _offset_now(key: str, now_utc: datetime) -> str:

@@ -31,7 +31,7 @@ from notifier.api._register import feed_url, link_url
 from notifier.api._render import html_response, render
 from notifier.api._request import Deps
 from notifier.api._views import event_detail, masked_address, spoken
-from notifier.api._zones import zone_groups
+from notifier.api._zones import zone_groups_off_loop
 from notifier.api.calendars import registration_for
 from notifier.api.deps import ApiDeps
 from notifier.api.pages import ATTENDANCE_CHOICES, calendar_links
@@ -76,7 +76,7 @@ async def manage_page(request: Request, deps: Deps, token: Token) -> HTMLRespons
     if found is None:
         return _not_found_page(request)
     registration, event = found
-    return _page(request, deps, event, registration, settings_of(registration))
+    return await _page(request, deps, event, registration, settings_of(registration))
 
 
 @pages.post(
@@ -111,10 +111,12 @@ async def manage_save(
         stored = await _save(deps, event, registration, wanted)
     except RegistrationError as exc:
         errors = {exc.field: exc.message}
-        return _page(request, deps, event, registration, wanted, errors=errors, status_code=422)
+        return await _page(
+            request, deps, event, registration, wanted, errors=errors, status_code=422
+        )
     if stored is None:
         return _not_found_page(request)
-    return _page(request, deps, event, stored, settings_of(stored), saved=True)
+    return await _page(request, deps, event, stored, settings_of(stored), saved=True)
 
 
 async def _save(
@@ -126,7 +128,7 @@ async def _save(
     return stored
 
 
-def _page(
+async def _page(
     request: Request,
     deps: ApiDeps,
     event: Event,
@@ -143,7 +145,7 @@ def _page(
         "event": event_detail(event, shown),
         "address": masked_address(registration),
         "form": form,
-        "zones": zone_groups(form.timezone, deps.clock()),
+        "zones": await zone_groups_off_loop(form.timezone, deps.clock()),
         "languages": language_names(),
         "attendance_choices": ATTENDANCE_CHOICES,
         "offsets": [(int(o.total_seconds()), spoken(o)) for o in offered_offsets(event)],

@@ -20,7 +20,7 @@ from notifier.api._register import register
 from notifier.api._render import html_response, json_problem, render
 from notifier.api._request import Deps, find_event
 from notifier.api._views import event_detail, event_summary
-from notifier.api._zones import zone_groups
+from notifier.api._zones import zone_groups_off_loop
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
@@ -98,7 +98,7 @@ async def event_page(
     if event is None:
         return _not_found(request, event_id)
     shown, notice = _visitor_zone(tz)
-    return _event_page(
+    return await _event_page(
         request,
         deps,
         event,
@@ -139,12 +139,16 @@ async def register_page(
         await register(deps, event, form.as_input())
     except RegistrationError as exc:
         if exc.field in FORM_FIELDS:
-            return _event_page(
+            return await _event_page(
                 request, deps, event, form, errors={exc.field: exc.message}, status_code=422
             )
-        return _event_page(request, deps, event, form, general_error=str(exc), status_code=422)
+        return await _event_page(
+            request, deps, event, form, general_error=str(exc), status_code=422
+        )
     except TransientDeliveryError as exc:
-        return _event_page(request, deps, event, form, general_error=str(exc), status_code=503)
+        return await _event_page(
+            request, deps, event, form, general_error=str(exc), status_code=503
+        )
     return _registered_page(request, event)
 
 
@@ -173,7 +177,7 @@ def calendar_links(request: Request, event: Event) -> dict[str, dict[str, str]]:
     }
 
 
-def _event_page(
+async def _event_page(
     request: Request,
     deps: ApiDeps,
     event: Event,
@@ -189,7 +193,7 @@ def _event_page(
     context = {
         "event": event_detail(event, shown),
         "tz": shown,
-        "zones": zone_groups(shown, deps.clock()),
+        "zones": await zone_groups_off_loop(shown, deps.clock()),
         "calendar_links": calendar_links(request, event),
         "form": form,
         "errors": errors or {},
