@@ -34,7 +34,7 @@ from notifier.api._views import event_detail, masked_address, spoken
 from notifier.api._zones import zone_groups_off_loop
 from notifier.api.calendars import registration_for
 from notifier.api.deps import ApiDeps
-from notifier.api.pages import ATTENDANCE_CHOICES, calendar_links
+from notifier.api.pages import ATTENDANCE_CHOICES, UNPARSABLE, UNPROCESSABLE, calendar_links
 from notifier.api.public import field_error
 from notifier.api.schemas import ManageForm, MySettings, MySettingsPatch, Problem
 from notifier.errors import RegistrationError
@@ -50,6 +50,10 @@ Token = Annotated[str, Path(max_length=512, description="The token from the mana
 NOT_FOUND = html_response("Not a page we know (nothing more is said)")
 JSON_NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "Not a link we made, or nothing left behind it"}
+}
+JSON_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not JSON"},
+    **JSON_NOT_FOUND,
 }
 
 
@@ -85,9 +89,10 @@ async def manage_page(request: Request, deps: Deps, token: Token) -> HTMLRespons
     response_class=HTMLResponse,
     summary="Save a participant's own settings (HTML form)",
     responses={
+        400: UNPARSABLE,
         403: html_response("Sent from another site"),
         404: NOT_FOUND,
-        422: html_response("The form again, with the error beside its field"),
+        422: UNPROCESSABLE,
     },
 )
 async def manage_save(
@@ -200,7 +205,7 @@ async def read_my_settings(deps: Deps, token: Token, response: Response) -> MySe
 @api.patch(
     "/registrations/{token}",
     summary="Change my zone, language, sessions, attendance or reminders",
-    responses=JSON_NOT_FOUND,
+    responses=JSON_BODY,
 )
 async def change_my_settings(
     deps: Deps, token: Token, body: MySettingsPatch, response: Response
