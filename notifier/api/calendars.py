@@ -9,6 +9,7 @@ sessions' SEQUENCE (bumped when a session moved), so a moved session updates in 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -86,7 +87,10 @@ async def calendar_feed(deps: Deps, token: Annotated[str, Path(max_length=512)])
     sequences = {
         s.id: await deps.store.session_sequence(event.id, s.id, s.start_utc) for s in event.sessions
     }
-    body = feed_ics(event, registration, sequences, service_host(deps), deps.clock())
+    # tens of milliseconds for a big event (benchmarks/bench_participant.py): not on the loop
+    body = await asyncio.to_thread(
+        feed_ics, event, registration, sequences, service_host(deps), deps.clock()
+    )
     return _ics(body, f"{event.id}.ics", private=True)
 
 
