@@ -133,6 +133,11 @@ def registration_record(registration: Registration) -> RegistrationRecord:
         attendance=registration.attendance,
         language=registration.language,
         confirmed=registration.confirmed,
+        reminder_offsets_s=(
+            None
+            if registration.reminder_offsets_s is None
+            else list(registration.reminder_offsets_s)
+        ),
     )
 
 

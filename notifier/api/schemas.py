@@ -119,6 +119,9 @@ class RegistrationRecord(BaseModel):
     attendance: Attendance
     language: str
     confirmed: bool
+    reminder_offsets_s: list[int] | None = Field(
+        None, description="The reminders chosen on the manage page (seconds); null: all."
+    )
 
 
 class DeliveryRecord(BaseModel):

@@ -14,7 +14,7 @@ import pytest
 
 from notifier.records import Registration
 from notifier.signing import make_token
-from tests.support.api import CCPCJ, FIREARMS, SIGNING_SECRET, SMUGGLING, Api
+from tests.support.api import CCPCJ, FIREARMS, ORGANIZER_TOKEN, SIGNING_SECRET, SMUGGLING, Api
 from tests.support.mail import link_in, plain_text
 
 REGISTRATIONS = f"/api/v1/events/{CCPCJ}/registrations"
@@ -222,3 +222,12 @@ def test_the_openapi_document_describes_the_manage_api(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/registrations/{token}"])
     assert "get" in paths["/calendar/{token}.ics"]
+
+
+def test_the_organizer_sees_the_reminders_a_participant_chose(api: Api) -> None:
+    """Organizers answering "why did I get no reminder a day before?" must see the choice."""
+    _, manage_path = _registered(api)
+    api.client.post(manage_path, data=_form())
+    headers = {"Authorization": f"Bearer {ORGANIZER_TOKEN}"}
+    (listed,) = api.client.get(REGISTRATIONS, headers=headers).json()
+    assert listed["reminder_offsets_s"] == [HOUR_S]
