@@ -5,7 +5,8 @@ The token (purpose ``manage``, :mod:`notifier.signing`) is the only key: it is c
 constant time by itsdangerous, and a wrong token, a removed registration and a removed event
 all get the same 404, which says nothing about anyone. The form posts back to its own URL, so
 only someone holding the link can change anything (a cross-site page cannot know the token);
-a browser that says the POST came from another site is refused as well. Leaving is the
+a browser that says the POST came from another site is refused as well. Every change counts
+against the client's public POST limit, as registering does. Leaving is the
 unsubscribe link's POST, which already does exactly that.
 """
 
@@ -17,9 +18,10 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import structlog
-from fastapi import APIRouter, Form, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, Response, status
 from fastapi.responses import HTMLResponse
 
+from notifier.api._limits import TOO_MANY_PAGE, client_limit
 from notifier.api._manage import (
     Wanted,
     changed,
@@ -51,9 +53,13 @@ NOT_FOUND = html_response("Not a page we know (nothing more is said)")
 JSON_NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "Not a link we made, or nothing left behind it"}
 }
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"model": Problem, "description": "Too many requests from this client"}
+}
 JSON_BODY: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The body is not JSON"},
     **JSON_NOT_FOUND,
+    **TOO_MANY,
 }
 
 
@@ -93,7 +99,9 @@ async def manage_page(request: Request, deps: Deps, token: Token) -> HTMLRespons
         403: html_response("Sent from another site"),
         404: NOT_FOUND,
         422: UNPROCESSABLE,
+        429: TOO_MANY_PAGE,
     },
+    dependencies=[Depends(client_limit)],
 )
 async def manage_save(
     request: Request, deps: Deps, token: Token, given: Annotated[ManageForm, Form()]
@@ -206,6 +214,7 @@ async def read_my_settings(deps: Deps, token: Token, response: Response) -> MySe
     "/registrations/{token}",
     summary="Change my zone, language, sessions, attendance or reminders",
     responses=JSON_BODY,
+    dependencies=[Depends(client_limit)],
 )
 async def change_my_settings(
     deps: Deps, token: Token, body: MySettingsPatch, response: Response
@@ -244,7 +253,8 @@ def _given(value: list[Any] | None, present: bool, current: Any) -> Any:
     "/registrations/{token}",
     summary="Leave: delete my registration",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=JSON_NOT_FOUND,
+    responses={**JSON_NOT_FOUND, **TOO_MANY},
+    dependencies=[Depends(client_limit)],
 )
 async def delete_my_registration(deps: Deps, token: Token) -> Response:
     registration, _event = await _found_or_404(deps, token)
