@@ -231,3 +231,12 @@ def test_the_organizer_sees_the_reminders_a_participant_chose(api: Api) -> None:
     headers = {"Authorization": f"Bearer {ORGANIZER_TOKEN}"}
     (listed,) = api.client.get(REGISTRATIONS, headers=headers).json()
     assert listed["reminder_offsets_s"] == [HOUR_S]
+
+
+def test_the_confirmed_page_links_to_the_manage_page_and_the_feed(api: Api) -> None:
+    """Right after confirming is when people want their calendar and to fix a wrong zone."""
+    _, manage_path = _registered(api)
+    page = api.client.post(urlsplit(link_in(api.outbox_messages()[0], "confirm")).path)
+    assert page.status_code == 200
+    assert f'href="{manage_path}"' in page.text
+    assert 'href="webcal://reminders.example.org/calendar/' in page.text
