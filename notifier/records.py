@@ -46,6 +46,8 @@ class Registration:
     confirmed: bool = True
     # the event's reminder offsets (seconds before) this participant wants; None: all of them
     reminder_offsets_s: tuple[int, ...] | None = None
+    # sessions left on the manage page: the calendar feed sends them as cancelled
+    left_sessions: tuple[str, ...] = ()
 
     def follows(self, session_id: str) -> bool:
         return self.sessions is None or session_id in self.sessions

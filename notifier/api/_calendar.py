@@ -6,9 +6,9 @@ VTIMEZONE to get wrong. A session's UID is the one its reminders' ``invite.ics``
 (``{event}.{session}@{host}``), so the download, the feed and the attachment update one entry.
 
 The feed follows the registration: followed sessions are CONFIRMED; a session the organizer
-cancelled, or one the participant does not follow (left on the manage page), is
+cancelled, or one the participant left on the manage page (``Registration.left_sessions``), is
 ``STATUS:CANCELLED`` with its SEQUENCE one higher, so a subscribed calendar strikes it out
-instead of keeping a stale entry.
+instead of keeping a stale entry. Sessions never followed are not in the feed.
 """
 
 from __future__ import annotations
@@ -108,12 +108,15 @@ def feed_ics(
     host: str,
     now_utc: datetime,
 ) -> bytes:
-    """A registration's subscription feed: every session of the event, with its status."""
+    """A registration's subscription feed: its sessions and the ones it left, with status."""
     calendar = _calendar(event.name)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")  # the same hour, as Outlook and Apple read it
     for session in sorted(event.sessions, key=lambda s: (s.start_utc, s.id)):
-        gone = session.cancelled or not registration.follows(session.id)
+        following = registration.follows(session.id)
+        if not following and session.id not in registration.left_sessions:
+            continue  # never theirs: not in their calendar at all
+        gone = session.cancelled or not following
         sequence = sequences.get(session.id, 0) + (1 if gone else 0)
         calendar.add_component(_vevent(event, session, host, sequence, now_utc, cancelled=gone))
     return bytes(calendar.to_ical())

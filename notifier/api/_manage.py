@@ -74,7 +74,17 @@ def changed(event: Event, current: Registration, wanted: Wanted) -> Registration
         attendance=attendance,
         sessions=sessions,
         reminder_offsets_s=_offsets(event, wanted.reminder_offsets_s),
+        left_sessions=_left(event, current, sessions),
     )
+
+
+def _left(event: Event, current: Registration, sessions: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The sessions left so far and now, less any followed again: the feed cancels these."""
+    every = {s.id for s in event.sessions}
+    following = every if sessions is None else set(sessions)
+    was_following = {s for s in every if current.follows(s)}
+    left = (set(current.left_sessions) | was_following) - following
+    return tuple(sorted(left))
 
 
 def _attendance(value: str) -> Attendance:

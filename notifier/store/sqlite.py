@@ -359,6 +359,7 @@ def _registration_row(registration: Registration) -> dict[str, Any]:
         **record,
         "sessions": json.dumps(record["sessions"]),  # JSON null: whole event
         "reminder_offsets_s": None if offsets is None else json.dumps(offsets),
+        "left_sessions": json.dumps(record["left_sessions"]),
     }
 
 
@@ -369,5 +370,6 @@ def _registration(row: sqlite3.Row) -> Registration:
             **dict(row),
             "sessions": json.loads(row["sessions"]),
             "reminder_offsets_s": None if offsets is None else json.loads(offsets),
+            "left_sessions": json.loads(row["left_sessions"] or "[]"),
         }
     )

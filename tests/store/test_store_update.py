@@ -74,12 +74,24 @@ async def test_reregistering_keeps_the_reminders_chosen_on_the_manage_page(store
     assert (merged.timezone, merged.reminder_offsets_s) == ("Europe/Vienna", (600,))
 
 
+async def test_left_sessions_are_kept_and_a_sign_up_for_one_drops_it(store: Store) -> None:
+    """The feed cancels what was left; registering for it again makes it theirs again."""
+    await store.add_registration(_registration())
+    await store.update_registration(_registration(sessions=("side-2",), left_sessions=("side-1",)))
+    stored = await store.get_registration("r1")
+    assert stored is not None
+    assert stored.left_sessions == ("side-1",)
+    merged = await store.add_registration(_registration("r2", sessions=("side-1",)))
+    assert (merged.sessions, merged.left_sessions) == (("side-2", "side-1"), ())
+
+
 def test_a_record_written_before_reminder_choices_wants_every_reminder() -> None:
     """Older records have no ``reminder_offsets_s``: those people asked for every reminder."""
     record = registration_record(_registration())
     del record["reminder_offsets_s"]
+    del record["left_sessions"]
     old = registration_from_record(record)
-    assert old.reminder_offsets_s is None
+    assert (old.reminder_offsets_s, old.left_sessions) == (None, ())
     assert wants_reminder(old, ReminderRef("ccpcj", "side-1", START, 86_400))
 
 
