@@ -84,8 +84,14 @@ async def calendar_feed(deps: Deps, token: Annotated[str, Path(max_length=512)])
     if found is None:
         return _not_found()
     registration, event = found
+    # only the sessions the feed lists: each read may record a session's start in the store
+    listed = [
+        s
+        for s in event.sessions
+        if registration.follows(s.id) or s.id in registration.left_sessions
+    ]
     sequences = {
-        s.id: await deps.store.session_sequence(event.id, s.id, s.start_utc) for s in event.sessions
+        s.id: await deps.store.session_sequence(event.id, s.id, s.start_utc) for s in listed
     }
     # tens of milliseconds for a big event (benchmarks/bench_participant.py): not on the loop
     body = await asyncio.to_thread(

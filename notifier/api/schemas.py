@@ -8,11 +8,14 @@ request cannot make the service format or store megabytes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifier.records import Attendance, ChannelName, DeliveryStatus
+
+# a session id from a config file (a slug); the cap keeps a list of them small
+SessionId = Annotated[str, Field(max_length=200)]
 
 
 class Health(BaseModel):
@@ -147,7 +150,7 @@ class ManageForm(BaseModel):
     timezone: str = Field("UTC", max_length=64)
     language: str = Field("en", max_length=16)
     attendance: str = Field("undecided", max_length=16)
-    sessions: list[str] = Field(default_factory=list, max_length=200)
+    sessions: list[SessionId] = Field(default_factory=list, max_length=200)
     reminder_offsets_s: list[int] = Field(default_factory=list, max_length=50)
 
 
@@ -175,5 +178,6 @@ class MySettingsPatch(BaseModel):
     timezone: str | None = Field(None, max_length=64, examples=["Africa/Cairo"])
     language: str | None = Field(None, max_length=16, examples=["ar"])
     attendance: Attendance | None = None
-    sessions: list[str] | None = Field(None, max_length=200)
+    # bounded item by item too: 200 ids of 200 characters stay under the 64 KiB body limit
+    sessions: list[SessionId] | None = Field(None, max_length=200)
     reminder_offsets_s: list[int] | None = Field(None, max_length=50, examples=[[3600]])
