@@ -50,6 +50,10 @@ class Registration:
     # double opt-in: an email registration made through the API waits for its confirmation
     # link; organizer-entered (CLI, import) and webhook-only registrations start confirmed
     confirmed: bool = True
+    # the event's reminder offsets (seconds before) this participant wants; None: all of them
+    reminder_offsets_s: tuple[int, ...] | None = None
+    # sessions left on the manage page: the calendar feed sends them as cancelled
+    left_sessions: tuple[str, ...] = ()
 
     def follows(self, session_id: str) -> bool:
         return self.sessions is None or session_id in self.sessions
@@ -86,6 +90,15 @@ class ReminderRef:
         (to the second: a session moved by seconds is a new instant too)."""
         start = self.start_utc.astimezone(UTC)  # one instant, one key, whatever zone it came in
         return f"{self.event_id}/{self.session_id}/{start:%Y%m%dT%H%M%SZ}/{self.offset_s}"
+
+
+def wants_reminder(registration: Registration, ref: ReminderRef) -> bool:
+    """Whether ``registration`` gets the reminder ``ref``: it follows the session and did not
+    opt out of that offset on its manage page. Pure; the fan-out calls it for each target."""
+    if not registration.follows(ref.session_id):
+        return False
+    wanted = registration.reminder_offsets_s
+    return wanted is None or ref.offset_s in wanted
 
 
 def delivery_key(ref: ReminderRef, registration_id: str, channel: ChannelName) -> str:

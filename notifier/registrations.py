@@ -111,6 +111,11 @@ def _webhook(text: str) -> str:
     return parts.geturl()
 
 
+def check_sessions(event: Event, wanted: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The session ids, checked (known, not cancelled) and deduplicated; empty: whole event."""
+    return _sessions(event, wanted)
+
+
 def _sessions(event: Event, wanted: tuple[str, ...] | None) -> tuple[str, ...] | None:
     if not wanted:
         return None  # the whole event

@@ -1,4 +1,4 @@
-"""Signed, purpose-bound tokens for links in reminders (unsubscribe, confirm).
+"""Signed, purpose-bound tokens for links in reminders (unsubscribe, confirm, manage, calendar).
 
 Unsubscribe tokens never expire: a reminder mailed months ago must still stop the next one.
 Confirmation tokens carry the time they were made (itsdangerous' timed serializer) and stop
@@ -38,6 +38,27 @@ def read_token(secret: str, purpose: str, token: str) -> str:
     except BadSignature as exc:
         raise BadTokenError(_NOT_OURS) from exc
     return _registration_id(value)
+
+
+# links a participant keeps for as long as they are registered: they never expire, like
+# unsubscribe links, and each is good only for its own purpose
+PARTICIPANT_PATHS = {"manage": "/manage/{token}", "calendar": "/calendar/{token}.ics"}
+
+
+def participant_url(secret: str, public_base_url: str, purpose: str, registration_id: str) -> str:
+    """``{public_base_url}/manage/{token}`` or ``…/calendar/{token}.ics`` for a registration.
+
+    itsdangerous checks signatures with :func:`hmac.compare_digest` (constant time), so a
+    guessed token learns nothing from how long it took to be refused.
+    """
+    token = make_token(secret, purpose, registration_id)
+    path = PARTICIPANT_PATHS[purpose].format(token=token)
+    return f"{public_base_url.rstrip('/')}{path}"
+
+
+def webcal_url(https_url: str) -> str:
+    """The ``webcal://`` form of a feed URL: calendar programs subscribe to it on a click."""
+    return "webcal://" + https_url.split("://", 1)[1]
 
 
 def make_timed_token(secret: str, purpose: str, registration_id: str, now_utc: datetime) -> str:

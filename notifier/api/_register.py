@@ -41,7 +41,7 @@ from notifier.errors import (
 from notifier.events import Event
 from notifier.records import Registration
 from notifier.registrations import RegistrationInput, build_registration
-from notifier.signing import make_timed_token, make_token
+from notifier.signing import make_timed_token, make_token, participant_url, webcal_url
 
 log = structlog.get_logger("notifier.api")
 
@@ -66,6 +66,17 @@ def link_url(deps: ApiDeps, purpose: str, registration_id: str) -> str:
     else:
         token = make_token(deps.signing_secret, purpose, registration_id)
     return f"{public_base_url(deps)}/{purpose}/{token}"
+
+
+def manage_url(deps: ApiDeps, registration_id: str) -> str:
+    """The participant's own page: zone, language, sessions, attendance, reminders."""
+    return participant_url(deps.signing_secret, public_base_url(deps), "manage", registration_id)
+
+
+def feed_url(deps: ApiDeps, registration_id: str) -> str:
+    """The registration's private calendar feed (``https://…/calendar/{token}.ics``)."""
+    base = public_base_url(deps)
+    return participant_url(deps.signing_secret, base, "calendar", registration_id)
 
 
 def digest(text: str) -> str:
@@ -194,6 +205,8 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
             now_utc=deps.clock(),
             already_confirmed=stored.confirmed,
             template=event.template("confirmation", stored.language),
+            manage_url=manage_url(deps, stored.id),
+            calendar_url=webcal_url(feed_url(deps, stored.id)),
         )
         async with asyncio.timeout(CONFIRMATION_DEADLINE_S):
             await deps.mailer.send_email(message)

@@ -112,6 +112,8 @@ class PageSession:
     room: str | None
     mode: str | None
     join_url: str | None
+    organizer: str | None = None  # "A, B": as the file lists them
+    description: str | None = None
 
 
 def page_session(session: Session, tz: tzinfo, language: Language) -> PageSession:
@@ -128,6 +130,8 @@ def page_session(session: Session, tz: tzinfo, language: Language) -> PageSessio
         room=session.room,
         mode=session.mode,
         join_url=session.join_url,
+        organizer=session.organizer,
+        description=session.description.strip() if session.description else None,
     )
 
 
@@ -163,6 +167,11 @@ def registration_record(registration: Registration) -> RegistrationRecord:
         attendance=registration.attendance,
         language=registration.language,
         confirmed=registration.confirmed,
+        reminder_offsets_s=(
+            None
+            if registration.reminder_offsets_s is None
+            else list(registration.reminder_offsets_s)
+        ),
     )
 
 

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.routing import Match
 
 from notifier import __version__
-from notifier.api import links, organizer, pages, public
+from notifier.api import calendars, links, manage, organizer, pages, public
 from notifier.api._access import AccessLog
 from notifier.api._guards import LimitBody, NoSniff, slash_redirect, validation_problem
 from notifier.api._limits import RateLimitedError, rate_limited
@@ -89,6 +89,12 @@ def create_app(deps: ApiDeps) -> FastAPI:
             {"name": "organizer", "description": "Bearer token: NOTIFIER_ORGANIZER_TOKEN."},
             {"name": "pages", "description": "The participant's HTML pages."},
             {"name": "links", "description": "Confirm and unsubscribe links from emails."},
+            {
+                "name": "manage",
+                "description": "A participant's own settings, with the token of their manage "
+                "link (every reminder and confirmation carries it).",
+            },
+            {"name": "calendars", "description": "Add to calendar, and private feeds."},
             {"name": "health", "description": "Liveness and readiness probes."},
         ],
         docs_url=None,
@@ -103,7 +109,17 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
     app.add_exception_handler(RateLimitedError, rate_limited)
     app.add_exception_handler(RequestValidationError, validation_problem)
-    for router in (health, public.router, organizer.router, pages.router, links.router):
+    routers = (
+        health,
+        public.router,
+        organizer.router,
+        pages.router,
+        links.router,
+        manage.pages,
+        manage.api,
+        calendars.router,
+    )
+    for router in routers:
         app.include_router(router)
     if deps.metrics is not None:
         metrics = deps.metrics

@@ -11,13 +11,14 @@ Both are idempotent: a second click says the same thing and changes nothing.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import structlog
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from notifier.api._limits import TOO_MANY_PAGE, client_limit
-from notifier.api._register import drop_if_expired
+from notifier.api._register import drop_if_expired, feed_url, manage_url
 from notifier.api._render import html_response, page_language, render
 from notifier.api._request import Deps, find_event
 from notifier.api._views import followed_sessions, masked_address, offsets_text
@@ -26,7 +27,7 @@ from notifier.api.schemas import OneClickForm
 from notifier.errors import BadTokenError
 from notifier.i18n import gettext_for
 from notifier.records import Language, Registration
-from notifier.signing import read_timed_token, read_token
+from notifier.signing import read_timed_token, read_token, webcal_url
 
 log = structlog.get_logger("notifier.api")
 
@@ -159,6 +160,8 @@ async def confirm(request: Request, deps: Deps, token: Token) -> HTMLResponse:
         "offsets": offsets_text(event, registration, language),
         "ways_in": registration.attendance,
         "event_link": request.url_for("event_page", event_id=event.id).path,
+        "manage_link": urlsplit(manage_url(deps, registration.id)).path,
+        "webcal_link": webcal_url(feed_url(deps, registration.id)),
     }
     return render(request, "confirmed.html.j2", context, language=language)
 

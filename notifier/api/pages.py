@@ -15,12 +15,14 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from notifier import i18n
+from notifier.api._calendar import google_link, outlook_link
 from notifier.api._limits import TOO_MANY_PAGE, client_limit
 from notifier.api._register import register
 from notifier.api._render import html_response, json_problem, page_language, render
 from notifier.api._request import Deps, find_event
 from notifier.api._views import event_summary, page_sessions
-from notifier.api._zones import zone_choices
+from notifier.api._zones import zone_groups_off_loop
+from notifier.api.deps import ApiDeps
 from notifier.api.schemas import RegistrationForm
 from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
 from notifier.events import Event
@@ -97,7 +99,7 @@ async def event_page(
     language = page_language(request, event_default=event.language)
     shown, notice = _visitor_zone(tz, language)
     form = FormValues(timezone=shown, language=language)
-    return _event_page(request, event, form, detect_zone=tz is None, zone_notice=notice)
+    return await _event_page(request, deps, event, form, detect_zone=tz is None, zone_notice=notice)
 
 
 @router.post(
@@ -132,12 +134,16 @@ async def register_page(
         await register(deps, event, form.as_input())
     except RegistrationError as exc:
         if exc.field in FORM_FIELDS:
-            return _event_page(
-                request, event, form, errors={exc.field: exc.message}, status_code=422
+            return await _event_page(
+                request, deps, event, form, errors={exc.field: exc.message}, status_code=422
             )
-        return _event_page(request, event, form, general_error=str(exc), status_code=422)
+        return await _event_page(
+            request, deps, event, form, general_error=str(exc), status_code=422
+        )
     except TransientDeliveryError as exc:
-        return _event_page(request, event, form, general_error=str(exc), status_code=503)
+        return await _event_page(
+            request, deps, event, form, general_error=str(exc), status_code=503
+        )
     return _registered_page(request, event, _form_language(request, event, form))
 
 
@@ -160,8 +166,22 @@ def _visitor_zone(tz: str | None, language: Language) -> tuple[str, str | None]:
         return "UTC", notice % {"problem": exc.message}
 
 
-def _event_page(
+def calendar_links(request: Request, event: Event, language: Language) -> dict[str, dict[str, str]]:
+    """Per session: its ``.ics`` download and the Google and Outlook web calendar links."""
+    return {
+        s.id: {
+            "ics": request.url_for("session_ics", event_id=event.id, session_id=s.id).path,
+            "google": google_link(s, language),
+            "outlook": outlook_link(s, language),
+        }
+        for s in event.sessions
+        if not s.cancelled
+    }
+
+
+async def _event_page(
     request: Request,
+    deps: ApiDeps,
     event: Event,
     form: FormValues,
     *,
@@ -181,7 +201,8 @@ def _event_page(
             "sessions": page_sessions(event.sessions, shown, language),
         },
         "tz": shown,
-        "zones": zone_choices(shown),
+        "zones": await zone_groups_off_loop(shown, deps.clock(), language),
+        "calendar_links": calendar_links(request, event, language),
         "form": form,
         "errors": errors or {},
         "general_error": general_error,

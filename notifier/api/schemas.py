@@ -8,11 +8,14 @@ request cannot make the service format or store megabytes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifier.records import Attendance, ChannelName, DeliveryStatus
+
+# a session id from a config file (a slug); the cap keeps a list of them small
+SessionId = Annotated[str, Field(max_length=200)]
 
 
 class Health(BaseModel):
@@ -130,6 +133,9 @@ class RegistrationRecord(BaseModel):
     attendance: Attendance
     language: str
     confirmed: bool
+    reminder_offsets_s: list[int] | None = Field(
+        None, description="The reminders chosen on the manage page (seconds); null: all."
+    )
 
 
 class DeliveryRecord(BaseModel):
@@ -147,3 +153,42 @@ class DeliveryRecord(BaseModel):
     updated_at: datetime
     last_error: str | None
     sent_at: datetime | None
+
+
+class ManageForm(BaseModel):
+    """The manage page's form: every field is sent; no session ticked is the whole event."""
+
+    timezone: str = Field("UTC", max_length=64)
+    language: str = Field("en", max_length=16)
+    attendance: str = Field("undecided", max_length=16)
+    sessions: list[SessionId] = Field(default_factory=list, max_length=200)
+    reminder_offsets_s: list[int] = Field(default_factory=list, max_length=50)
+
+
+class MySettings(BaseModel):
+    """A participant's own settings, read and changed with their manage link's token."""
+
+    event_id: str
+    address: str = Field(description="Masked: j***@example.org, or the webhook's host.")
+    timezone: str
+    language: str
+    attendance: Attendance
+    sessions: list[str] | None = Field(description="Session ids; null: the whole event.")
+    reminder_offsets_s: list[int] | None = Field(
+        description="Seconds before each session; null: every reminder the event offers."
+    )
+    offered_offsets_s: list[int] = Field(description="The reminder offsets the event offers.")
+    calendar_url: str = Field(description="The private iCalendar feed of these sessions.")
+
+
+class MySettingsPatch(BaseModel):
+    """Only the fields given change; ``sessions``/``reminder_offsets_s`` null means all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str | None = Field(None, max_length=64, examples=["Africa/Cairo"])
+    language: str | None = Field(None, max_length=16, examples=["ar"])
+    attendance: Attendance | None = None
+    # bounded item by item too: 200 ids of 200 characters stay under the 64 KiB body limit
+    sessions: list[SessionId] | None = Field(None, max_length=200)
+    reminder_offsets_s: list[int] | None = Field(None, max_length=50, examples=[[3600]])

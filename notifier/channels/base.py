@@ -47,6 +47,9 @@ class ReminderMessage:
     sequence: int  # iCalendar SEQUENCE: bumped each time the session moved
     # the event, for its titles per language and the organizer's templates (None: neither)
     event: Event | None = None
+    # the participant's own page (zone, sessions, reminders) and calendar feed; signed links
+    manage_url: str | None = None
+    calendar_url: str | None = None
 
 
 class Channel(Protocol):

@@ -55,6 +55,7 @@ class Facts:
     description: str | None
     unsubscribe_url: str
     public_base_url: str
+    manage_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,14 @@ def variant_of(registration: Registration) -> Variant:
 
 def variant_key(message: ReminderMessage) -> Hashable:
     """Everything :func:`compose_email` writes except the per-participant fields (recipient,
-    unsubscribe link, Message-ID and boundaries, Date, DTSTAMP): equal keys, equal skeletons.
+    unsubscribe and manage links, Message-ID and boundaries, Date, DTSTAMP): equal keys,
+    equal skeletons.
 
     The reminder-wide inputs, the variant, and the two texts counted from ``now_utc`` (to the
     minute, so a fan-out that takes minutes gets a fresh skeleton per minute, as it should).
     """
+    language = i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
+    event = message.event
     return (
         message.event_id,
         message.event_name,
@@ -89,8 +93,13 @@ def variant_key(message: ReminderMessage) -> Hashable:
         message.offset,
         message.sequence,
         variant_of(message.registration),
-        _describe_status(message),
-        _describe_lateness(message),
+        # the event's own words in this language: its name and the organizer's template
+        event.name_in(language) if event else None,
+        event.template("reminder", language) if event else None,
+        # whether the participant links (manage page) are written at all; the URLs are slots
+        safe_link(message.manage_url) is None,
+        _describe_status(message, language),
+        _describe_lateness(message, language),
     )
 
 
@@ -132,7 +141,6 @@ def compose_email_parts(
         domain=sender_address.domain,
         unsubscribe_url=facts.unsubscribe_url,
     )
-    text, html = _render("reminder.txt.j2", facts), _render("reminder.html.j2", facts)
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
@@ -228,6 +236,7 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
         description=session.description.strip() if session.description else None,
         unsubscribe_url=unsubscribe_url,
         public_base_url=public_base_url,
+        manage_url=safe_link(message.manage_url),
     )
 
 

@@ -33,6 +33,9 @@ def confirmation_values(
     session_titles: Sequence[str] | None,
     confirm_url: str,
     unsubscribe_url: str,
+    *,
+    manage_url: str | None = None,
+    calendar_url: str | None = None,
 ) -> dict[str, object]:
     """What the confirmation templates (ours and an organizer's) are given."""
     return {
@@ -41,6 +44,8 @@ def confirmation_values(
         "timezone": timezone,
         "confirm_url": confirm_url,
         "unsubscribe_url": unsubscribe_url,
+        "manage_url": manage_url,
+        "calendar_url": calendar_url,
     }
 
 
@@ -55,15 +60,25 @@ def compose_confirmation(
     now_utc: datetime,
     already_confirmed: bool = False,
     template: MessageTemplate | None = None,
+    manage_url: str | None = None,
+    calendar_url: str | None = None,
 ) -> EmailMessage:
     """The confirmation request for ``registration`` (which must have an email address), or
     with ``already_confirmed`` the note that it is registered already. ``template`` is the
-    organizer's confirmation request for the registration's language, if they wrote one."""
+    organizer's confirmation request for the registration's language, if they wrote one;
+    ``manage_url`` (the participant's own page) and ``calendar_url`` (their ``webcal://``
+    feed) go in when given."""
     if not registration.email:
         raise ValueError("a confirmation goes to an email address")
     name = _one_line(event_name)
     values = confirmation_values(
-        registration.timezone, name, session_titles, confirm_url, unsubscribe_url
+        registration.timezone,
+        name,
+        session_titles,
+        confirm_url,
+        unsubscribe_url,
+        manage_url=manage_url,
+        calendar_url=calendar_url,
     )
     sender_address = headers.parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
     # as the reminders are: SMTP line endings in the outbox too, and headers that fold themselves

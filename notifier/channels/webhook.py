@@ -18,7 +18,9 @@ Payload version "1" (``application/json``, UTF-8; ``//`` notes are not part of i
      "reminder": {"offset": "1h", "offset_s": 3600,  // as planned
                   "sent_at": "2023-05-23T06:10:00Z", // when composed
                   "starts_in_s": 3600},              // from sent_at; negative once started
-     "unsubscribe_url": "https://reminders.example.org/unsubscribe/…"}
+     "unsubscribe_url": "https://reminders.example.org/unsubscribe/…",
+     "manage_url": "https://reminders.example.org/manage/…",       // change zone, sessions…
+     "calendar_url": "https://reminders.example.org/calendar/….ics"}  // the private feed
 
 Headers follow Standard Webhooks (https://www.standardwebhooks.com/): ``webhook-id`` is
 ``msg_`` plus 32 hex digits of sha256(delivery_id), the same on every retry so receivers can
@@ -109,6 +111,8 @@ def build_payload(message: ReminderMessage) -> dict[str, object]:
             "starts_in_s": round((session.start_utc - message.now_utc).total_seconds()),
         },
         "unsubscribe_url": message.unsubscribe_url,
+        "manage_url": message.manage_url,
+        "calendar_url": message.calendar_url,
     }
 
 

@@ -6,9 +6,10 @@ attendance (:class:`~notifier.channels.compose.Variant`): the bodies, the ``.ics
 VTIMEZONE, the MIME skeleton. So the first participant of a variant is composed in full by
 :func:`~notifier.channels.compose.compose_email_parts`, with placeholders where participants
 differ, and flattened; the bytes are cut at the placeholders. Every later participant gets those
-bytes with their own recipient, links, Message-ID (and boundaries), Date and DTSTAMP put back,
-each written by the same code the full composer uses (the policy's header folding, the email
-package's quoted-printable and base64 encoders), so the bytes are the full composer's.
+bytes with their own recipient, links (unsubscribe, manage page), Message-ID (and boundaries),
+Date and DTSTAMP put back, each written by the same code the full composer uses (the policy's
+header folding, the email package's quoted-printable and base64 encoders), so the bytes are the
+full composer's.
 
 A skeleton is trusted only if every placeholder is found where expected and the parts encode
 back to what the email package wrote; otherwise that variant is composed in full each time.
@@ -68,6 +69,7 @@ class _Skeleton:
     calendar: bytes
     dtstamp_line: bytes  # the calendar's DTSTAMP line, replaced per participant
     link: str  # the placeholder unsubscribe URL
+    manage_link: str | None  # the placeholder manage-page URL (None: the variant has none)
 
 
 class WireComposer:
@@ -95,7 +97,9 @@ class WireComposer:
         if skeleton is None:
             return None
         digest = hashlib.sha256(message.delivery_key.encode()).hexdigest()
-        values = self._values(message, skeleton, recipient, link, digest)
+        values = self._values(
+            message, skeleton, recipient, link, digest, safe_link(message.manage_url)
+        )
         pieces = [skeleton.literals[0]]
         for slot, literal in zip(skeleton.slots, skeleton.literals[1:], strict=True):
             pieces += (values[slot], literal)
@@ -111,10 +115,12 @@ class WireComposer:
         recipient: Address,
         link: str,
         digest: str,
+        manage_link: str | None,
     ) -> dict[str, bytes]:
         stamp_line = b"DTSTAMP:" + format_dtstamp(message.now_utc) + _CRLF
         calendar = skeleton.calendar.replace(skeleton.dtstamp_line, stamp_line)
         unsubscribe = headers.structured("List-Unsubscribe", f"<{link}>")
+        text, html = _with_links(skeleton, link, manage_link)
         return {
             "to": _to_line(recipient),
             # fixed width, so only digits change: the skeleton's check proves the format
@@ -122,8 +128,8 @@ class WireComposer:
             "digest": digest.encode("ascii"),
             "boundary": digest[:40].encode("ascii"),
             "unsubscribe": unsubscribe.fold(policy=_POLICY).encode("ascii"),
-            "text": _quoted_printable(skeleton.text.replace(skeleton.link, link)),
-            "html": _quoted_printable(skeleton.html.replace(skeleton.link, str(escape(link)))),
+            "text": _quoted_printable(text),
+            "html": _quoted_printable(html),
             "calendar": _base64(calendar),
         }
 
@@ -141,22 +147,29 @@ class WireComposer:
     def _cut(self, message: ReminderMessage) -> _Skeleton | None:
         """Compose the variant in full with placeholders, and cut its bytes at them."""
         marker = secrets.token_hex(16)  # nothing a participant wrote can contain it by chance
-        link = f"{self._public_base_url.rstrip('/')}/unsubscribe/{marker}"
+        base = self._public_base_url.rstrip("/")
+        link = f"{base}/unsubscribe/{marker}"
+        # per participant too, when the variant has one (variant_key tells the two apart)
+        manage_link = f"{base}/manage/{marker}" if safe_link(message.manage_url) else None
         registration = replace(message.registration, email=f"x{marker}@example.org")
         placeholder = replace(
-            message, delivery_key=marker, registration=registration, unsubscribe_url=link
+            message,
+            delivery_key=marker,
+            registration=registration,
+            unsubscribe_url=link,
+            manage_url=manage_link,
         )
         parts = compose_email_parts(
             placeholder, sender=self._sender, public_base_url=self._public_base_url
         )
-        skeleton = _Skeleton((), (), parts.text, parts.html, parts.calendar, b"", link)
+        skeleton = _Skeleton((), (), parts.text, parts.html, parts.calendar, b"", link, manage_link)
         recipient = parse_mailbox(registration.email or "", "the placeholder")
         digest = hashlib.sha256(marker.encode()).hexdigest()
         stamp_line = b"DTSTAMP:" + format_dtstamp(message.now_utc) + _CRLF
         if parts.calendar.count(stamp_line) != 1:
             return None
         skeleton = replace(skeleton, dtstamp_line=stamp_line)
-        found = self._values(placeholder, skeleton, recipient, link, digest)
+        found = self._values(placeholder, skeleton, recipient, link, digest, manage_link)
         return _split(parts.message.as_bytes(policy=_POLICY), found, skeleton)
 
 
@@ -194,6 +207,17 @@ def _split(data: bytes, found: dict[str, bytes], skeleton: _Skeleton) -> _Skelet
         at = end
     literals.append(data[at:])
     return replace(skeleton, literals=tuple(literals), slots=tuple(slots))
+
+
+def _with_links(skeleton: _Skeleton, link: str, manage_link: str | None) -> tuple[str, str]:
+    """The variant's text and HTML bodies with this participant's links in place of the
+    placeholders (escaped in the HTML as Jinja2's autoescape writes them)."""
+    text = skeleton.text.replace(skeleton.link, link)
+    html = skeleton.html.replace(skeleton.link, str(escape(link)))
+    if skeleton.manage_link is not None and manage_link is not None:
+        text = text.replace(skeleton.manage_link, manage_link)
+        html = html.replace(skeleton.manage_link, str(escape(manage_link)))
+    return text, html
 
 
 def _to_line(recipient: Address) -> bytes:

@@ -328,7 +328,7 @@ def _resolve_session(
         room=spec.room,
         venue=spec.venue or header.venue,
         mode=spec.mode,
-        organizer=spec.organizer,
+        organizer=spec.organizer_text,
         cancelled=spec.cancelled,
         line=report.located.values.get(path, Mark(0, 0)).line,
         titles=tuple(spec.titles.items()),

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from notifier.records import Language, ParticipantChannelName
 
@@ -78,10 +86,27 @@ class SessionSpec(_Strict):
     venue: str | None = None
     mode: Mode | None = None
     organizer: str | None = None
+    # the same as a list, as programmes print them ("Organized by A, B and C"); one or the other
+    organizers: list[Text] | None = None
     kind: Literal["session", "deadline"] = "session"
     reminders: list[Text] | None = None
     channels: list[ParticipantChannelName] | None = None
     cancelled: bool = False
+
+    @field_validator("organizers")
+    @classmethod
+    def _one_organizer_key(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        # reported at the organizers line: organizer is declared first, so it is in info.data
+        if value is not None and info.data.get("organizer") is not None:
+            raise ValueError("give organizer or organizers, not both; keep organizers (a list)")
+        return value
+
+    @property
+    def organizer_text(self) -> str | None:
+        """``organizers`` as one line (``A, B``), or ``organizer`` as written."""
+        if self.organizers:
+            return ", ".join(" ".join(name.split()) for name in self.organizers)
+        return self.organizer
 
 
 class BroadcastSpec(_Strict):

@@ -51,8 +51,9 @@ from notifier.records import (
     Registration,
     ReminderRef,
     delivery_key,
+    wants_reminder,
 )
-from notifier.signing import make_token
+from notifier.signing import make_token, participant_url
 from notifier.store.base import Store
 
 log = structlog.get_logger("notifier.fanout")
@@ -169,6 +170,8 @@ async def _targets(
     for registration in registrations:
         if not registration.confirmed:
             continue  # double opt-in: nothing goes to an address that has not confirmed
+        if not wants_reminder(registration, ref):
+            continue  # opted out of this offset on the manage page
         for channel in registration.channels:
             if channel not in session.channels:
                 continue
@@ -257,6 +260,12 @@ def _message(
         unsubscribe_url=f"{deps.public_base_url.rstrip('/')}/unsubscribe/{token}",
         sequence=sequence,
         event=event,
+        manage_url=participant_url(
+            deps.signing_secret, deps.public_base_url, "manage", registration.id
+        ),
+        calendar_url=participant_url(
+            deps.signing_secret, deps.public_base_url, "calendar", registration.id
+        ),
     )
 
 

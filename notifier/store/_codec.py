@@ -84,6 +84,33 @@ def merge_registration(existing: Registration, incoming: Registration) -> Regist
         webhook_url=incoming.webhook_url or existing.webhook_url,
         sessions=sessions,
         confirmed=existing.confirmed or incoming.confirmed,
+        # chosen on the manage page: a sign-up that says nothing about it keeps the choice
+        reminder_offsets_s=(
+            existing.reminder_offsets_s
+            if incoming.reminder_offsets_s is None
+            else incoming.reminder_offsets_s
+        ),
+        # a session followed again is no longer one they left
+        left_sessions=tuple(
+            s for s in existing.left_sessions if sessions is not None and s not in sessions
+        ),
+    )
+
+
+def update_settings(existing: Registration, changed: Registration) -> Registration:
+    """``existing`` with the participant's own settings from ``changed`` (the manage page).
+
+    Unlike a merge, sessions and reminder offsets are replaced, not joined; the address, id,
+    ``created_at`` and ``confirmed`` stay the stored ones (a manage link changes no identity).
+    """
+    return replace(
+        existing,
+        timezone=changed.timezone,
+        attendance=changed.attendance,
+        language=changed.language,
+        sessions=changed.sessions,
+        reminder_offsets_s=changed.reminder_offsets_s,
+        left_sessions=changed.left_sessions,
     )
 
 
@@ -92,15 +119,23 @@ def registration_record(registration: Registration) -> dict[str, Any]:
     record = {name: getattr(registration, name) for name in REGISTRATION_FIELDS}
     record["created_at"] = utc_text(registration.created_at, "created_at")
     record["sessions"] = None if registration.sessions is None else list(registration.sessions)
+    offsets = registration.reminder_offsets_s
+    record["reminder_offsets_s"] = None if offsets is None else list(offsets)
+    record["left_sessions"] = list(registration.left_sessions)
     record["address_key"] = address_key(registration)
     return record
 
 
 def registration_from_record(record: Mapping[str, Any]) -> Registration:
     """Read :func:`registration_record` back (``sessions`` already decoded to a list)."""
-    fields = {name: record[name] for name in REGISTRATION_FIELDS if name != "confirmed"}
+    optional = ("confirmed", "reminder_offsets_s", "left_sessions")
+    fields = {name: record[name] for name in REGISTRATION_FIELDS if name not in optional}
     fields["created_at"] = parse_utc(record["created_at"])
     fields["sessions"] = None if record["sessions"] is None else tuple(record["sessions"])
+    # records written before the manage page have no offsets: they wanted every reminder
+    offsets = record.get("reminder_offsets_s")
+    fields["reminder_offsets_s"] = None if offsets is None else tuple(int(o) for o in offsets)
+    fields["left_sessions"] = tuple(record.get("left_sessions") or ())
     # records written before double opt-in have no "confirmed": all of those were confirmed
     # (SQLite gets the same from its column default); SQLite also hands back 0/1, not a bool
     fields["confirmed"] = bool(record.get("confirmed", True))

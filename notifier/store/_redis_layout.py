@@ -21,6 +21,7 @@ from notifier.store._codec import (
     merge_registration,
     registration_from_record,
     registration_record,
+    update_settings,
 )
 
 
@@ -225,6 +226,23 @@ async def confirm_watched(
     pipe.zrem(keys.pending(), registration_id)
     await pipe.execute()
     return confirmed
+
+
+async def update_watched(
+    pipe: Pipeline, keys: RedisKeys, changed: Registration
+) -> Registration | None:
+    """Replace a registration's own settings (the manage page): one WATCH/MULTI attempt.
+
+    The address is not among them, so its address key and index entries stay as they are.
+    """
+    stored = await read_watched(pipe, keys, changed.id)
+    if stored is None:
+        return None
+    updated = update_settings(stored, changed)
+    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
+    pipe.set(keys.registration(changed.id), json.dumps(registration_record(updated)))
+    await pipe.execute()
+    return updated
 
 
 async def disable_webhook_watched(pipe: Pipeline, keys: RedisKeys, registration_id: str) -> bool:

@@ -42,6 +42,10 @@ ADDED_COLUMNS = (
     ("notifier_deliveries", "owner", "TEXT"),
     ("notifier_deliveries", "lease_until", "TEXT"),
     ("notifier_deliveries", "token", "INTEGER NOT NULL DEFAULT 1"),
+    # JSON list of seconds, or NULL: every reminder (what each row meant before the manage page)
+    ("notifier_registrations", "reminder_offsets_s", "TEXT"),
+    # JSON list of session ids, or NULL: none left
+    ("notifier_registrations", "left_sessions", "TEXT"),
 )
 # indexes on added columns: made once the columns are there
 ADDED_INDEXES = (
@@ -51,12 +55,15 @@ ADDED_INDEXES = (
 
 # columns named: a table upgraded by ADD COLUMN and a new one may not list them in one order
 INSERT_REGISTRATION = """INSERT INTO notifier_registrations (id, event_id, address_key, timezone,
-    created_at, email, webhook_url, sessions, attendance, language, confirmed) VALUES (:id,
-    :event_id, :address_key, :timezone, :created_at, :email, :webhook_url, :sessions,
-    :attendance, :language, :confirmed)"""
+    created_at, email, webhook_url, sessions, attendance, language, confirmed,
+    reminder_offsets_s, left_sessions) VALUES (:id, :event_id, :address_key, :timezone,
+    :created_at, :email, :webhook_url, :sessions, :attendance, :language, :confirmed,
+    :reminder_offsets_s, :left_sessions)"""
 UPDATE_REGISTRATION = """UPDATE notifier_registrations SET timezone = :timezone, email = :email,
     webhook_url = :webhook_url, sessions = :sessions, attendance = :attendance,
-    language = :language, confirmed = :confirmed WHERE id = :id"""
+    language = :language, confirmed = :confirmed, reminder_offsets_s = :reminder_offsets_s,
+    left_sessions = :left_sessions
+    WHERE id = :id"""
 CONFIRM_REGISTRATION = """UPDATE notifier_registrations SET confirmed = 1 WHERE id = ?
     RETURNING *"""
 DISABLE_WEBHOOK = """UPDATE notifier_registrations SET webhook_url = NULL,

@@ -54,6 +54,11 @@ class Store(Protocol):
     async def disable_webhook(self, registration_id: str) -> bool:
         """Drop its webhook URL (the endpoint answered 410 Gone); True if it had one."""
 
+    async def update_registration(self, changed: Registration) -> Registration | None:
+        """Replace the participant's own settings (zone, language, sessions, attendance,
+        reminder offsets) of the registration ``changed.id``; its address and ``confirmed``
+        stay. Returns the stored registration, or None if there is no such registration."""
+
     async def remove_registration(self, registration_id: str) -> bool:
         """Delete it; True if it existed. Its delivery records stay (they are history)."""
 

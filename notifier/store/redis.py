@@ -71,6 +71,7 @@ from notifier.store._redis_layout import (
     disable_webhook_watched,
     remove_watched,
     text,
+    update_watched,
 )
 
 T = TypeVar("T")
@@ -175,6 +176,11 @@ class RedisStore:
         return await self._watched(
             "disable_webhook",
             lambda pipe: disable_webhook_watched(pipe, self._keys, registration_id),
+        )
+
+    async def update_registration(self, changed: Registration) -> Registration | None:
+        return await self._watched(
+            "update_registration", lambda pipe: update_watched(pipe, self._keys, changed)
         )
 
     async def remove_registration(self, registration_id: str) -> bool:

@@ -44,6 +44,7 @@ from notifier.store._codec import (
     merge_registration,
     registration_from_record,
     registration_record,
+    update_settings,
     utc_text,
 )
 from notifier.store._sqlite_schema import (
@@ -197,6 +198,17 @@ class SqliteStore:
             await db.execute(DISABLE_WEBHOOK, _registration_row(disabled))
         return True
 
+    async def update_registration(self, changed: Registration) -> Registration | None:
+        async with self.transaction() as db:
+            sql = "SELECT * FROM notifier_registrations WHERE id = ?"
+            async with db.execute(sql, (changed.id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            stored = update_settings(_registration(row), changed)
+            await db.execute(UPDATE_REGISTRATION, _registration_row(stored))
+        return stored
+
     async def remove_registration(self, registration_id: str) -> bool:
         sql = "DELETE FROM notifier_registrations WHERE id = ?"
         return await self._change(sql, (registration_id,)) == 1
@@ -342,8 +354,22 @@ def _where(**columns: str | None) -> tuple[str, list[str]]:
 
 def _registration_row(registration: Registration) -> dict[str, Any]:
     record = registration_record(registration)
-    return {**record, "sessions": json.dumps(record["sessions"])}  # JSON null: whole event
+    offsets = record["reminder_offsets_s"]
+    return {
+        **record,
+        "sessions": json.dumps(record["sessions"]),  # JSON null: whole event
+        "reminder_offsets_s": None if offsets is None else json.dumps(offsets),
+        "left_sessions": json.dumps(record["left_sessions"]),
+    }
 
 
 def _registration(row: sqlite3.Row) -> Registration:
-    return registration_from_record({**dict(row), "sessions": json.loads(row["sessions"])})
+    offsets = row["reminder_offsets_s"]
+    return registration_from_record(
+        {
+            **dict(row),
+            "sessions": json.loads(row["sessions"]),
+            "reminder_offsets_s": None if offsets is None else json.loads(offsets),
+            "left_sessions": json.loads(row["left_sessions"] or "[]"),
+        }
+    )

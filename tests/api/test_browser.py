@@ -25,7 +25,7 @@ from notifier.api import create_app
 from notifier.events import Event
 from notifier.service.http import ApiServer, make_server
 from notifier.store import Store
-from tests.support.api import CCPCJ, ROOT, SMUGGLING, AppSetup, open_deps
+from tests.support.api import CCPCJ, FIREARMS, ROOT, SMUGGLING, AppSetup, open_deps
 from tests.support.mail import link_in, read_eml
 from tests.support.waiting import wait_until
 
@@ -229,3 +229,89 @@ def test_a_reader_registers_in_their_language_and_confirms_in_it(
     [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
     assert (registration.language, registration.timezone) == (language, zone)
     assert registration.confirmed is True
+
+
+MANAGE_SCREENSHOT = ROOT / "test-artifacts" / "manage-page.png"
+
+
+def test_the_emailed_manage_link_changes_zone_and_sessions_in_a_real_browser(
+    served: Served,
+) -> None:
+    """The manage page, as a phone uses it: pick Cairo, swap a session, save; the store follows,
+    and the page answers in the language just chosen."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id="Asia/Tokyo",
+                viewport={"width": PHONE_WIDTH_PX, "height": 800},
+                locale="en-GB",
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Asia%2FTokyo")
+            _register_and_confirm(page, served)
+            [eml] = sorted(served.outbox.glob("*.eml"))
+            page.goto(link_in(read_eml(eml), "manage"))
+            expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
+            expect(page.locator('#language option[value="ja"]')).to_have_text("日本語")
+            page.select_option("#timezone", "Africa/Cairo")
+            page.select_option("#language", "fr")
+            page.uncheck(f'input[name="sessions"][value="{SMUGGLING}"]')
+            page.check(f'input[name="sessions"][value="{FIREARMS}"]')
+            page.uncheck('input[name="reminder_offsets_s"][value="86400"]')
+            page.get_by_role("button", name="Save").click()
+            saved = i18n.gettext_for("fr")(
+                "Saved. The reminders not sent yet will follow these settings."
+            )
+            expect(page.get_by_role("status")).to_have_text(saved)
+            expect(page.locator("html")).to_have_attribute("lang", "fr")
+            expect(page.locator("#timezone")).to_have_value("Africa/Cairo")
+            expect(page.locator("#language")).to_have_value("fr")
+            _assert_fits_a_phone(page)
+            MANAGE_SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(MANAGE_SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
+    assert (registration.timezone, registration.language) == ("Africa/Cairo", "fr")
+    assert registration.sessions == (FIREARMS,)
+    assert registration.reminder_offsets_s == (3600, 600)
+    assert registration.attendance == "online"
+
+
+def test_an_arabic_readers_manage_page_is_right_to_left_and_translated(served: Served) -> None:
+    """Registered in Arabic, the manage link opens an Arabic page written right to left, with
+    the zone picker's regions and cities in Arabic too."""
+    _ = i18n.gettext_for("ar")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                timezone_id="Africa/Cairo",
+                viewport={"width": PHONE_WIDTH_PX, "height": 800},
+                locale="ar-EG",
+            )
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Africa%2FCairo")
+            page.fill("#email", "ar@example.org")
+            page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
+            page.get_by_role("button", name=_("Get reminders")).click()
+            wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
+            [eml] = sorted(served.outbox.glob("*.eml"))
+            page.goto(link_in(read_eml(eml), "manage"))
+            root = page.locator("html")
+            expect(root).to_have_attribute("lang", "ar")
+            expect(root).to_have_attribute("dir", "rtl")
+            expect(page.get_by_role("button", name=_("Save"))).to_be_visible()
+            expect(page.locator("main")).to_contain_text(_("Your calendar"))
+            expect(page.locator('#timezone optgroup[label="' + _("Europe") + '"]')).to_have_count(1)
+            expect(page.locator('#timezone option[value="Africa/Cairo"]')).to_contain_text(
+                "القاهرة"
+            )
+            _assert_fits_a_phone(page)
+            shot = MANAGE_SCREENSHOT.with_name("manage-page-ar.png")
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()

@@ -71,6 +71,8 @@ async def test_the_payload_gives_the_session_in_utc_the_participants_zone_and_th
             "starts_in_s": 3600,
         },
         "unsubscribe_url": "https://reminders.example.org/unsubscribe/tok-reg-1",
+        "manage_url": "https://reminders.example.org/manage/tok-reg-1",
+        "calendar_url": "https://reminders.example.org/calendar/tok-reg-1.ics",
     }
 
 

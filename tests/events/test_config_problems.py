@@ -217,6 +217,29 @@ MISTAKES = [
         ["5:11 no-sessions"],
         id="no-sessions",
     ),
+    pytest.param(
+        """\
+        sessions:
+          - id: a
+            title: A
+            when: 23 May 09:10 CEST
+            organizer: UNODC
+            organizers: [UNODC, GI-TOC]
+        """,
+        ["10:17 invalid-value"],
+        id="organizer-and-organizers-both-given",
+    ),
+    pytest.param(
+        """\
+        sessions:
+          - id: a
+            title: A
+            when: 23 May 09:10 CEST
+            organizers: UNODC
+        """,
+        ["9:17 invalid-value"],
+        id="organizers-not-a-list",
+    ),
 ]
 
 
@@ -343,3 +366,21 @@ def test_session_outside_the_event_dates_is_a_warning() -> None:
             when: 28 May 09:10 CEST
     """)
     assert [p.code for p in loaded.problems] == ["outside-event-dates"]
+
+
+def test_organizers_are_shown_as_one_line_in_the_order_written() -> None:
+    """The event page and calendars print "Organized by UNODC, GI-TOC" as the programme does."""
+    loaded = _load("""\
+        sessions:
+          - id: a
+            title: A
+            when: Tuesday 23 May 09:10-10:00 CEST
+            description: Research on smuggling routes.
+            organizers: [UNODC, "Government of
+              the Netherlands"]
+    """)
+    assert loaded.problems == ()
+    assert loaded.event is not None
+    (session,) = loaded.event.sessions
+    assert session.organizer == "UNODC, Government of the Netherlands"
+    assert session.description == "Research on smuggling routes."

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -255,6 +256,20 @@ def http_json(method: str, url: str, body: dict[str, Any] | None = None) -> tupl
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, json.loads(exc.read() or b"null")
+
+
+def http_text(
+    method: str, url: str, form: Mapping[str, str | Sequence[str]] | None = None
+) -> tuple[int, str]:
+    """One request (a page, a feed, a form's POST with ``form`` urlencoded); status and text."""
+    data = None if form is None else urllib.parse.urlencode(form, doseq=True).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_DEADLINE_S) as response:  # noqa: S310
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode()
 
 
 def http_status(method: str, url: str) -> int:

@@ -84,6 +84,8 @@ def reminder_message(
         unsubscribe_url=f"{PUBLIC_BASE_URL}/unsubscribe/tok-{registration_id}",
         sequence=sequence,
         event=event,
+        manage_url=f"{PUBLIC_BASE_URL}/manage/tok-{registration_id}",
+        calendar_url=f"{PUBLIC_BASE_URL}/calendar/tok-{registration_id}.ics",
     )
 
 
