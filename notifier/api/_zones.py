@@ -38,18 +38,28 @@ REGIONS = (
 )
 
 
+# regions CLDR names (UN M.49 areas, and Antarctica and Australia as territories): Babel
+# gives their names in every locale, as it gives the cities
+_CLDR_REGIONS = {
+    "Africa": "002",
+    "America": "019",
+    "Antarctica": "AQ",
+    "Asia": "142",
+    "Australia": "AU",
+    "Europe": "150",
+}
+
+
 @cache
 def _region_names(language: Language) -> dict[str, str]:
-    """What each group is called on the page, in ``language``'s catalog."""
+    """What each group is called on the page in ``language``: CLDR's name for a continent
+    (``Amériques``, ``アジア``), our catalog's for the oceans and "Other" (CLDR has none)."""
     _ = i18n.gettext_for(language)
+    territories = i18n.locale(language).territories
+    names = {region: str(territories[code]) for region, code in _CLDR_REGIONS.items()}
     return {
-        "Africa": _("Africa"),
-        "America": _("Americas"),
-        "Antarctica": _("Antarctica"),
-        "Asia": _("Asia"),
+        **names,
         "Atlantic": _("Atlantic Ocean"),
-        "Australia": _("Australia"),
-        "Europe": _("Europe"),
         "Indian": _("Indian Ocean"),
         "Pacific": _("Pacific Ocean"),
         "Other": _("Other"),

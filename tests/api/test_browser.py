@@ -284,6 +284,7 @@ def test_an_arabic_readers_manage_page_is_right_to_left_and_translated(served: S
     """Registered in Arabic, the manage link opens an Arabic page written right to left, with
     the zone picker's regions and cities in Arabic too."""
     _ = i18n.gettext_for("ar")
+    assert _("Your calendar") != "Your calendar"  # the catalog has it: the checks below bite
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -306,7 +307,8 @@ def test_an_arabic_readers_manage_page_is_right_to_left_and_translated(served: S
             expect(root).to_have_attribute("dir", "rtl")
             expect(page.get_by_role("button", name=_("Save"))).to_be_visible()
             expect(page.locator("main")).to_contain_text(_("Your calendar"))
-            expect(page.locator('#timezone optgroup[label="' + _("Europe") + '"]')).to_have_count(1)
+            for region in ("أوروبا", _("Pacific Ocean")):  # CLDR's name, and our catalog's
+                expect(page.locator(f'#timezone optgroup[label="{region}"]')).to_have_count(1)
             expect(page.locator('#timezone option[value="Africa/Cairo"]')).to_contain_text(
                 "القاهرة"
             )

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from notifier import i18n
 from notifier.records import Registration
 from notifier.signing import make_token
 from tests.support.api import CCPCJ, FIREARMS, ORGANIZER_TOKEN, SIGNING_SECRET, SMUGGLING, Api
@@ -78,7 +79,12 @@ def test_saving_the_form_changes_every_setting_but_the_address(api: Api) -> None
     stored, manage_path = _registered(api)
     page = api.client.post(manage_path, data=_form())
     assert page.status_code == 200
-    assert "Saved" in page.text
+    # the page answers in the language just chosen, right to left for Arabic
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert (
+        i18n.gettext_for("ar")("Saved. The reminders not sent yet will follow these settings.")
+        in page.text
+    )
     after = _stored(api, stored.id)
     assert (after.timezone, after.language, after.attendance) == ("Africa/Cairo", "ar", "onsite")
     assert after.sessions == (FIREARMS,)

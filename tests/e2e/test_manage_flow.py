@@ -1,8 +1,8 @@
 """`notifier run` as a real process: a participant changes their mind on the manage page.
 
 Register over HTTP, confirm, take the manage and feed links from the confirmation email, leave
-one session for another and change zone with a real form POST, see the feed follow (SEQUENCE
-up), then get the moved session's reminder in the new zone.
+one session for another and change zone and language with a real form POST, see the feed
+follow (SEQUENCE up), then get the moved session's reminder in the new zone and language.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from notifier import i18n
 from tests.support.calendars import Entry, read_twice
 from tests.support.daemon import EVENT_ID, EVENT_NAME, Workspace, http_json, http_status, http_text
 from tests.support.events import event_yaml, soon, write_atomically
@@ -74,8 +75,15 @@ def test_a_participant_moves_to_another_session_and_zone_and_the_reminder_follow
     reminder = smtp.handler.received[1].message
     assert reminder["To"] == "grace@example.org"
     assert "Side event panel" in reminder["Subject"]
+    # registered in English; the language chosen on the manage page is the next reminder's
+    assert "Confirm your reminders" in confirmation["Subject"]
+    french = i18n.gettext_for("fr")
+    subject = french("Reminder: %(title)s — %(status)s")
+    assert subject != "Reminder: %(title)s — %(status)s"
+    assert reminder["Subject"].startswith(subject.split("%(title)s")[0])
     cairo = moved.astimezone(ZoneInfo("Africa/Cairo"))
     text = plain_text(reminder)
-    assert "Your time (Africa/Cairo): " in text
+    assert french("Your time (%(zone)s)") % {"zone": "Africa/Cairo"} + ": " in text
+    assert "Your time" not in text
     assert f"{cairo:%H:%M}" in text
-    assert "/manage/" in text
+    assert french("Change your time zone, sessions or reminders:") + " " + manage in text
