@@ -4,8 +4,12 @@ With the embedded SQLite store the local clock is the service's only clock. A st
 a reminder's due instant (NTP correcting a slow host, a VM resumed) means APScheduler's wait,
 made on the old time, has not ended; the catch-up pass (every 0.5 s here) sees the reminder due
 and decides as notifier/jobs/policy.py says: within the reminder's lateness (a quarter of its
-offset, at least 1 min: 1 min 15 s for this 5-minute reminder) it goes out, once, to everyone;
-past it, every delivery is recorded ``skipped`` and nothing is sent late.
+offset: 15 min for this 1-hour reminder) it goes out, once, to everyone; past it, every
+delivery is recorded ``skipped`` and nothing is sent late.
+
+The preloaded library slows the daemon about tenfold (100 mails: 18.6 s against 1.5 s without
+it, measured on the 2-core machine), so the session is an hour after the due instant and the
+deadlines are long: the scenario is about the decision, not the speed.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from tests.support.processes import Children
 from tests.support.smtp import SmtpServer, start_smtp_server
 from tests.support.waiting import wait_until
 
-OFFSET = timedelta(minutes=5)  # the reminder; its lateness is 1 min 15 s
-DUE_IN_S = 180  # real seconds to the due instant: the whole test is over before it comes
+OFFSET = timedelta(hours=1)  # the reminder; its lateness is 15 min
+DUE_IN_S = 180  # real seconds to the due instant: the decision is made long before it comes
+SETTLE_S = 600.0  # 2,000 mails under libfaketime on a loaded 2-core machine
 
 
 @pytest.fixture
@@ -59,7 +64,7 @@ def _store_call(workspace: Workspace, names: list[str] | None) -> list[Delivery]
 
 @pytest.mark.parametrize(
     ("late_s", "outcome"),
-    [(30, "sent"), (180, "skipped")],
+    [(300, "sent"), (1200, "skipped")],
     ids=["within-lateness-sent-once", "past-lateness-skipped"],
 )
 def test_a_clock_jump_across_the_due_instant_sends_once_or_skips_as_the_lateness_says(
@@ -90,12 +95,14 @@ def test_a_clock_jump_across_the_due_instant_sends_once_or_skips_as_the_lateness
         # the daemon's clock leaps from before the due instant to late_s past it
         clock.jump_to(int((due - datetime.now(UTC)).total_seconds()) + late_s)
 
+        wait_until(lambda: _store_call(workspace, None), timeout_s=60, what=daemon.log_text)
+        assert datetime.now(UTC) < due, "decided on the real clock, not the jumped one"
+
         def settled() -> bool:
             log = _store_call(workspace, None)
             return len(log) == len(names) and all(d.status == outcome for d in log)
 
-        wait_until(settled, timeout_s=60, poll_s=0.5, what=daemon.log_text)
-        assert datetime.now(UTC) < due, "decided on the real clock, not the jumped one"
+        wait_until(settled, timeout_s=SETTLE_S, poll_s=1.0, what=daemon.log_text)
         assert daemon.stop() == 0
         log = {d.registration_id: d.status for d in _store_call(workspace, None)}
 

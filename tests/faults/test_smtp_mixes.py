@@ -76,7 +76,7 @@ async def test_an_smtp_reply_mix_is_retried_failed_or_expired_as_each_reply_says
                 ended("reminder_sent") >= settle["sent"]
                 and ended("delivery_failed") >= settle["failed"]
             ),
-            timeout_s=120,
+            timeout_s=600,  # a deadline for 2,000 on a loaded machine
             what=lambda: (
                 f"{ended('reminder_sent')} sent, {ended('delivery_failed')} failed"
                 + str(
