@@ -88,9 +88,10 @@ def variant_key(message: ReminderMessage) -> Hashable:
         message.ref,
         message.offset,
         message.sequence,
+        message.event,  # the organizer's titles and templates (a reload gives a new one)
         variant_of(message.registration),
-        _describe_status(message),
-        _describe_lateness(message),
+        _describe_status(message, _language_of(message)),
+        _describe_lateness(message, _language_of(message)),
     )
 
 
@@ -132,7 +133,6 @@ def compose_email_parts(
         domain=sender_address.domain,
         unsubscribe_url=facts.unsubscribe_url,
     )
-    text, html = _render("reminder.txt.j2", facts), _render("reminder.html.j2", facts)
     # quoted-printable keeps the message 7-bit, so it is the same with or without 8BITMIME
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
@@ -207,7 +207,7 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     join_url = safe_link(session.join_url)
     place = ", ".join(_fold(p) for p in (session.room, session.venue) if p and p.strip())
     attendance = message.registration.attendance
-    language = i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
+    language = _language_of(message)
     event_name = message.event.name_in(language) if message.event else message.event_name
     return Facts(
         title=_fold(session.title_in(language)),
@@ -229,6 +229,10 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
         unsubscribe_url=unsubscribe_url,
         public_base_url=public_base_url,
     )
+
+
+def _language_of(message: ReminderMessage) -> Language:
+    return i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
 
 
 def _describe_status(message: ReminderMessage, language: Language) -> str:
