@@ -83,8 +83,6 @@ def variant_key(message: ReminderMessage) -> Hashable:
     The reminder-wide inputs, the variant, and the two texts counted from ``now_utc`` (to the
     minute, so a fan-out that takes minutes gets a fresh skeleton per minute, as it should).
     """
-    language = i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
-    event = message.event
     return (
         message.event_id,
         message.event_name,
@@ -92,14 +90,12 @@ def variant_key(message: ReminderMessage) -> Hashable:
         message.ref,
         message.offset,
         message.sequence,
+        message.event,  # the organizer's titles and templates (a reload gives a new one)
         variant_of(message.registration),
-        # the event's own words in this language: its name and the organizer's template
-        event.name_in(language) if event else None,
-        event.template("reminder", language) if event else None,
         # whether the participant links (manage page) are written at all; the URLs are slots
         safe_link(message.manage_url) is None,
-        _describe_status(message, language),
-        _describe_lateness(message, language),
+        _describe_status(message, _language_of(message)),
+        _describe_lateness(message, _language_of(message)),
     )
 
 
@@ -215,7 +211,7 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
     join_url = safe_link(session.join_url)
     place = ", ".join(_fold(p) for p in (session.room, session.venue) if p and p.strip())
     attendance = message.registration.attendance
-    language = i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
+    language = _language_of(message)
     event_name = message.event.name_in(language) if message.event else message.event_name
     return Facts(
         title=_fold(session.title_in(language)),
@@ -238,6 +234,10 @@ def _gather_facts(message: ReminderMessage, public_base_url: str) -> Facts:
         public_base_url=public_base_url,
         manage_url=safe_link(message.manage_url),
     )
+
+
+def _language_of(message: ReminderMessage) -> Language:
+    return i18n.supported(message.registration.language) or i18n.SOURCE_LANGUAGE
 
 
 def _describe_status(message: ReminderMessage, language: Language) -> str:

@@ -495,9 +495,15 @@ async def _after_transient(
     await claim.write("claimed", attempt, str(exc), lease_s=delay_s + deps.lease_s)
     log.info("delivery_retry", attempt=attempt, delay_s=round(delay_s, 2), error=str(exc))
     deps.metrics.retries.labels(claim.key.rsplit("/", 1)[-1]).inc()  # the key ends in its channel
+    # the wait gives its send slot back: a few recipients whose server keeps answering 4xx
+    # held every slot until the session started, and everyone queued behind them expired
+    deps.concurrency.release()
     try:
         async with asyncio.timeout(delay_s):
             await deps.stopping.wait()
     except TimeoutError:
         pass
+    finally:
+        # shielded: cancelled here, the acquire still lands and balances _deliver's release
+        await asyncio.shield(deps.concurrency.acquire())
     return None

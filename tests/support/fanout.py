@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from notifier.channels import Channel
 from notifier.jobs.fanout import FanoutDeps, RetryPolicy
 from notifier.metrics import make_metrics
-from notifier.records import Registration
+from notifier.records import ChannelName, Registration
 from notifier.store.base import Store
 from tests.support.events import EVENT_ID
 from tests.support.reminders import PUBLIC_BASE_URL
@@ -49,11 +49,12 @@ def fanout_deps(
     *,
     concurrency: int = 8,
     retry: RetryPolicy = FAST_RETRY,
+    channel_name: ChannelName = "email",
 ) -> FanoutDeps:
-    """One process's fan-out deps with ``channel`` as its email channel."""
+    """One process's fan-out deps with ``channel`` as its ``channel_name`` channel."""
     return FanoutDeps(
         store=store,
-        channels={"email": channel},
+        channels={channel_name: channel},
         signing_secret=SIGNING_SECRET,
         public_base_url=PUBLIC_BASE_URL,
         concurrency=asyncio.Semaphore(concurrency),

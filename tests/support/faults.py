@@ -1,20 +1,27 @@
 """Counting a fault scenario: who got the reminder once, twice, never; what the log says.
 
-``lost`` is a participant with no mail and no final record (no record at all, or one still
-``claimed`` when the scenario is over); ``wrong_log`` a record that disagrees with the mail
-server (mailed but not logged ``sent``, or logged ``sent`` but never mailed). ``unknown``
-records are not wrong: they say the mail may have gone.
+``lost`` is a participant with no copy and no final record (no record at all, or one still
+``claimed`` when the scenario is over); ``wrong_log`` a record that disagrees with the sink
+(delivered but not logged ``sent``, or logged ``sent`` but never delivered). ``unknown``
+records are not wrong: they say the reminder may have gone.
+
+Every :class:`Tally` made while a fault test runs lands in :data:`REPORT` under that test's id,
+so tests/faults/conftest.py prints (and can write as Markdown) one table for the whole suite
+without each test having to hand its counts over.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from notifier.records import ReminderRef, delivery_key
+from notifier.records import ChannelName, ReminderRef, delivery_key
 from notifier.store.base import Store
+
+SIZES = {"quick": 100, "full": 2000}  # registrations per new scenario (--fault-size)
 
 
 class ScaledClock:
@@ -45,18 +52,90 @@ class Tally:
     wrong_log: int
     statuses: Counter[str]
 
+    def __post_init__(self) -> None:
+        REPORT.add(self)
+
     def row(self) -> str:
         """The counts as docs/reliability.md prints them."""
         return f"{self.expected} | {self.once} | {self.duplicates} | {self.lost}"
 
 
-async def tally(store: Store, ref: ReminderRef, copies: Counter[str], names: list[str]) -> Tally:
-    """Count ``names`` (registration ids; address ``name@example.org``) against ``copies``."""
+@dataclass
+class Report:
+    """The tallies of one pytest run, per test id, and each test's outcome."""
+
+    current: str = ""  # the test running now (set by the faults conftest)
+    tallies: dict[str, list[Tally]] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, tally: Tally) -> None:
+        self.tallies.setdefault(self.current or "(outside a test)", []).append(tally)
+
+    def rows(self) -> list[tuple[str, str, Tally | None]]:
+        """(test id, outcome, tally): one row per tally, or one without for a test that had none."""
+        rows: list[tuple[str, str, Tally | None]] = []
+        for test_id, outcome in self.outcomes.items():
+            tallies: list[Tally | None] = [*self.tallies.get(test_id, [])] or [None]
+            rows += [(test_id, outcome, tally) for tally in tallies]
+        return rows
+
+    def lines(self) -> list[str]:
+        counts = f"{'exp':>5} {'once':>5} {'dup':>4} {'lost':>4} {'wrong':>5}"
+        lines = [f"{'scenario':<92} {'result':<7} {counts}"]
+        for test_id, outcome, t in self.rows():
+            counts = (
+                f"{t.expected:>5} {t.once:>5} {t.duplicates:>4} {t.lost:>4} {t.wrong_log:>5}"
+                if t
+                else f"{'—':>5} {'—':>5} {'—':>4} {'—':>4} {'—':>5}"
+            )
+            lines.append(f"{_short(test_id):<92} {outcome:<7} {counts}")
+        return lines
+
+    def markdown(self, title: str) -> str:
+        out = [
+            title,
+            "",
+            "| scenario | result | expected | once | duplicates | lost | wrong log | statuses |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for test_id, outcome, t in self.rows():
+            if t is None:
+                out.append(f"| `{_short(test_id)}` | {outcome} | — | — | — | — | — | — |")
+                continue
+            statuses = ", ".join(f"{k} {v}" for k, v in sorted(t.statuses.items()))
+            out.append(
+                f"| `{_short(test_id)}` | {outcome} | {t.expected} | {t.once} | {t.duplicates}"
+                f" | {t.lost} | {t.wrong_log} | {statuses} |"
+            )
+        return "\n".join(out) + "\n"
+
+
+def _short(test_id: str) -> str:
+    return test_id.removeprefix("tests/faults/")
+
+
+REPORT = Report()
+
+
+def email_address(name: str) -> str:
+    return f"{name}@example.org"
+
+
+async def tally(
+    store: Store,
+    ref: ReminderRef,
+    copies: Counter[str],
+    names: list[str],
+    *,
+    channel: ChannelName = "email",
+    address: Callable[[str], str] = email_address,
+) -> Tally:
+    """Count ``names`` (registration ids) against ``copies`` (per ``address(name)``)."""
     statuses: Counter[str] = Counter()
     once = duplicates = lost = wrong = 0
     for name in names:
-        got = copies[f"{name}@example.org"]
-        delivery = await store.get_delivery(delivery_key(ref, name, "email"))
+        got = copies[address(name)]
+        delivery = await store.get_delivery(delivery_key(ref, name, channel))
         status = "none" if delivery is None else delivery.status
         statuses[status] += 1
         once += got == 1

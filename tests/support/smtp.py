@@ -64,6 +64,7 @@ class ScriptedSmtpHandler:
     delay_s: float = 0.0  # every DATA takes this long: a slow server, overlapping sends
     stall_s: float = 5.0  # how long "stall" (and "drop") keeps the client waiting
     on_reply: Callable[[str, str], None] | None = None  # (recipient, reply) before each DATA reply
+    close_on_421: bool = False  # after a scripted 421, hang up as real servers do (RFC 5321 3.8)
     received: list[Received] = field(default_factory=list)
     peers: set[Any] = field(default_factory=set)  # one per connection that said EHLO
     quits: int = 0
@@ -170,6 +171,9 @@ class ScriptedSmtpHandler:
         if reply is None:
             return ACCEPTED[command]
         if reply not in ("drop", "stall"):
+            if self.close_on_421 and reply.startswith("421") and server.transport is not None:
+                # closed once the reply is written: transport.close() flushes what is buffered
+                asyncio.get_running_loop().call_soon(server.transport.close)
             return reply
         if reply == "drop" and server.transport is not None:
             server.transport.close()  # the client sees the line go dead mid-mail

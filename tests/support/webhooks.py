@@ -2,7 +2,9 @@
 
 It records the path, headers, body and TCP peer of each request, and answers with the next
 scripted :class:`Reply` (a status, headers, a delay for the slow-receiver cases; 200 when none
-is left). A ``webhook.verification`` request is answered as ``verification`` says: ``echo``
+is left), from the queue of its path when the test scripted one (``answer_path``), and keeps
+every answer it finished (``answered``: a request whose client gave up first has none). A
+``webhook.verification`` request is answered as ``verification`` says: ``echo``
 sends its challenge back (the receiver consents), ``ignore`` answers 200 without it, ``refuse``
 answers 403. :func:`serve_receiver` runs it on the test's own loop; :func:`serve_receiver_in_thread`
 runs it on a loop of its own, for synchronous tests that drive the daemon as a subprocess.
@@ -65,6 +67,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     script: list[Reply] = field(default_factory=list)
     verification: Literal["echo", "ignore", "refuse"] = "echo"
+    by_path: dict[str, list[Reply]] = field(default_factory=dict)  # replies per request path
+    answered: list[tuple[str, int]] = field(default_factory=list)  # (path, status) sent back
 
     def verifications(self) -> list[Received]:
         return [r for r in list(self.requests) if _kind(r.body) == "webhook.verification"]
@@ -74,6 +78,10 @@ class Receiver:
 
     def answer(self, *replies: Reply) -> None:
         self.script.extend(replies)
+
+    def answer_path(self, path: str, *replies: Reply) -> None:
+        """Answer the next requests to ``path`` (without the query) with ``replies``, in order."""
+        self.by_path.setdefault(path, []).extend(replies)
 
     @property
     def peers(self) -> set[Any]:
@@ -85,9 +93,11 @@ class Receiver:
         self.requests.append(Received(request.path_qs, dict(request.headers), body, peer))
         if _kind(body) == "webhook.verification":
             return self._verify(json.loads(body))
-        reply = self.script.pop(0) if self.script else Reply()
+        queue = self.by_path.get(request.path) or self.script
+        reply = queue.pop(0) if queue else Reply()
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)  # a slow receiver; cancelled when the client goes
+        self.answered.append((request.path, reply.status))
         return web.Response(status=reply.status, headers=reply.headers, text="noted")
 
     def _verify(self, document: dict[str, Any]) -> web.Response:
