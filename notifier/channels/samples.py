@@ -63,6 +63,8 @@ def _samples(event: Event, template: MessageTemplate) -> list[dict[str, Any]]:
                 chosen,
                 f"{SAMPLE_BASE_URL}/confirm/sample",
                 f"{SAMPLE_BASE_URL}/unsubscribe/sample",
+                manage_url=f"{SAMPLE_BASE_URL}/manage/sample",
+                calendar_url="webcal://reminders.example.org/calendar/sample.ics",
             )
             for chosen in (titles, None)
         ]
@@ -84,5 +86,7 @@ def _facts(event: Event, session: Session, registration: Registration) -> Any:
         unsubscribe_url=f"{SAMPLE_BASE_URL}/unsubscribe/sample",
         sequence=0,
         event=event,
+        manage_url=f"{SAMPLE_BASE_URL}/manage/sample",
+        calendar_url=f"{SAMPLE_BASE_URL}/calendar/sample.ics",
     )
     return reminder_facts(message, SAMPLE_BASE_URL)

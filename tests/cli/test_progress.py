@@ -40,7 +40,8 @@ def _listing(folder: Path, days: int, rows: int) -> Path:
 def _environment(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("NOTIFIER_")}
     env |= {"NOTIFIER_CONFIG": str(EVENTS), "NOTIFIER_DATA_DIR": str(folder / "data")}
-    return env | {"COLUMNS": "100", "TERM": "xterm"}
+    # wide enough for a long tmp path (a --basetemp) beside the bar and its counts
+    return env | {"COLUMNS": "200", "TERM": "xterm"}
 
 
 def test_register_import_draws_no_bar_when_stderr_is_not_a_terminal(
