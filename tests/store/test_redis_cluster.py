@@ -1,0 +1,122 @@
+"""The Redis store on a real three-master Redis Cluster: where keys land, and its health.
+
+The contract suite already runs over the cluster (the ``redis-cluster`` store backend); these
+tests look at the nodes themselves: an event's keys share one slot (so its scripts and
+transactions run there), events spread over the masters, and each master's persistence and
+write marker count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from redis.asyncio import Redis
+from redis.crc import key_slot
+
+from notifier.errors import StoreError
+from notifier.records import Registration, ReminderRef, delivery_key
+from notifier.store import RedisStore, open_store
+from tests.support.cluster import RedisClusterNodes
+from tests.support.ports import HOST
+
+NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
+START = datetime(2023, 5, 23, 7, 10, tzinfo=UTC)
+EVENTS = [f"event-{n}" for n in range(12)]
+
+
+@pytest.fixture
+async def cluster_store(redis_cluster_url: str) -> AsyncIterator[RedisStore]:
+    store = await open_store(redis_cluster_url)
+    assert isinstance(store, RedisStore)
+    try:
+        yield store
+    finally:
+        await store.aclose()
+
+
+async def _fill(store: RedisStore, event_id: str) -> None:
+    """One of every kind of per-event key: registrations, pending, address, claims, fan-out."""
+    ada = Registration(f"{event_id}-ada", event_id, "Asia/Tokyo", NOW, email="ada@example.org")
+    bob = Registration(
+        f"{event_id}-bob", event_id, "Europe/Vienna", NOW, email="bob@example.org", confirmed=False
+    )
+    await store.add_registration(ada)
+    await store.add_registration(bob)
+    ref = ReminderRef(event_id, "talk", START, 600)
+    for registration in (ada, bob):
+        key = delivery_key(ref, registration.id, "email")
+        await store.claim_lease(key, ref, registration.id, "email", NOW, owner="test", lease_s=60.0)
+    await store.record_fanout(ref, "done", NOW, {"sent": 2})
+    await store.session_sequence(event_id, "talk", START)
+
+
+async def _keys_by_node(cluster: RedisClusterNodes) -> dict[int, list[str]]:
+    """Every key each master holds, read from that master alone (SCAN)."""
+    found: dict[int, list[str]] = {}
+    for node in cluster.nodes:
+        client = Redis(host=HOST, port=node.port)
+        try:
+            found[node.port] = [key.decode() async for key in client.scan_iter(count=1000)]
+        finally:
+            await client.aclose()
+    return found
+
+
+async def test_an_events_keys_share_one_slot_and_events_spread_over_the_masters(
+    cluster_store: RedisStore, redis_cluster: RedisClusterNodes
+) -> None:
+    """Each script and transaction needs its keys in one slot; the load needs every master."""
+    for event_id in EVENTS:
+        await _fill(cluster_store, event_id)
+
+    slots: dict[str, set[int]] = defaultdict(set)
+    nodes: dict[str, set[int]] = defaultdict(set)
+    for port, keys in (await _keys_by_node(redis_cluster)).items():
+        for key in keys:
+            for event_id in EVENTS:
+                if f"{{ev:{event_id}}}" in key:
+                    slots[event_id].add(key_slot(key.encode()))
+                    nodes[event_id].add(port)
+    assert sorted(slots) == sorted(EVENTS)
+    assert all(len(found) == 1 for found in slots.values()), slots
+    assert all(len(found) == 1 for found in nodes.values()), nodes
+    # 12 events over 3 masters: every master serves some (CRC16 of the tags, deterministic)
+    assert set().union(*nodes.values()) == {node.port for node in redis_cluster.nodes}
+    listed = await cluster_store.list_registrations()
+    assert len(listed) == 2 * len(EVENTS)  # listing across events reads every master
+    assert len(await cluster_store.list_deliveries()) == 2 * len(EVENTS)
+    assert await cluster_store.purge_pending(datetime(2024, 1, 1, tzinfo=UTC)) == len(EVENTS)
+
+
+async def test_every_master_must_persist(
+    cluster_store: RedisStore, redis_cluster: RedisClusterNodes
+) -> None:
+    """One master without AOF loses its share of the data on restart: the store says so."""
+    assert await cluster_store.persistence() is True
+    node = redis_cluster.nodes[1]
+    assert node.command("CONFIG SET appendonly no") == "+OK"
+    try:
+        assert await cluster_store.persistence() is False
+    finally:
+        assert node.command("CONFIG SET appendonly yes") == "+OK"
+
+
+async def test_a_master_that_comes_back_empty_lowers_the_marker(
+    cluster_store: RedisStore, redis_cluster: RedisClusterNodes
+) -> None:
+    """The loss marker is kept on every master, so losing any one of them shows."""
+    first = await cluster_store.bump_marker()
+    second = await cluster_store.bump_marker()
+    assert second == first + 1
+    assert redis_cluster.nodes[2].command("FLUSHALL") == "+OK"  # as a restart without data
+    assert await cluster_store.bump_marker() == 1  # at or below the last seen: writes lost
+    assert await cluster_store.server_time() > NOW
+
+
+async def test_a_cluster_url_with_no_usable_node_is_refused_with_the_forms() -> None:
+    """A typo in the node list fails at once and shows how to write it."""
+    with pytest.raises(StoreError, match=r"redis\+cluster://"):
+        await open_store("redis+cluster://127.0.0.1:notaport")
