@@ -29,15 +29,49 @@ def is_cluster_url(url: str) -> bool:
     return url.partition("://")[0].lower() in CLUSTER_SCHEMES
 
 
+class Masters:
+    """Plain clients of a cluster's masters, one per node, made as first needed.
+
+    WATCH/MULTI runs on these: redis-py's cluster pipeline in transaction mode resolves
+    slots on a second event loop in a thread per command, which breaks under concurrent
+    callers (seen in the contract suite). Every key of one transaction shares a hash tag, so
+    it goes to the one master serving that slot."""
+
+    def __init__(self, cluster: RedisCluster, make: Callable[[str, int], Redis]) -> None:
+        self._cluster = cluster
+        self._make = make
+        self._clients: dict[str, Redis] = {}
+
+    async def serving(self, key: str) -> Redis:
+        """The client of the master serving ``key``'s slot."""
+        await self._cluster.initialize()  # at once if it already knows the slot map
+        node = self._cluster.get_node_from_key(key)
+        if node is None:
+            raise StoreError(f"redis cluster: no master serves the slot of {key!r}")
+        client = self._clients.get(node.name)
+        if client is None:
+            client = self._clients[node.name] = self._make(node.host, int(node.port))
+        return client
+
+    async def refresh(self) -> None:
+        """Learn the slot map again (after MOVED or ASK: a reshard or a failover)."""
+        await self._cluster.nodes_manager.initialize()
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
 @dataclass(frozen=True)
 class Connection:
     """A client, where it points (``host:port``, for errors) and its password (hidden in
-    them); for a cluster also how to reach one master directly (its transactions)."""
+    them); for a cluster also its masters' own clients (for transactions)."""
 
     client: Client
     where: str
     password: str | None
-    master: Callable[[str, int], Redis] | None = None
+    masters: Masters | None = None
 
 
 def make_client(url: str, timeout_s: float) -> Connection:
@@ -81,7 +115,8 @@ def _cluster_client(url: str, timeout_s: float, retry: Retry) -> Connection:
     def master(host: str, port: int) -> Redis:
         return Redis(host=host, port=port, **options)  # type: ignore[arg-type]
 
-    return Connection(client, f"cluster {hosts}", unquote(password) or None, master)
+    masters = Masters(client, master)
+    return Connection(client, f"cluster {hosts}", unquote(password) or None, masters)
 
 
 def _node(address: str, hosts: str) -> ClusterNode:

@@ -31,17 +31,9 @@ text names the server but never its password.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
-
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError, ResponseError, WatchError
 
 from notifier.errors import ClaimLostError, RegistrationError, StoreError
 from notifier.records import (
@@ -53,7 +45,6 @@ from notifier.records import (
     Registration,
     ReminderRef,
 )
-from notifier.store import _redis_health as _health
 from notifier.store._codec import (
     address_key,
     check_registration,
@@ -65,26 +56,15 @@ from notifier.store._codec import (
     registration_from_record,
     utc_text,
 )
-from notifier.store._redis_client import Client, make_client, redact
+from notifier.store._redis_base import RedisBase
+from notifier.store._redis_client import make_client
 from notifier.store._redis_layout import (
-    CLAIM_LEASE_LUA,
-    CLAIM_LUA,
-    LIMIT_LUA,
-    RECORD_LUA,
-    RELEASE_LUA,
-    SEQUENCE_LUA,
-    RedisKeys,
     add_watched,
     confirm_watched,
     disable_webhook_watched,
     remove_watched,
     text,
 )
-from notifier.store._redis_migrate import ensure_layout
-
-T = TypeVar("T")
-WATCH_ATTEMPTS = 50
-LAYOUT_DEADLINE_S = 600.0  # moving a large layout-1 store at first start (see _redis_migrate)
 
 
 def open_redis_store(url: str, *, prefix: str = "notifier:", timeout_s: float = 5.0) -> RedisStore:
@@ -92,155 +72,12 @@ def open_redis_store(url: str, *, prefix: str = "notifier:", timeout_s: float = 
     or ``redis+cluster://[:password@]host:port[,host:port…]`` for a Redis Cluster."""
     if "{" in prefix or "}" in prefix:
         raise StoreError(f"redis key prefix {prefix!r}: braces would change the hash tags")
-    made = make_client(url, timeout_s)
-    return RedisStore(
-        made.client,
-        prefix,
-        timeout_s=timeout_s,
-        owns_client=True,
-        where=made.where,
-        password=made.password,
-        master=made.master,
-    )
+    return RedisStore(make_client(url, timeout_s), prefix, timeout_s=timeout_s)
 
 
-class RedisStore:
+class RedisStore(RedisBase):
     """:class:`~notifier.store.base.Store` on a ``redis.asyncio`` client (one pool, or a
     :class:`~redis.asyncio.cluster.RedisCluster`)."""
-
-    def __init__(
-        self,
-        client: Client,
-        prefix: str = "notifier:",
-        *,
-        timeout_s: float = 5.0,
-        owns_client: bool = False,
-        where: str = "",
-        password: str | None = None,
-        master: Callable[[str, int], Redis] | None = None,
-    ) -> None:
-        self._client = client
-        self._keys = RedisKeys(prefix)
-        self._timeout_s = timeout_s
-        self._owns_client = owns_client
-        self._where, self._password = where, password
-        if not where and not isinstance(client, RedisCluster):
-            kwargs = client.connection_pool.connection_kwargs
-            self._where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-            self._password = kwargs.get("password")
-        self._master, self._masters = master, dict[str, Redis]()
-        self._layout_checked = False
-        self._layout_lock = asyncio.Lock()
-        self._claim = client.register_script(CLAIM_LUA)
-        self._claim_lease = client.register_script(CLAIM_LEASE_LUA)
-        self._record = client.register_script(RECORD_LUA)
-        self._release = client.register_script(RELEASE_LUA)
-        self._sequence = client.register_script(SEQUENCE_LUA)
-        self._limit = client.register_script(LIMIT_LUA)
-        self._scripts = (
-            self._claim,
-            self._claim_lease,
-            self._record,
-            self._release,
-            self._sequence,
-            self._limit,
-        )
-
-    @property
-    def is_cluster(self) -> bool:
-        return isinstance(self._client, RedisCluster)
-
-    @asynccontextmanager
-    async def _guard(
-        self, action: str, deadline_s: float | None = None, *, layout: bool = True
-    ) -> AsyncIterator[None]:
-        """A deadline for ``action``, and Redis failures as StoreError without the password.
-
-        The first call of a store also brings the data to the current layout (once)."""
-        if layout and not self._layout_checked:
-            await self._check_layout()
-        try:
-            async with asyncio.timeout(deadline_s or self._timeout_s):
-                yield
-        except TimeoutError as exc:
-            raise StoreError(
-                f"redis store at {self._where}: {action} got no answer within"
-                f" {deadline_s or self._timeout_s}s; check that the server is up and reachable"
-            ) from exc
-        except (RedisError, OSError) as exc:
-            detail = redact(f"{type(exc).__name__}: {exc}", self._password)
-            raise StoreError(
-                f"redis store at {self._where}: {action} failed ({detail});"
-                " check that the server is up and the store URL and password are right"
-            ) from exc
-
-    async def _check_layout(self) -> None:
-        """Once per store, before its first command and with every other caller waiting:
-        learn the cluster's slot map, bring the data to layout 2, load the scripts."""
-        async with self._layout_lock:
-            if self._layout_checked:
-                return
-            async with self._guard("upgrade_layout", LAYOUT_DEADLINE_S, layout=False):
-                if isinstance(self._client, RedisCluster):
-                    # alone: redis-py's cluster client breaks when many first calls each
-                    # discover the slots at once (connections left half-made)
-                    await self._client.initialize()
-                await ensure_layout(self._client, self._keys)
-                # loaded once up front (on a cluster: into every master), so that many
-                # first callers do not all answer NOSCRIPT with a SCRIPT LOAD at once
-                for script in self._scripts:
-                    await self._client.script_load(script.script)
-            self._layout_checked = True
-
-    async def _watched(
-        self, action: str, event_id: str, attempt: Callable[[Pipeline], Awaitable[T]]
-    ) -> T:
-        """Run ``attempt`` (WATCH, read, MULTI, EXEC) again while another writer gets between.
-
-        Every key an attempt watches and writes carries ``event_id``'s hash tag, so on a
-        cluster it runs on the one master serving that slot (see :meth:`_transactions`)."""
-        async with self._guard(action):
-            for _ in range(WATCH_ATTEMPTS):
-                client = await self._transactions(event_id)
-                async with client.pipeline(transaction=True) as pipe:
-                    try:
-                        return await attempt(pipe)
-                    except WatchError:
-                        continue
-                    except ResponseError as exc:
-                        if not str(exc).startswith(("MOVED", "ASK")):
-                            raise
-                    # the slot moved (a reshard or a failover): learn the new map, try again
-                    await self._cluster_map_changed()
-        raise StoreError(f"redis store: {action} kept colliding with other writers; try again")
-
-    async def _transactions(self, event_id: str) -> Redis:
-        """The client to run an event's WATCH/MULTI on: the one server, or on a cluster a
-        plain client of the master serving the event's slot. redis-py's own cluster
-        pipeline in transaction mode resolves slots on a second event loop in a thread per
-        command, which breaks under concurrent callers (seen in the contract suite)."""
-        if not isinstance(self._client, RedisCluster):
-            return self._client
-        if self._master is None:
-            raise StoreError("redis store: a cluster client needs a way to reach its masters")
-        await self._client.initialize()  # at once if it already knows the slot map
-        node = self._client.get_node_from_key(self._keys.event(event_id))
-        if node is None:
-            raise StoreError(f"redis store at {self._where}: no master serves event {event_id!r}")
-        client = self._masters.get(node.name)
-        if client is None:
-            client = self._masters[node.name] = self._master(node.host, int(node.port))
-        return client
-
-    async def _cluster_map_changed(self) -> None:
-        if isinstance(self._client, RedisCluster):
-            await self._client.nodes_manager.initialize()
-
-    async def _event_of(self, registration_id: str) -> str | None:
-        """The event a registration belongs to (its pointer), None if there is none."""
-        async with self._guard("registration_event"):
-            found = await self._client.get(self._keys.registration_event(registration_id))
-        return None if found is None else text(found)
 
     async def add_registration(self, registration: Registration) -> Registration:
         check_registration(registration)
@@ -339,15 +176,6 @@ class RedisStore:
             hits = await self._limit(keys=[name], args=[window_s + 1])
         return None if int(hits) <= limit else window_start + window_s - now.timestamp()
 
-    async def _event_ids(self, action: str, event_id: str | None = None) -> list[str]:
-        """The event given, or every event that has registrations or deliveries."""
-        if event_id is not None:
-            return [event_id]
-        async with self._guard(action):
-            return sorted(
-                text(member) for member in await self._client.smembers(self._keys.events())
-            )
-
     async def list_registrations(self, event_id: str | None = None) -> list[Registration]:
         found = []
         for event in await self._event_ids("list_registrations", event_id):
@@ -368,22 +196,6 @@ class RedisStore:
 
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
-
-    async def _records(
-        self, action: str, index: str, record_key: Callable[[str], str]
-    ) -> list[dict[str, Any]]:
-        """The JSON records an index set names (skipping any removed since it was read).
-
-        The index and its records share a hash tag, so one MGET reads them on a cluster too."""
-        async with self._guard(action):
-            keys = [record_key(text(member)) for member in await self._client.smembers(index)]
-            values = await self._client.mget(keys) if keys else []
-        return [json.loads(value) for value in values if value is not None]
-
-    async def _note_event(self, action: str, event_id: str) -> None:
-        """List the event before writing its records (another slot: a step of its own)."""
-        async with self._guard(action):
-            await self._client.sadd(self._keys.events(), event_id)
 
     async def claim_delivery(
         self, key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
@@ -473,31 +285,3 @@ class RedisStore:
         key = self._keys.sequence(event_id, session_id)
         async with self._guard("session_sequence"):
             return int(await self._sequence(keys=[key], args=[utc_text(start_utc, "start_utc")]))
-
-    async def ping(self) -> None:
-        async with self._guard("ping"):
-            await self._client.ping()
-
-    # -- the store's own health (#12): is it persistent, its clock, a marker of its writes --
-    async def persistence(self) -> bool:
-        """Whether the server (every master of a cluster) runs with ``appendonly yes``."""
-        async with self._guard("persistence"):
-            return await _health.persistence(self._client)
-
-    async def server_time(self) -> datetime:
-        """The server's clock (``TIME``): one clock for every replica's due decisions."""
-        async with self._guard("server_time"):
-            return await _health.server_time(self._client)
-
-    async def bump_marker(self) -> int:
-        """Add one to the write marker (each master's) and return it (the lowest): see
-        ``_redis_health``."""
-        async with self._guard("bump_marker"):
-            return await _health.bump_marker(self._client, self._keys)
-
-    async def aclose(self) -> None:
-        async with self._guard("aclose", layout=False):
-            for master in self._masters.values():
-                await master.aclose()
-            if self._owns_client:
-                await self._client.aclose()
