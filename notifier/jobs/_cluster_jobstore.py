@@ -3,13 +3,18 @@
 APScheduler keeps its jobs in two keys (a hash and a sorted set) changed together in MULTI.
 On a cluster both carry one hash tag (``{apscheduler}``), so every MULTI runs on one node; and
 redis-py's cluster pipeline only allows ``multi()`` when made with ``transaction=True``, which
-APScheduler does not ask for, so the client here makes every pipeline transactional.
+APScheduler does not ask for, so the client here makes every pipeline transactional. redis-py's
+sync cluster client connects as it is made, so it is made at first use, in the scheduler's
+thread (or the one syncing jobs), never on the event loop.
 """
 
 from __future__ import annotations
 
+import pickle
+import threading
 from typing import Any
 
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.redis import RedisJobStore
 from redis.cluster import ClusterNode, RedisCluster
 
@@ -21,45 +26,44 @@ class _TransactionalCluster(RedisCluster):
         # redis-py leaves RedisCluster.pipeline unannotated
         return super().pipeline(transaction=transaction, shard_hint=shard_hint)  # type: ignore[no-untyped-call]
 
+
+class ClusterJobStore(RedisJobStore):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """``RedisJobStore`` whose ``redis`` is a cluster client, made at first use."""
+
+    def __init__(
+        self,
+        nodes: list[tuple[str, int]],
+        prefix: str,
+        *,
+        username: str | None,
+        password: str | None,
+        ssl: bool,
+    ) -> None:
+        BaseJobStore.__init__(self)  # not RedisJobStore's: it makes a single-server client
+        self.pickle_protocol = pickle.HIGHEST_PROTOCOL
+        self.jobs_key = f"{prefix}{{apscheduler}}.jobs"
+        self.run_times_key = f"{prefix}{{apscheduler}}.run_times"
+        self._nodes = nodes
+        self._options: dict[str, Any] = {
+            "username": username,
+            "password": password,
+            "ssl": ssl,
+            "socket_timeout": 10,
+        }
+        self._client: RedisCluster | None = None
+        self._made = threading.Lock()
+
     @property
-    def connection_pool(self) -> _ClusterPools:
-        """What ``RedisJobStore.shutdown`` closes: every node's connections."""
-        return _ClusterPools(self)
+    def redis(self) -> RedisCluster:
+        with self._made:
+            if self._client is None:
+                # redis-py leaves ClusterNode unannotated
+                nodes = [ClusterNode(host, port) for host, port in self._nodes]  # type: ignore[no-untyped-call]
+                self._client = _TransactionalCluster(startup_nodes=nodes, **self._options)
+            return self._client
 
-
-class _ClusterPools:
-    def __init__(self, client: RedisCluster) -> None:
-        self._client = client
-
-    def disconnect(self) -> None:
-        self._client.close()
-
-
-def cluster_jobstore(
-    nodes: list[tuple[str, int]],
-    prefix: str,
-    *,
-    username: str | None,
-    password: str | None,
-    ssl: bool,
-) -> RedisJobStore:
-    """The job store on the cluster that ``nodes`` belong to (one is enough)."""
-    store = RedisJobStore.__new__(RedisJobStore)
-    # RedisJobStore.__init__ makes a single-server client; set up the same fields around ours
-    RedisJobStore.__init__(
-        store,
-        jobs_key=f"{prefix}{{apscheduler}}.jobs",
-        run_times_key=f"{prefix}{{apscheduler}}.run_times",
-        host=nodes[0][0],
-        port=nodes[0][1],
-    )
-    store.redis.close()
-    store.redis = _TransactionalCluster(
-        # redis-py leaves ClusterNode unannotated
-        startup_nodes=[ClusterNode(host, port) for host, port in nodes],  # type: ignore[no-untyped-call]
-        username=username,
-        password=password,
-        ssl=ssl,
-        socket_timeout=10,
-    )
-    return store
+    def shutdown(self) -> None:
+        with self._made:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

@@ -34,7 +34,7 @@ from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from notifier.jobs._cluster_jobstore import cluster_jobstore
+from notifier.jobs._cluster_jobstore import ClusterJobStore
 
 REMINDER_FUNC = "notifier.jobs.scheduler:reminder_due"
 Dispatch = Callable[[dict[str, Any]], None]
@@ -96,7 +96,7 @@ def make_jobstore(store_url: str, prefix: str = "notifier:") -> BaseJobStore:
     parts = urlsplit(store_url)
     if parts.scheme in ("redis+cluster", "rediss+cluster"):
         hosts = parts.netloc.rpartition("@")[2].split(",")
-        return cluster_jobstore(
+        return ClusterJobStore(
             [(host.rpartition(":")[0], int(host.rpartition(":")[2])) for host in hosts],
             prefix,
             username=unquote(parts.username) if parts.username else None,
