@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError, ResponseError, WatchError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError, WatchError
 
 from notifier.errors import StoreError
 from notifier.store import _redis_health as _health
@@ -83,7 +83,7 @@ class RedisBase:
                 f"redis store at {self._where}: {action} got no answer within"
                 f" {deadline_s or self._timeout_s}s; check that the server is up and reachable"
             ) from exc
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:  # the last is no RedisError
             detail = redact(f"{type(exc).__name__}: {exc}", self._password)
             raise StoreError(
                 f"redis store at {self._where}: {action} failed ({detail});"

@@ -18,9 +18,9 @@ from redis.crc import key_slot
 
 from notifier.errors import StoreError
 from notifier.records import Registration, ReminderRef, delivery_key
-from notifier.store import RedisStore, open_store
+from notifier.store import RedisStore, open_redis_store, open_store
 from tests.support.cluster import RedisClusterNodes
-from tests.support.ports import HOST
+from tests.support.ports import HOST, free_port
 
 NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
 START = datetime(2023, 5, 23, 7, 10, tzinfo=UTC)
@@ -120,3 +120,22 @@ async def test_a_cluster_url_with_no_usable_node_is_refused_with_the_forms() -> 
     """A typo in the node list fails at once and shows how to write it."""
     with pytest.raises(StoreError, match=r"redis\+cluster://"):
         await open_store("redis+cluster://127.0.0.1:notaport")
+
+
+async def test_a_cluster_store_error_names_the_nodes_but_never_the_password() -> None:
+    """Errors are logged; a password in them would leak to whoever reads the logs."""
+    port = free_port()  # nothing listens: the cluster cannot be reached
+    store = await open_store(f"redis+cluster://:hunter2-secret@{HOST}:{port}")
+    try:
+        with pytest.raises(StoreError) as raised:
+            await store.ping()
+    finally:
+        await store.aclose()
+    assert f"{HOST}:{port}" in str(raised.value)
+    assert "hunter2-secret" not in str(raised.value)
+
+
+def test_a_key_prefix_with_braces_is_refused() -> None:
+    """A brace in the prefix would become the hash tag and put every event in one slot."""
+    with pytest.raises(StoreError, match="braces"):
+        open_redis_store("redis://127.0.0.1:1/0", prefix="{notifier}:")

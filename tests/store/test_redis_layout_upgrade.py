@@ -7,6 +7,7 @@ sent before the upgrade is lost or sent again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -77,6 +78,22 @@ async def test_layout_1_data_is_moved_and_read_after_the_upgrade(redis_url: str)
         assert await client.get("notifier:layout") == b"2"
     finally:
         await client.aclose()
+
+
+async def test_two_processes_starting_at_once_move_the_data_once(redis_url: str) -> None:
+    """Replicas of the new version start together; one moves, the other waits for it."""
+    client = Redis.from_url(redis_url)
+    try:
+        await _write_layout_1(client)
+    finally:
+        await client.aclose()
+    stores = [await open_store(redis_url) for _ in range(3)]
+    try:
+        listed = await asyncio.gather(*(store.list_registrations() for store in stores))
+    finally:
+        for store in stores:
+            await store.aclose()
+    assert [[r.id for r in found] for found in listed] == [["r1", "r2", "r3"]] * 3
 
 
 async def test_a_store_on_an_empty_redis_writes_layout_2_and_moves_nothing(redis_url: str) -> None:
