@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisClusterException, RedisError, ResponseError, WatchError
+from redis.exceptions import (
+    AskError,
+    RedisClusterException,
+    RedisError,
+    TryAgainError,
+    WatchError,
+)
 
 from notifier.errors import StoreError
 from notifier.store import _redis_health as _health
@@ -123,11 +129,10 @@ class RedisBase:
                         return await attempt(pipe)
                     except WatchError:
                         continue
-                    except ResponseError as exc:
-                        if not str(exc).startswith(("MOVED", "ASK")):
-                            raise
-                    # the slot moved (a reshard or a failover): learn the new map, try again
-                    await self._cluster_map_changed()
+                    except (AskError, TryAgainError):  # MovedError is an AskError
+                        # the slot moved or is moving (a reshard or a failover): learn the
+                        # new map and try again on the master that serves it now
+                        await self._cluster_map_changed()
         raise StoreError(f"redis store: {action} kept colliding with other writers; try again")
 
     async def _transactions(self, event_id: str) -> Redis:

@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from notifier.errors import StoreError
 from notifier.records import Registration, ReminderRef, delivery_key
 from notifier.store import RedisStore, open_redis_store, open_store
-from tests.support.cluster import RedisClusterNodes
+from tests.support.cluster import RedisClusterNodes, reply_text
 from tests.support.ports import HOST, free_port
 
 NOW = datetime(2023, 5, 1, 12, 0, tzinfo=UTC)
@@ -139,3 +140,48 @@ def test_a_key_prefix_with_braces_is_refused() -> None:
     """A brace in the prefix would become the hash tag and put every event in one slot."""
     with pytest.raises(StoreError, match="braces"):
         open_redis_store("redis://127.0.0.1:1/0", prefix="{notifier}:")
+
+
+async def _serving(cluster: RedisClusterNodes, key: str) -> int:
+    """The port of the master that serves ``key``'s slot, as the cluster says now."""
+    client = RedisCluster(host=HOST, port=cluster.nodes[0].port)
+    try:
+        await client.initialize()
+        node = client.get_node_from_key(key)
+        assert node is not None
+        return int(node.port)
+    finally:
+        await client.aclose()
+
+
+async def test_a_registration_follows_its_event_slot_to_another_master(
+    cluster_store: RedisStore, redis_cluster: RedisClusterNodes
+) -> None:
+    """A reshard or failover moves slots; a transaction sent to the old master is redirected
+    (MOVED), and the store learns the new map and runs it on the new one."""
+    ana = Registration("r1", "first-event", "Asia/Tokyo", NOW, email="ana@example.org")
+    await cluster_store.add_registration(ana)  # the store has read the slot map by now
+    moving = Registration("r-moved", "moved-event", "Asia/Tokyo", NOW, email="ana@example.org")
+    owner = await _serving(redis_cluster, "{ev:moved-event}")
+    target = next(node for node in redis_cluster.nodes if node.port != owner)
+    target_id = reply_text(target.port, "CLUSTER MYID").strip()
+    slot = key_slot(b"{ev:moved-event}")
+    try:
+        for node in redis_cluster.nodes:  # the slot is empty: hand it over on every node
+            assert node.command(f"CLUSTER SETSLOT {slot} NODE {target_id}") == "+OK"
+
+        assert await cluster_store.add_registration(moving) == moving
+        assert await cluster_store.get_registration("r-moved") == moving
+        keys = await _keys_by_node(redis_cluster)
+        assert any("{ev:moved-event}" in key for key in keys[target.port])
+        assert not any("{ev:moved-event}" in key for key in keys[owner])
+    finally:  # give the slot back (emptied), so the session's cluster stays as it was made
+        client = Redis(host=HOST, port=target.port)
+        try:
+            for key in [k async for k in client.scan_iter("*{ev:moved-event}*")]:
+                await client.delete(key)
+        finally:
+            await client.aclose()
+        owner_id = reply_text(owner, "CLUSTER MYID").strip()
+        for node in redis_cluster.nodes:
+            node.command(f"CLUSTER SETSLOT {slot} NODE {owner_id}")
