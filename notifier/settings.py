@@ -67,8 +67,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for the embedded store and outbox.")
     store_url: str | None = Field(
         None,
-        description="redis://[:password@]host:port/db, rediss://…, or sqlite:///path "
-        "(default: sqlite:///<data_dir>/notifier.db).",
+        description="redis://[:password@]host:port/db, rediss://…, "
+        "redis+cluster://[:password@]host:port[,host:port…] (Redis Cluster), or "
+        "sqlite:///path (default: sqlite:///<data_dir>/notifier.db).",
     )
     email_backend: Literal["smtp", "file"] | None = Field(
         None, description="smtp or file (default: smtp when smtp_host is set, else file)."
@@ -225,7 +226,9 @@ class Settings(BaseSettings):
 
     @property
     def uses_redis(self) -> bool:
-        return self.resolved_store_url.startswith(("redis://", "rediss://"))
+        return self.resolved_store_url.startswith(
+            ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://")
+        )
 
 
 def is_loopback(host: str) -> bool:

@@ -72,7 +72,10 @@ class Store(Protocol):
     async def claim_delivery(
         self, key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
     ) -> bool:
-        """Atomically create the record with status ``claimed``; False if the key exists."""
+        """Atomically create the record with status ``claimed``; False if the key exists.
+
+        ``key`` starts with ``ref.event_id/`` (``delivery_key`` builds it so): the Redis store
+        finds a delivery's cluster slot from its key alone. Another key is a StoreError."""
 
     async def claim_lease(
         self,
