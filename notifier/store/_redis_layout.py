@@ -64,6 +64,15 @@ class RedisKeys:
             self.deliveries(event_id, session_id),
         ]
 
+    def registration_order(self, event_id: str) -> str:
+        """Sorted set (all scores 0) of the event's registration ids: pages in id order."""
+        return f"{self.prefix}regorder:{event_id}"
+
+    def batch_and_indexes(self, keys: list[str], event_id: str, session_id: str) -> list[str]:
+        """KEYS for the batch claim script: the three indexes, then each delivery record."""
+        indexes = self.delivery_and_indexes("", event_id, session_id)[1:]
+        return indexes + [self.delivery(key) for key in keys]
+
     def fanout(self, reminder_key: str) -> str:
         return f"{self.prefix}fanout:{reminder_key}"
 
@@ -101,6 +110,69 @@ record['token'] = token + 1
 record['updated_at'] = ARGV[4]
 redis.call('SET', KEYS[1], cjson.encode(record))
 return token + 1
+"""
+
+# KEYS: the three delivery indexes, then n delivery records (batch_and_indexes). ARGV: owner,
+# now, lease_until, then n pairs (record JSON, delivery key). CLAIM_LEASE_LUA for each key in
+# one atomic step; returns the n tokens in order.
+CLAIM_LEASES_LUA = """
+local owner, now, lease_until = ARGV[1], ARGV[2], ARGV[3]
+local tokens = {}
+for i = 4, #KEYS do
+  local record_json, key = ARGV[2 * i - 4], ARGV[2 * i - 3]
+  local raw = redis.call('GET', KEYS[i])
+  local token = 0
+  if not raw then
+    redis.call('SET', KEYS[i], record_json)
+    for j = 1, 3 do redis.call('SADD', KEYS[j], key) end
+    token = 1
+  else
+    local record = cjson.decode(raw)
+    local held = tonumber(record['token']) or 1
+    local lease = record['lease_until']
+    if record['status'] ~= 'claimed' then token = 0
+    elseif record['owner'] == owner then token = held
+    elseif type(lease) == 'string' and lease <= now then
+      record['owner'] = owner
+      record['lease_until'] = lease_until
+      record['token'] = held + 1
+      record['updated_at'] = now
+      redis.call('SET', KEYS[i], cjson.encode(record))
+      token = held + 1
+    end
+  end
+  tokens[#tokens + 1] = token
+end
+return tokens
+"""
+
+# KEYS: n delivery records. ARGV: now, then per record 6 values: status, attempts, has_error,
+# error, token ('' skips the fencing check), lease_until ('' keeps it). RECORD_LUA for each in
+# one atomic step; returns per record 1 (written), 0 (no such record) or -1 (stale token).
+RECORD_MANY_LUA = """
+local now = ARGV[1]
+local results = {}
+for i = 1, #KEYS do
+  local base = 1 + (i - 1) * 6
+  local status, attempts, has_error, err, fence, lease = unpack(ARGV, base + 1, base + 6)
+  local raw = redis.call('GET', KEYS[i])
+  local result = 1
+  if not raw then result = 0 else
+    local record = cjson.decode(raw)
+    if fence ~= '' and (tonumber(record['token']) or 1) ~= tonumber(fence) then result = -1 else
+      if status ~= 'claimed' then record['lease_until'] = cjson.null
+      elseif lease ~= '' then record['lease_until'] = lease end
+      record['status'] = status
+      record['attempts'] = tonumber(attempts)
+      record['updated_at'] = now
+      if has_error == '1' then record['last_error'] = err else record['last_error'] = cjson.null end
+      if status == 'sent' then record['sent_at'] = now end
+      redis.call('SET', KEYS[i], cjson.encode(record))
+    end
+  end
+  results[#results + 1] = result
+end
+return results
 """
 
 # KEYS: delivery. ARGV: status, attempts, now, has_error ('1'/'0'), error, token ('' to skip
@@ -167,6 +239,7 @@ async def add_watched(pipe: Pipeline, keys: RedisKeys, registration: Registratio
     pipe.set(addr, stored.id)
     pipe.sadd(keys.registrations(), stored.id)
     pipe.sadd(keys.registrations(stored.event_id), stored.id)
+    pipe.zadd(keys.registration_order(stored.event_id), {stored.id: 0})
     if stored.confirmed:
         pipe.zrem(keys.pending(), stored.id)
     else:
@@ -197,6 +270,7 @@ async def remove_watched(
     pipe.delete(reg, keys.address(record["event_id"], record["address_key"]))
     pipe.srem(keys.registrations(), registration_id)
     pipe.srem(keys.registrations(record["event_id"]), registration_id)
+    pipe.zrem(keys.registration_order(record["event_id"]), registration_id)
     pipe.zrem(keys.pending(), registration_id)
     await pipe.execute()
     return True

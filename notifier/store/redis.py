@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -43,10 +43,13 @@ from notifier.records import (
     ChannelName,
     Delivery,
     DeliveryStatus,
+    DeliveryWrite,
     Fanout,
     FanoutStatus,
     Registration,
     ReminderRef,
+    WriteResult,
+    delivery_key,
 )
 from notifier.store._codec import (
     address_key,
@@ -61,8 +64,10 @@ from notifier.store._codec import (
 )
 from notifier.store._redis_layout import (
     CLAIM_LEASE_LUA,
+    CLAIM_LEASES_LUA,
     CLAIM_LUA,
     RECORD_LUA,
+    RECORD_MANY_LUA,
     RELEASE_LUA,
     SEQUENCE_LUA,
     RedisKeys,
@@ -110,6 +115,8 @@ class RedisStore:
         self._owns_client = owns_client
         self._claim = client.register_script(CLAIM_LUA)
         self._claim_lease = client.register_script(CLAIM_LEASE_LUA)
+        self._claim_leases = client.register_script(CLAIM_LEASES_LUA)
+        self._record_many = client.register_script(RECORD_MANY_LUA)
         self._record = client.register_script(RECORD_LUA)
         self._release = client.register_script(RELEASE_LUA)
         self._sequence = client.register_script(SEQUENCE_LUA)
@@ -218,6 +225,34 @@ class RedisStore:
         async with self._guard("count_registrations"):
             return int(await self._client.scard(self._keys.registrations(event_id)))
 
+    async def registration_page(
+        self, event_id: str, after_id: str = "", limit: int = 500, upto_id: str | None = None
+    ) -> list[Registration]:
+        order = self._keys.registration_order(event_id)
+        low = f"({after_id}" if after_id else "-"
+        high = "+" if upto_id is None else f"[{upto_id}"
+        await self._fill_order(event_id)
+        async with self._guard("registration_page"):
+            ids = await self._client.zrangebylex(order, low, high, start=0, num=limit)
+            values = await self._client.mget([self._keys.registration(text(i)) for i in ids])
+        # an id whose record is gone was removed between the two reads: it is not a follower
+        return [registration_from_record(json.loads(v)) for v in values if v is not None]
+
+    async def _fill_order(self, event_id: str) -> None:
+        """Build the sorted index from the event's set when it lacks members (a store written
+        before the index existed); ZADD is idempotent, so two replicas filling it agree."""
+        order, members = self._keys.registration_order(event_id), self._keys.registrations(event_id)
+        async with self._guard("registration_page"):
+            if await self._client.zcard(order) >= await self._client.scard(members):
+                return
+            cursor = 0
+            while True:
+                cursor, found = await self._client.sscan(members, cursor, count=1000)
+                if found:
+                    await self._client.zadd(order, {text(member): 0 for member in found})
+                if not cursor:
+                    return
+
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
 
@@ -254,6 +289,44 @@ class RedisStore:
         args = [json.dumps(record), key, owner, record["updated_at"], record["lease_until"]]
         async with self._guard("claim_lease"):
             return int(await self._claim_lease(keys=keys, args=args))
+
+    async def claim_leases(
+        self,
+        ref: ReminderRef,
+        targets: Sequence[tuple[str, ChannelName]],
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> list[int]:
+        if not targets:
+            return []
+        keys = [delivery_key(ref, rid, channel) for rid, channel in targets]
+        args: list[str] = [owner, utc_text(now, "now"), lease_text(now, lease_s) or ""]
+        for key, (rid, channel) in zip(keys, targets, strict=True):
+            record = claim_record(key, ref, rid, channel, now, owner, lease_s)
+            args += [json.dumps(record), key]
+        script_keys = self._keys.batch_and_indexes(keys, ref.event_id, ref.session_id)
+        async with self._guard("claim_leases"):
+            tokens = await self._claim_leases(keys=script_keys, args=args)
+        return [int(token) for token in tokens]
+
+    async def record_deliveries(
+        self, writes: Sequence[DeliveryWrite], now: datetime
+    ) -> list[WriteResult]:
+        if not writes:
+            return []
+        args: list[str | int] = [utc_text(now, "now")]
+        for w in writes:
+            lease = lease_text(now, w.lease_s) if w.status == "claimed" else None
+            fence = "" if w.token is None else str(w.token)
+            args += [w.status, w.attempts, int(w.error is not None), w.error or "", fence]
+            args.append(lease or "")
+        keys = [self._keys.delivery(w.key) for w in writes]
+        async with self._guard("record_deliveries"):
+            found = await self._record_many(keys=keys, args=args)
+        results: dict[int, WriteResult] = {1: "written", 0: "missing", -1: "taken_over"}
+        return [results[int(code)] for code in found]
 
     async def record_delivery(
         self,
