@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from notifier.records import DeliveryWrite, Registration, ReminderRef, delivery_key
+from notifier.records import ChannelName, DeliveryWrite, Registration, ReminderRef, delivery_key
 from notifier.store import Store, open_redis_store
 from notifier.store._redis_layout import RedisKeys
 
@@ -75,7 +75,12 @@ async def test_batch_claims_follow_the_single_claim_rules(store: Store) -> None:
     done = delivery_key(REF, "done", "email")
     await store.claim_lease(done, REF, "done", "email", NOW, owner="c", lease_s=LEASE_S)
     await store.record_delivery(done, "sent", 1, NOW)
-    targets = [("new", "email"), ("mine", "email"), ("live", "email"), ("dead", "email")]
+    targets: list[tuple[str, ChannelName]] = [
+        ("new", "email"),
+        ("mine", "email"),
+        ("live", "email"),
+        ("dead", "email"),
+    ]
     tokens = await store.claim_leases(
         REF, [*targets, ("done", "email")], EXPIRED, owner="a", lease_s=LEASE_S
     )
