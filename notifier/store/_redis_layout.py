@@ -114,14 +114,14 @@ return token + 1
 
 # KEYS: the three delivery indexes, then n delivery records (batch_and_indexes). ARGV: owner,
 # now, lease_until, then n pairs (record JSON, delivery key). CLAIM_LEASE_LUA for each key in
-# one atomic step; returns the n tokens in order.
+# one atomic step; returns the n tokens in order (-1 for a live claim of another owner).
 CLAIM_LEASES_LUA = """
 local owner, now, lease_until = ARGV[1], ARGV[2], ARGV[3]
 local tokens = {}
 for i = 4, #KEYS do
   local record_json, key = ARGV[2 * i - 4], ARGV[2 * i - 3]
   local raw = redis.call('GET', KEYS[i])
-  local token = 0
+  local token = -1
   if not raw then
     redis.call('SET', KEYS[i], record_json)
     for j = 1, 3 do redis.call('SADD', KEYS[j], key) end

@@ -132,7 +132,9 @@ class Store(Protocol):
         lease_s: float,
     ) -> list[int]:
         """:meth:`claim_lease` for many (registration id, channel) of one reminder, in one
-        round trip and one atomic step; the tokens in the order given (0: held elsewhere)."""
+        round trip and one atomic step; the tokens in the order given: 0 for a key that is no
+        longer ``claimed`` (done), -1 for a live claim of another owner (it may still finish,
+        or its lease may run out: the caller comes back for it)."""
 
     async def record_deliveries(
         self, writes: Sequence[DeliveryWrite], now: datetime

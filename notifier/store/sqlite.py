@@ -276,7 +276,7 @@ class SqliteStore:
             for rid, channel in targets
         ]
         async with self.transaction() as db:  # one transaction: one fsync for the batch
-            return [await _claim_in(db, record, owner) for record in records]
+            return [await _claim_in(db, record, owner, held=-1) for record in records]
 
     async def record_delivery(
         self,
@@ -344,8 +344,11 @@ class SqliteStore:
         await self._db.close()
 
 
-async def _claim_in(db: aiosqlite.Connection, record: dict[str, Any], owner: str) -> int:
-    """One lease claim inside the caller's transaction (see ``Store.claim_lease``)."""
+async def _claim_in(
+    db: aiosqlite.Connection, record: dict[str, Any], owner: str, held: int = 0
+) -> int:
+    """One lease claim inside the caller's transaction (see ``Store.claim_lease``); ``held``
+    is the answer for a live claim of another owner."""
     async with db.execute(CLAIM, record) as cursor:
         if cursor.rowcount == 1:
             return 1
@@ -360,7 +363,7 @@ async def _claim_in(db: aiosqlite.Connection, record: dict[str, Any], owner: str
     params = (owner, record["lease_until"], now_text, record["key"], now_text)
     async with db.execute(TAKE_OVER, params) as cursor:
         taken = await cursor.fetchone()
-    return 0 if taken is None else int(taken[0])
+    return held if taken is None else int(taken[0])
 
 
 async def _record_in(db: aiosqlite.Connection, write: DeliveryWrite, now: datetime) -> WriteResult:

@@ -63,7 +63,8 @@ async def test_a_registration_added_mid_walk_is_seen_once(store: Store) -> None:
 
 
 async def test_batch_claims_follow_the_single_claim_rules(store: Store) -> None:
-    """New keys get token 1, the owner's own again, a live other's 0, an expired one +1."""
+    """New keys get token 1, the owner's own again, a live other's -1, an expired one +1,
+    a finished one 0."""
     mine = delivery_key(REF, "mine", "email")
     await store.claim_lease(mine, REF, "mine", "email", NOW, owner="a", lease_s=LEASE_S)
     await store.claim_lease(
@@ -84,7 +85,7 @@ async def test_batch_claims_follow_the_single_claim_rules(store: Store) -> None:
     tokens = await store.claim_leases(
         REF, [*targets, ("done", "email")], EXPIRED, owner="a", lease_s=LEASE_S
     )
-    assert tokens == [1, 1, 0, 2, 0]
+    assert tokens == [1, 1, -1, 2, 0]
     new = await store.get_delivery(delivery_key(REF, "new", "email"))
     assert new is not None
     lease_until = EXPIRED + timedelta(seconds=LEASE_S)
