@@ -58,7 +58,8 @@ log = structlog.get_logger("notifier.fanout")
 # outcomes that leave a delivery without a final record: the fan-out stays "started", so the
 # catch-up pass comes back for it (a handed-back claim, or one another owner still holds)
 # or the rest of the audience never read (shutdown cut the walk short: "cut_off")
-UNFINISHED = ("handed_back", "claimed_elsewhere", "cut_off")
+# or a shared chunk whose session the replica did not know ("not_here": its config is behind)
+UNFINISHED = ("handed_back", "claimed_elsewhere", "cut_off", "not_here")
 
 
 async def run_fanout(

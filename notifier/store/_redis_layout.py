@@ -79,6 +79,27 @@ class RedisKeys:
     def sequence(self, event_id: str, session_id: str) -> str:
         return f"{self.prefix}seq:{event_id}/{session_id}"
 
+    # -- work shared across replicas (redis_work.py) ----------------------------------
+    def work_stream(self) -> str:
+        """Stream of audience chunks, read by the replicas' consumer group."""
+        return f"{self.prefix}work"
+
+    def fanout_progress(self, reminder_key: str) -> str:
+        """Hash of a fan-out's current round: round, publisher, leader_token, total, counts."""
+        return f"{self.prefix}progress:{reminder_key}"
+
+    def fanout_chunks_done(self, reminder_key: str) -> str:
+        """Set of the current round's finished chunks (by their first bound)."""
+        return f"{self.prefix}chunks:{reminder_key}"
+
+    def leader(self) -> str:
+        """The scheduler's leader lease: ``owner token``, with an expiry."""
+        return f"{self.prefix}leader"
+
+    def leader_token(self) -> str:
+        """Counter of leader fencing tokens (only grows); lives beside :meth:`leader`."""
+        return f"{self.prefix}leader:token"
+
 
 # KEYS: delivery_and_indexes. ARGV: record JSON, delivery key. Returns 1 if this call claimed.
 CLAIM_LUA = """

@@ -77,6 +77,7 @@ from notifier.store._redis_layout import (
     remove_watched,
     text,
 )
+from notifier.store.redis_work import RedisLeaderLease, RedisWorkQueue
 
 T = TypeVar("T")
 WATCH_ATTEMPTS = 50
@@ -389,6 +390,14 @@ class RedisStore:
         key = self._keys.sequence(event_id, session_id)
         async with self._guard("session_sequence"):
             return int(await self._sequence(keys=[key], args=[utc_text(start_utc, "start_utc")]))
+
+    def work_queue(self) -> RedisWorkQueue:
+        """The replicas' shared chunk queue, on this store's pool."""
+        return RedisWorkQueue(self._client, self._keys, self._guard)
+
+    def leader_lease(self) -> RedisLeaderLease:
+        """The scheduler's leader lease, on this store's pool."""
+        return RedisLeaderLease(self._client, self._keys, self._guard)
 
     async def ping(self) -> None:
         async with self._guard("ping"):
