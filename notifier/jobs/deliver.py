@@ -53,6 +53,8 @@ class Target:
     registration: Registration
     channel: ChannelName
     token: int
+    # when the batch claim was made (monotonic): the lease runs from here, not from the send
+    claimed_at: float = field(default_factory=time.monotonic)
 
 
 async def deliver(
@@ -75,7 +77,7 @@ async def deliver(
     with structlog.contextvars.bound_contextvars(
         event_id=ref.event_id, session_id=ref.session_id, delivery=key, channel=channel_name
     ):
-        claim = _Claim(deps, writer, key, target.token)
+        claim = _Claim(deps, writer, key, target.token, renewed_at=target.claimed_at)
         outcome = await _attempt_until_done(deps, deps.channels[channel_name], claim, compose)
     deps.metrics.deliveries.labels(channel_name, outcome).inc()
     return outcome

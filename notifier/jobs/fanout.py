@@ -21,6 +21,7 @@ of it for :func:`run_fanout`, one chunk for a replica sharing the fan-out (``ser
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
@@ -165,6 +166,7 @@ async def _claim_page(
     await _record_unavailable(deps, ref, [(r, c) for r, c in wanted if c not in deps.channels])
     wanted = [(r, c) for r, c in wanted if c in deps.channels]
     pairs = [(r.id, c) for r, c in wanted]
+    asked_at = time.monotonic()  # the leases run from about here: renewals count from it
     tokens = await stored(
         deps,
         "claim_leases",
@@ -173,7 +175,7 @@ async def _claim_page(
         ),
         ref.start_utc,
     )
-    return [Target(r, c, t) for (r, c), t in zip(wanted, tokens, strict=True)]
+    return [Target(r, c, t, asked_at) for (r, c), t in zip(wanted, tokens, strict=True)]
 
 
 async def _record_unavailable(
