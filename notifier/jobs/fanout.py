@@ -50,6 +50,7 @@ __all__ = [
     "RetryPolicy",
     "deliver_range",
     "fanout_status",
+    "first_page_size",
     "new_owner",
     "run_fanout",
     "start_fanout_record",
@@ -60,6 +61,7 @@ log = structlog.get_logger("notifier.fanout")
 # catch-up pass comes back for it (a handed-back claim, or one another owner still holds)
 # or the rest of the audience never read (shutdown cut the walk short: "cut_off")
 # or a shared chunk whose session the replica did not know ("not_here": its config is behind)
+FIRST_PAGE = 50
 UNFINISHED = ("handed_back", "claimed_elsewhere", "cut_off", "not_here")
 
 
@@ -137,22 +139,35 @@ async def _pages(
     """The audience in ``(after_id, upto_id]``, a page at a time, each page claimed in one
     round trip, and whether it is the last; a claim this process did not get is a target with
     its answer as token."""
+    limit = first_page_size(deps)  # a short first page: the first send leaves sooner
     while True:
-        page = await _read_page(deps, event, ref, after_id, upto_id)
+        page = await _read_page(deps, event, ref, after_id, upto_id, limit)
         after_id = page[-1].id if page else after_id
-        last = len(page) < deps.page_size
+        last = len(page) < limit
         yield await _claim_page(deps, session, ref, page), last
         if last:
             return
+        limit = deps.page_size
+
+
+def first_page_size(deps: FanoutDeps) -> int:
+    """The first page (and first chunk) of a fan-out is short, so the first message goes out
+    after reading and claiming a few registrations, not a whole page."""
+    return min(deps.page_size, FIRST_PAGE)
 
 
 async def _read_page(
-    deps: FanoutDeps, event: Event, ref: ReminderRef, after_id: str, upto_id: str | None
+    deps: FanoutDeps,
+    event: Event,
+    ref: ReminderRef,
+    after_id: str,
+    upto_id: str | None,
+    limit: int,
 ) -> list[Registration]:
     return await stored(
         deps,
         "registration_page",
-        lambda: deps.store.registration_page(event.id, after_id, deps.page_size, upto_id),
+        lambda: deps.store.registration_page(event.id, after_id, limit, upto_id),
         ref.start_utc,
     )
 

@@ -21,7 +21,12 @@ import structlog
 
 from notifier.events import Event, Session
 from notifier.jobs.deps import FanoutDeps, stored
-from notifier.jobs.fanout import deliver_range, fanout_status, start_fanout_record
+from notifier.jobs.fanout import (
+    deliver_range,
+    fanout_status,
+    first_page_size,
+    start_fanout_record,
+)
 from notifier.records import Chunk, Registration, ReminderRef
 from notifier.store.work import WorkItem, WorkQueue
 
@@ -48,15 +53,18 @@ async def publish_fanout(
     started = await start_fanout_record(deps, event, session, ref)
     if isinstance(started, Counter):
         return 0
-    total, after_id = 0, ""
+    total, after_id, limit = 0, "", first_page_size(deps)
     while True:
-        page = await _read(deps, event, after_id, until)
-        last = len(page) < deps.page_size
+        if deps.stopping.is_set():  # unsealed: the catch-up pass publishes it again
+            log.info("fanout_publish_cut_off", reminder=ref.key, round=round_, chunks=total)
+            return round_
+        page = await _read(deps, event, after_id, limit, until)
+        last = len(page) < limit
         await _publish(deps, queue, Chunk(ref, after_id, "" if last else page[-1].id, round_))
         total += 1
         if last:
             break
-        after_id = page[-1].id
+        after_id, limit = page[-1].id, deps.page_size
     complete = await stored(deps, "work_seal", lambda: queue.seal(ref, round_, total))
     if complete is not None:
         await record_round(deps, ref, complete)
@@ -65,12 +73,12 @@ async def publish_fanout(
 
 
 async def _read(
-    deps: FanoutDeps, event: Event, after_id: str, until: datetime
+    deps: FanoutDeps, event: Event, after_id: str, limit: int, until: datetime
 ) -> list[Registration]:
     return await stored(
         deps,
         "registration_page",
-        lambda: deps.store.registration_page(event.id, after_id, deps.page_size),
+        lambda: deps.store.registration_page(event.id, after_id, limit),
         until,
     )
 
