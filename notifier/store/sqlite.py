@@ -49,6 +49,7 @@ from notifier.store._codec import (
     registration_record,
     utc_text,
 )
+from notifier.store._sqlite_batch import claim_batch, record_batch
 from notifier.store._sqlite_schema import (
     CLAIM,
     CONFIRM_REGISTRATION,
@@ -276,7 +277,7 @@ class SqliteStore:
             for rid, channel in targets
         ]
         async with self.transaction() as db:  # one transaction: one fsync for the batch
-            return [await _claim_in(db, record, owner, held=-1) for record in records]
+            return await claim_batch(db, records, owner)
 
     async def record_delivery(
         self,
@@ -301,7 +302,7 @@ class SqliteStore:
         self, writes: Sequence[DeliveryWrite], now: datetime
     ) -> list[WriteResult]:
         async with self.transaction() as db:
-            return [await _record_in(db, write, now) for write in writes]
+            return await record_batch(db, writes, now)
 
     async def release_delivery(self, key: str) -> None:
         # only a bare claim: a sent or failed record is history and must keep its key taken
@@ -344,11 +345,8 @@ class SqliteStore:
         await self._db.close()
 
 
-async def _claim_in(
-    db: aiosqlite.Connection, record: dict[str, Any], owner: str, held: int = 0
-) -> int:
-    """One lease claim inside the caller's transaction (see ``Store.claim_lease``); ``held``
-    is the answer for a live claim of another owner."""
+async def _claim_in(db: aiosqlite.Connection, record: dict[str, Any], owner: str) -> int:
+    """One lease claim inside the caller's transaction (see ``Store.claim_lease``)."""
     async with db.execute(CLAIM, record) as cursor:
         if cursor.rowcount == 1:
             return 1
@@ -363,7 +361,7 @@ async def _claim_in(
     params = (owner, record["lease_until"], now_text, record["key"], now_text)
     async with db.execute(TAKE_OVER, params) as cursor:
         taken = await cursor.fetchone()
-    return held if taken is None else int(taken[0])
+    return 0 if taken is None else int(taken[0])
 
 
 async def _record_in(db: aiosqlite.Connection, write: DeliveryWrite, now: datetime) -> WriteResult:
