@@ -10,8 +10,9 @@ two keys; the leader lease and its token counter are the other pair.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
@@ -141,14 +142,26 @@ class RedisWorkQueue:
                 raise
         self._group_made = True
 
+    @contextlib.asynccontextmanager
+    async def _grouped(self, action: str) -> AsyncIterator[None]:
+        """``action`` on the group; a Redis that lost the group (it came back empty) gets it
+        made again on the next call instead of failing forever."""
+        async with self._guard(action):
+            await self._group()
+            try:
+                yield
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    self._group_made = False
+                raise
+
     async def begin(self, ref: ReminderRef, publisher: str, leader_token: int) -> int:
         args: list[str | int] = [publisher, leader_token, PROGRESS_TTL_S]
         async with self._guard("work_begin"):
             return int(await self._begin(keys=self._round_keys(ref), args=args))
 
     async def publish(self, chunk: Chunk) -> None:
-        async with self._guard("work_publish"):
-            await self._group()
+        async with self._grouped("work_publish"):
             await self._client.xadd(self._stream, _fields(chunk))  # type: ignore[arg-type]
 
     async def seal(self, ref: ReminderRef, round_: int, total: int) -> Counter[str] | None:
@@ -156,8 +169,7 @@ class RedisWorkQueue:
             return _counts(await self._seal(keys=self._round_keys(ref), args=[round_, total]))
 
     async def take(self, consumer: str, count: int, wait_s: float) -> list[WorkItem]:
-        async with self._guard("work_take"):
-            await self._group()
+        async with self._grouped("work_take"):
             reply = await self._client.xreadgroup(
                 GROUP, consumer, {self._stream: ">"}, count=count, block=int(wait_s * 1000)
             )
@@ -165,8 +177,7 @@ class RedisWorkQueue:
         return [_item(entry_id, raw) for _, entries in found for entry_id, raw in entries]
 
     async def reclaim(self, consumer: str, idle_s: float, count: int) -> list[WorkItem]:
-        async with self._guard("work_reclaim"):
-            await self._group()
+        async with self._grouped("work_reclaim"):
             reply = await self._client.xautoclaim(
                 self._stream, GROUP, consumer, int(idle_s * 1000), "0-0", count=count
             )

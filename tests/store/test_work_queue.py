@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from redis.asyncio import Redis
 
+from notifier.errors import StoreError
 from notifier.records import Chunk, ReminderRef
 from notifier.store import open_redis_store
 from notifier.store.redis import RedisStore
@@ -139,3 +141,22 @@ async def test_one_leader_at_a_time_with_a_growing_fencing_token(
     assert await lease.hold("b", 30.0) == 0
     await lease.release("a")
     assert await lease.hold("b", 30.0) > first
+
+
+async def test_redis_makes_the_group_again_after_the_server_lost_it(redis_url: str) -> None:
+    """A Redis that came back empty lost the stream and its group: one call fails, the next
+    ones work again (the consumer loop is restarted, not stuck)."""
+    store = open_redis_store(redis_url)
+    client = Redis.from_url(redis_url)
+    try:
+        queue = store.work_queue()
+        await _publish(queue, [("", "")])
+        assert len(await queue.take("a", 1, 0.1)) == 1
+        await client.flushdb()
+        with pytest.raises(StoreError):
+            await queue.take("a", 1, 0.1)
+        await _publish(queue, [("", "")])
+        assert len(await queue.take("a", 1, 0.1)) == 1
+    finally:
+        await client.aclose()
+        await store.aclose()
