@@ -49,7 +49,6 @@ from notifier.records import (
     Registration,
     ReminderRef,
     WriteResult,
-    delivery_key,
 )
 from notifier.store._codec import (
     address_key,
@@ -61,6 +60,13 @@ from notifier.store._codec import (
     lease_text,
     registration_from_record,
     utc_text,
+)
+from notifier.store._redis_batch import (
+    RESULTS,
+    claim_leases_call,
+    fill_order,
+    page_ids,
+    record_many_call,
 )
 from notifier.store._redis_layout import (
     CLAIM_LEASE_LUA,
@@ -229,30 +235,13 @@ class RedisStore:
     async def registration_page(
         self, event_id: str, after_id: str = "", limit: int = 500, upto_id: str | None = None
     ) -> list[Registration]:
-        order = self._keys.registration_order(event_id)
-        low = f"({after_id}" if after_id else "-"
-        high = "+" if upto_id is None else f"[{upto_id}"
-        await self._fill_order(event_id)
+        async with self._guard("registration_order"):  # its own deadline: a one-off build
+            await fill_order(self._client, self._keys, event_id)
         async with self._guard("registration_page"):
-            ids = await self._client.zrangebylex(order, low, high, start=0, num=limit)
-            values = await self._client.mget([self._keys.registration(text(i)) for i in ids])
+            ids = await page_ids(self._client, self._keys, event_id, after_id, limit, upto_id)
+            values = await self._client.mget([self._keys.registration(i) for i in ids])
         # an id whose record is gone was removed between the two reads: it is not a follower
         return [registration_from_record(json.loads(v)) for v in values if v is not None]
-
-    async def _fill_order(self, event_id: str) -> None:
-        """Build the sorted index from the event's set when it lacks members (a store written
-        before the index existed); ZADD is idempotent, so two replicas filling it agree."""
-        order, members = self._keys.registration_order(event_id), self._keys.registrations(event_id)
-        async with self._guard("registration_page"):
-            if await self._client.zcard(order) >= await self._client.scard(members):
-                return
-            cursor = 0
-            while True:
-                cursor, found = await self._client.sscan(members, cursor, count=1000)
-                if found:
-                    await self._client.zadd(order, {text(member): 0 for member in found})
-                if not cursor:
-                    return
 
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
@@ -302,14 +291,9 @@ class RedisStore:
     ) -> list[int]:
         if not targets:
             return []
-        keys = [delivery_key(ref, rid, channel) for rid, channel in targets]
-        args: list[str] = [owner, utc_text(now, "now"), lease_text(now, lease_s) or ""]
-        for key, (rid, channel) in zip(keys, targets, strict=True):
-            record = claim_record(key, ref, rid, channel, now, owner, lease_s)
-            args += [json.dumps(record), key]
-        script_keys = self._keys.batch_and_indexes(keys, ref.event_id, ref.session_id)
+        keys, args = claim_leases_call(self._keys, ref, targets, now, owner, lease_s)
         async with self._guard("claim_leases"):
-            tokens = await self._claim_leases(keys=script_keys, args=args)
+            tokens = await self._claim_leases(keys=keys, args=args)
         return [int(token) for token in tokens]
 
     async def record_deliveries(
@@ -317,17 +301,10 @@ class RedisStore:
     ) -> list[WriteResult]:
         if not writes:
             return []
-        args: list[str | int] = [utc_text(now, "now")]
-        for w in writes:
-            lease = lease_text(now, w.lease_s) if w.status == "claimed" else None
-            fence = "" if w.token is None else str(w.token)
-            args += [w.status, w.attempts, int(w.error is not None), w.error or "", fence]
-            args.append(lease or "")
-        keys = [self._keys.delivery(w.key) for w in writes]
+        keys, args = record_many_call(self._keys, writes, now)
         async with self._guard("record_deliveries"):
             found = await self._record_many(keys=keys, args=args)
-        results: dict[int, WriteResult] = {1: "written", 0: "missing", -1: "taken_over"}
-        return [results[int(code)] for code in found]
+        return [RESULTS[int(code)] for code in found]
 
     async def record_delivery(
         self,
