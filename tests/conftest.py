@@ -73,6 +73,14 @@ def redis_cluster_url(redis_cluster: RedisClusterNodes) -> str:
     return redis_cluster.url
 
 
+@pytest.fixture(params=["redis", "redis-cluster"])
+def shared_redis_url(request: pytest.FixtureRequest) -> str:
+    """A Redis that replicas share, empty: one server, or the three-master cluster."""
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
 @pytest.fixture(scope="session")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """A throwaway CA and a certificate for 127.0.0.1, for the SMTP servers' TLS."""

@@ -29,9 +29,11 @@ from notifier.store import _redis_health as _health
 from notifier.store._redis_client import Connection, redact
 from notifier.store._redis_layout import (
     CLAIM_LEASE_LUA,
+    CLAIM_LEASES_LUA,
     CLAIM_LUA,
     LIMIT_LUA,
     RECORD_LUA,
+    RECORD_MANY_LUA,
     RELEASE_LUA,
     SEQUENCE_LUA,
     RedisKeys,
@@ -59,6 +61,8 @@ class RedisBase:
         self._layout_lock = asyncio.Lock()
         self._claim = client.register_script(CLAIM_LUA)
         self._claim_lease = client.register_script(CLAIM_LEASE_LUA)
+        self._claim_leases = client.register_script(CLAIM_LEASES_LUA)
+        self._record_many = client.register_script(RECORD_MANY_LUA)
         self._record = client.register_script(RECORD_LUA)
         self._release = client.register_script(RELEASE_LUA)
         self._sequence = client.register_script(SEQUENCE_LUA)
@@ -66,6 +70,8 @@ class RedisBase:
         self._scripts = (
             self._claim,
             self._claim_lease,
+            self._claim_leases,
+            self._record_many,
             self._record,
             self._release,
             self._sequence,

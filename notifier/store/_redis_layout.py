@@ -36,6 +36,9 @@ class RedisKeys:
     single command (``events``, ``regev:``, ``limit:``, ``layout``), needs no tag of its own.
     A new key follows the same rule: per-event data starts with ``self.event(event_id)``;
     a key shared across events is only ever changed by one command or in its own step.
+    Replicas' shared work has tags of its own: the chunk stream ``{work}`` (each command names
+    it alone), the leader lease and its token counter ``{leader}`` (one script takes both); a
+    fan-out's round bookkeeping and the paging index ``regorder`` are its event's.
     """
 
     prefix: str
@@ -84,12 +87,50 @@ class RedisKeys:
             self.deliveries(event_id, session_id),
         ]
 
+    def registration_order(self, event_id: str) -> str:
+        """Sorted set (all scores 0) of the event's registration ids: pages in id order.
+        Under the event's tag: it changes in the registration's MULTI, and a page's MGET
+        reads records of the same slot."""
+        return f"{self.event(event_id)}regorder"
+
+    def batch_and_indexes(self, keys: list[str], event_id: str, session_id: str) -> list[str]:
+        """KEYS for the batch claim script: the event's two delivery indexes, then each
+        delivery record; every key is ``event_id``'s (one slot), so a batch is one event's."""
+        if any(key_event(key) != event_id for key in keys):
+            raise ValueError(f"a batch claim takes keys of one event ({event_id!r}) only")
+        indexes = self.delivery_and_indexes("", event_id, session_id)[1:]
+        return indexes + [self.delivery(key) for key in keys]
+
     def fanout(self, reminder_key: str) -> str:
         """A reminder key starts with its event id (``ReminderRef.key``)."""
         return f"{self.event(key_event(reminder_key))}fanout:{reminder_key}"
 
     def sequence(self, event_id: str, session_id: str) -> str:
         return f"{self.event(event_id)}seq:{session_id}"
+
+    # -- work shared across replicas (redis_work.py) ----------------------------------
+    def work_stream(self) -> str:
+        """Stream of audience chunks, read by the replicas' consumer group: a tag of its own
+        (one slot; every command on it names it alone)."""
+        return f"{self.prefix}{{work}}stream"
+
+    def fanout_progress(self, reminder_key: str) -> str:
+        """Hash of a fan-out's current round: round, publisher, leader_token, total, counts.
+        Under the event's tag, with :meth:`fanout_chunks_done` (their scripts take both)."""
+        return f"{self.event(key_event(reminder_key))}progress:{reminder_key}"
+
+    def fanout_chunks_done(self, reminder_key: str) -> str:
+        """Set of the current round's finished chunks (by their first bound)."""
+        return f"{self.event(key_event(reminder_key))}chunks:{reminder_key}"
+
+    def leader(self) -> str:
+        """The scheduler's leader lease: ``owner token``, with an expiry; tag ``{leader}``,
+        shared with :meth:`leader_token` (one script takes both)."""
+        return f"{self.prefix}{{leader}}lease"
+
+    def leader_token(self) -> str:
+        """Counter of leader fencing tokens (only grows); lives beside :meth:`leader`."""
+        return f"{self.prefix}{{leader}}token"
 
     def layout(self) -> str:
         """String: the layout version these names follow (absent before layout 2)."""
@@ -135,6 +176,71 @@ record['token'] = token + 1
 record['updated_at'] = ARGV[4]
 redis.call('SET', KEYS[1], cjson.encode(record))
 return token + 1
+"""
+
+# KEYS: one event's two delivery indexes, then n of its delivery records (batch_and_indexes:
+# one slot). ARGV: owner, now, lease_until, then n pairs (record JSON, delivery key).
+# CLAIM_LEASE_LUA for each key in one atomic step; returns the n tokens in order (-1 for a
+# live claim of another owner).
+CLAIM_LEASES_LUA = """
+local owner, now, lease_until = ARGV[1], ARGV[2], ARGV[3]
+local tokens = {}
+for i = 3, #KEYS do
+  local record_json, key = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  local raw = redis.call('GET', KEYS[i])
+  local token = -1
+  if not raw then
+    redis.call('SET', KEYS[i], record_json)
+    for j = 1, 2 do redis.call('SADD', KEYS[j], key) end
+    token = 1
+  else
+    local record = cjson.decode(raw)
+    local held = tonumber(record['token']) or 1
+    local lease = record['lease_until']
+    if record['status'] ~= 'claimed' then token = 0
+    elseif record['owner'] == owner then token = held
+    elseif type(lease) == 'string' and lease <= now then
+      record['owner'] = owner
+      record['lease_until'] = lease_until
+      record['token'] = held + 1
+      record['updated_at'] = now
+      redis.call('SET', KEYS[i], cjson.encode(record))
+      token = held + 1
+    end
+  end
+  tokens[#tokens + 1] = token
+end
+return tokens
+"""
+
+# KEYS: n delivery records of one event (one slot). ARGV: now, then per record 6 values:
+# status, attempts, has_error, error, token ('' skips the fencing check), lease_until ('' keeps
+# it). RECORD_LUA for each in one atomic step; returns per record 1 (written), 0 (no such
+# record) or -1 (stale token).
+RECORD_MANY_LUA = """
+local now = ARGV[1]
+local results = {}
+for i = 1, #KEYS do
+  local base = 1 + (i - 1) * 6
+  local status, attempts, has_error, err, fence, lease = unpack(ARGV, base + 1, base + 6)
+  local raw = redis.call('GET', KEYS[i])
+  local result = 1
+  if not raw then result = 0 else
+    local record = cjson.decode(raw)
+    if fence ~= '' and (tonumber(record['token']) or 1) ~= tonumber(fence) then result = -1 else
+      if status ~= 'claimed' then record['lease_until'] = cjson.null
+      elseif lease ~= '' then record['lease_until'] = lease end
+      record['status'] = status
+      record['attempts'] = tonumber(attempts)
+      record['updated_at'] = now
+      if has_error == '1' then record['last_error'] = err else record['last_error'] = cjson.null end
+      if status == 'sent' then record['sent_at'] = now end
+      redis.call('SET', KEYS[i], cjson.encode(record))
+    end
+  end
+  results[#results + 1] = result
+end
+return results
 """
 
 # KEYS: delivery. ARGV: status, attempts, now, has_error ('1'/'0'), error, token ('' to skip
@@ -210,6 +316,7 @@ async def add_watched(pipe: Pipeline, keys: RedisKeys, registration: Registratio
     pipe.set(reg, json.dumps(registration_record(stored)))
     pipe.set(addr, stored.id)
     pipe.sadd(keys.registrations(event_id), stored.id)
+    pipe.zadd(keys.registration_order(event_id), {stored.id: 0})
     if stored.confirmed:
         pipe.zrem(keys.pending(event_id), stored.id)
     else:
@@ -244,6 +351,7 @@ async def remove_watched(
     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
     pipe.delete(reg, keys.address(event_id, record["address_key"]))
     pipe.srem(keys.registrations(event_id), registration_id)
+    pipe.zrem(keys.registration_order(event_id), registration_id)
     pipe.zrem(keys.pending(event_id), registration_id)
     await pipe.execute()
     return True

@@ -65,6 +65,9 @@ async def _move(client: Redis, keys: RedisKeys) -> None:
     # the old indexes: every member above has moved, so they name nothing now
     stale = [f"{old}regs", f"{old}dlvs", f"{old}pending"]
     stale += await _scan(client, f"{old}regs:*") + await _scan(client, f"{old}dlvs:*")
+    # the paging index as written before layout 2 (no event tag): derived from
+    # regs, and rebuilt under the event's tag at the first page (_redis_batch.fill_order)
+    stale += await _scan(client, f"{old}regorder:*")
     await client.delete(*stale)
 
 

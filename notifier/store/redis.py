@@ -7,6 +7,8 @@ every key of event ``E`` sits in one cluster slot and each script or transaction
     regev:{registration_id}            string  the registration's event id
     {ev:E}reg:{registration_id}        string  registration, JSON
     {ev:E}regs                         set     the event's registration ids
+    {ev:E}regorder                     zset    the same ids, all scored 0: keyset pages by id
+                                               (ZRANGEBYLEX; built from regs at first use)
     {ev:E}pending                      zset    unconfirmed registration ids, by creation time
     {ev:E}addr:{sha256(address)}       string  registration id: one registration per address
     {ev:E}dlv:{delivery_key}           string  delivery record, JSON; claimed with SET NX
@@ -14,6 +16,11 @@ every key of event ``E`` sits in one cluster slot and each script or transaction
     {ev:E}dlvs:{session_id}            set     the session's delivery keys
     {ev:E}fanout:{reminder_key}        string  fan-out record, JSON
     {ev:E}seq:{session_id}             hash    start_utc, sequence (iCalendar SEQUENCE)
+    {ev:E}progress:{reminder_key}      hash    a shared fan-out's round: round, publisher,
+                                               leader_token, total, counts (redis_work.py)
+    {ev:E}chunks:{reminder_key}        set     the round's finished chunks
+    {work}stream                       stream  audience chunks; consumer group "fanout"
+    {leader}lease, {leader}token       string  the scheduler's leader lease; its fencing tokens
     limit:{key}:{window_start}         string  hits in one rate-limit window (expires)
     layout                             string  "2"; absent: layout 1, moved at first use
     marker, {marker:n}marker           string  write marker, only grows (a lost write shows)
@@ -22,9 +29,12 @@ every key of event ``E`` sits in one cluster slot and each script or transaction
 ``events`` and ``regev:`` live in other slots, so they are written in a step of their own
 *before* the event's records (and ``regev:`` deleted after): a crash between the steps
 leaves an event listed with nothing in it, or a pointer to no record, both read as absent.
+Shared work has tags of its own (``{work}``, ``{leader}``): its keys are named alone by each
+command, or together by one script only within one tag.
 Registrations change under WATCH/MULTI on their ``addr`` and ``reg`` keys, so two replicas
 registering one address end with one record holding both sessions. Delivery claims, updates
-and releases are Lua scripts: each is one atomic step that also keeps the index sets right.
+and releases are Lua scripts: each is one atomic step that also keeps the index sets right;
+a batch (``claim_leases``, ``record_deliveries``) is one script call per event.
 Every call runs under a deadline and any Redis failure surfaces as :class:`StoreError`, whose
 text names the server but never its password.
 """
@@ -32,7 +42,7 @@ text names the server but never its password.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from notifier.errors import ClaimLostError, RegistrationError, StoreError
@@ -40,10 +50,12 @@ from notifier.records import (
     ChannelName,
     Delivery,
     DeliveryStatus,
+    DeliveryWrite,
     Fanout,
     FanoutStatus,
     Registration,
     ReminderRef,
+    WriteResult,
 )
 from notifier.store._codec import (
     address_key,
@@ -57,14 +69,23 @@ from notifier.store._codec import (
     utc_text,
 )
 from notifier.store._redis_base import RedisBase
+from notifier.store._redis_batch import (
+    RESULTS,
+    claim_leases_call,
+    fill_order,
+    page_ids,
+    record_many_call,
+)
 from notifier.store._redis_client import make_client
 from notifier.store._redis_layout import (
     add_watched,
     confirm_watched,
     disable_webhook_watched,
+    key_event,
     remove_watched,
     text,
 )
+from notifier.store.redis_work import RedisLeaderLease, RedisWorkQueue
 
 
 def open_redis_store(url: str, *, prefix: str = "notifier:", timeout_s: float = 5.0) -> RedisStore:
@@ -194,6 +215,19 @@ class RedisStore(RedisBase):
         async with self._guard("count_registrations"):
             return int(await self._client.scard(self._keys.registrations(event_id)))
 
+    async def registration_page(
+        self, event_id: str, after_id: str = "", limit: int = 500, upto_id: str | None = None
+    ) -> list[Registration]:
+        async with self._guard("registration_order"):  # its own deadline: a one-off build
+            await fill_order(self._client, self._keys, event_id)
+        async with self._guard("registration_page"):
+            ids = await page_ids(self._client, self._keys, event_id, after_id, limit, upto_id)
+            # one event's records share its tag: one MGET, on a cluster too
+            keys = [self._keys.registration(event_id, i) for i in ids]
+            values = await self._client.mget(keys) if keys else []
+        # an id whose record is gone was removed between the two reads: it is not a follower
+        return [registration_from_record(json.loads(v)) for v in values if v is not None]
+
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
 
@@ -223,6 +257,40 @@ class RedisStore(RedisBase):
         await self._note_event("claim_lease", ref.event_id)
         async with self._guard("claim_lease"):
             return int(await self._claim_lease(keys=keys, args=args))
+
+    async def claim_leases(
+        self,
+        ref: ReminderRef,
+        targets: Sequence[tuple[str, ChannelName]],
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> list[int]:
+        if not targets:
+            return []
+        # every key of the batch is the reminder's event's: one script call on one slot
+        keys, args = claim_leases_call(self._keys, ref, targets, now, owner, lease_s)
+        await self._note_event("claim_leases", ref.event_id)
+        async with self._guard("claim_leases"):
+            tokens = await self._claim_leases(keys=keys, args=args)
+        return [int(token) for token in tokens]
+
+    async def record_deliveries(
+        self, writes: Sequence[DeliveryWrite], now: datetime
+    ) -> list[WriteResult]:
+        # one script call per event (one slot each), the answers put back in the writes' order
+        by_event: dict[str, list[int]] = {}
+        for index, write in enumerate(writes):
+            by_event.setdefault(key_event(write.key), []).append(index)
+        results: list[WriteResult] = ["missing"] * len(writes)
+        for indexes in by_event.values():
+            keys, args = record_many_call(self._keys, [writes[i] for i in indexes], now)
+            async with self._guard("record_deliveries"):
+                found = await self._record_many(keys=keys, args=args)
+            for index, code in zip(indexes, found, strict=True):
+                results[index] = RESULTS[int(code)]
+        return results
 
     async def record_delivery(
         self,
@@ -285,3 +353,11 @@ class RedisStore(RedisBase):
         key = self._keys.sequence(event_id, session_id)
         async with self._guard("session_sequence"):
             return int(await self._sequence(keys=[key], args=[utc_text(start_utc, "start_utc")]))
+
+    def work_queue(self) -> RedisWorkQueue:
+        """The replicas' shared chunk queue, on this store's client."""
+        return RedisWorkQueue(self._client, self._keys, self._guard)
+
+    def leader_lease(self) -> RedisLeaderLease:
+        """The scheduler's leader lease, on this store's client."""
+        return RedisLeaderLease(self._client, self._keys, self._guard)

@@ -45,11 +45,14 @@ async def _write_layout_1(client: Redis) -> str:
         await client.sadd(f"{p}{index}", key)
     await client.set(f"{p}fanout:{REF.key}", json.dumps(fanout_record(REF, "done", NOW, {})))
     await client.hset(f"{p}seq:ccpcj/side-1", mapping={"start_utc": "x", "sequence": 2})
+    # the paging index as a build with paged fan-outs but no tags wrote it; short of r2
+    await client.zadd(f"{p}regorder:ccpcj", {"r1": 0})
     return key
 
 
 async def test_layout_1_data_is_moved_and_read_after_the_upgrade(redis_url: str) -> None:
-    """Registrations, the delivery log, fan-outs and sequences all survive the key change."""
+    """Registrations, the delivery log, fan-outs, sequences and pages all survive the key
+    change; the old untagged paging index is dropped (it is rebuilt from the moved set)."""
     client = Redis.from_url(redis_url)
     try:
         key = await _write_layout_1(client)
@@ -59,6 +62,8 @@ async def test_layout_1_data_is_moved_and_read_after_the_upgrade(redis_url: str)
             assert await store.get_registration("r3") == CY
             assert await store.find_registration(BEN) == BEN
             assert await store.count_registrations("ccpcj") == 2
+            # the paging index is rebuilt under the event's tag from its moved set
+            assert [r.id for r in await store.registration_page("ccpcj")] == ["r1", "r2"]
             sent = await store.get_delivery(key)
             assert sent is not None
             assert sent.status == "sent"
