@@ -150,13 +150,15 @@ async def _attempt_until_done(
             if deps.stopping.is_set():
                 await release(deps, claim.key)  # hand back: the next run sends it
                 return "handed_back"
+            await claim.keep(attempt)  # the last store write before the send: may be slow
             message = compose()
-            if deps.clock() >= message.ref.start_utc:  # right before each send: never after
+            # after every await and right before the send (nothing awaited in between), so a
+            # slow store or a wait for a slot can never let a send start once the session has
+            if deps.clock() >= message.ref.start_utc:
                 note = "the session started before this reminder could be sent"
                 await claim.write("expired", attempt, note)
                 log.warning("delivery_expired", outcome="expired", attempt=attempt)
                 return "expired"
-            await claim.keep(attempt)
             attempt += 1
             state = "sending"
             try:
