@@ -26,14 +26,13 @@ from redis.exceptions import (
 
 from notifier.errors import StoreError
 from notifier.store import _redis_health as _health
+from notifier.store._redis_batch import CLAIM_LEASES_LUA, RECORD_MANY_LUA
 from notifier.store._redis_client import Connection, redact
 from notifier.store._redis_layout import (
     CLAIM_LEASE_LUA,
-    CLAIM_LEASES_LUA,
     CLAIM_LUA,
     LIMIT_LUA,
     RECORD_LUA,
-    RECORD_MANY_LUA,
     RELEASE_LUA,
     SEQUENCE_LUA,
     RedisKeys,
