@@ -152,8 +152,8 @@ async def _attempt_until_done(
                 return "handed_back"
             await claim.keep(attempt)  # the last store write before the send: may be slow
             message = compose()
-            # after every await and right before the send (nothing awaited in between), so a
-            # slow store or a wait for a slot can never let a send start once the session has
+            # after the last store write and right before the send (nothing awaited between),
+            # so a slow store can never let a send start once the session has begun
             if deps.clock() >= message.ref.start_utc:
                 note = "the session started before this reminder could be sent"
                 await claim.write("expired", attempt, note)
