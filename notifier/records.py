@@ -21,6 +21,8 @@ FanoutStatus = Literal["started", "done", "skipped"]
 # the languages pages and messages are written in (notifier/locale has a catalog for each but
 # English, the source): zh is Simplified Chinese
 Language = Literal["en", "fr", "es", "ru", "zh", "ar", "ja"]
+# what one write of a batch came to: written, no such claim, or refused by the fencing token
+WriteResult = Literal["written", "missing", "taken_over"]
 
 # the one list of each: config validation, CLI choices and page forms derive from these
 ATTENDANCE: tuple[Attendance, ...] = get_args(Attendance)
@@ -125,6 +127,33 @@ class Delivery:
     owner: str | None = None
     lease_until: datetime | None = None
     token: int = 1
+
+
+@dataclass(frozen=True)
+class DeliveryWrite:
+    """One outcome of a batch (``record_deliveries``): what ``record_delivery`` takes."""
+
+    key: str
+    status: DeliveryStatus
+    attempts: int
+    error: str | None = None
+    token: int | None = None  # the claim's fencing token; None: no check
+    lease_s: float | None = None  # with status ``claimed``: renew the lease from now
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A slice of one reminder's audience: registrations with ids in ``(after_id, upto_id]``.
+
+    Bounds, not a list of ids, so a chunk is small on a queue and a registration added after
+    it was cut is still inside exactly one chunk (or after the last, where the catch-up finds
+    it). ``round`` numbers each publication of the reminder (a re-run is a new round).
+    """
+
+    ref: ReminderRef
+    after_id: str
+    upto_id: str
+    round: int = 1
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for the embedded store and outbox.")
     store_url: str | None = Field(
         None,
-        description="redis://[:password@]host:port/db, rediss://…, or sqlite:///path "
-        "(default: sqlite:///<data_dir>/notifier.db).",
+        description="redis://[:password@]host:port/db, rediss://…, "
+        "redis+cluster://[:password@]host:port[,host:port…] (Redis Cluster), or "
+        "sqlite:///path (default: sqlite:///<data_dir>/notifier.db).",
     )
     email_backend: Literal["smtp", "file"] | None = Field(
         None, description="smtp or file (default: smtp when smtp_host is set, else file)."
@@ -138,6 +139,26 @@ class Settings(BaseSettings):
     )
     claim_lease_s: float = Field(
         60.0, gt=0, le=3600, description="A claim not renewed this long is taken over."
+    )
+    leader_lease_s: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="Redis: the scheduler's leader lease; renewed every third of it, and taken"
+        " over by another replica this long after its holder stops renewing.",
+    )
+    chunk_size: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Registrations per chunk of a shared fan-out, and per page read and claimed.",
+    )
+    work_poll_s: float = Field(
+        1.0,
+        gt=0,
+        le=4,
+        description="How long a replica waits for new chunks, and how often it looks for"
+        " chunks a dead replica left (idle for 2 x claim_lease_s).",
     )
     retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
     retry_max_s: float = Field(300.0, gt=0, description="Longest retry delay.")
@@ -225,7 +246,9 @@ class Settings(BaseSettings):
 
     @property
     def uses_redis(self) -> bool:
-        return self.resolved_store_url.startswith(("redis://", "rediss://"))
+        return self.resolved_store_url.startswith(
+            ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://")
+        )
 
 
 def is_loopback(host: str) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from notifier.store import Store, open_store
+from tests.support.cluster import RedisClusterNodes, find_redis_cli
 from tests.support.processes import Children
 from tests.support.redis import RedisServer, find_redis_server
 from tests.support.smtp import Certificates, make_certificates
@@ -56,17 +57,44 @@ def start_redis_server(
 
 
 @pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
+    """The session's real Redis Cluster: three masters joined by ``redis-cli --cluster``."""
+    with Children() as children:
+        folder = tmp_path_factory.mktemp("cluster")
+        cluster = RedisClusterNodes(find_redis_server(), find_redis_cli(), folder, children)
+        cluster.start()
+        yield cluster
+
+
+@pytest.fixture
+def redis_cluster_url(redis_cluster: RedisClusterNodes) -> str:
+    """The session cluster's ``redis+cluster://`` URL, every master empty (FLUSHALL)."""
+    redis_cluster.flush()
+    return redis_cluster.url
+
+
+@pytest.fixture(params=["redis", "redis-cluster"])
+def shared_redis_url(request: pytest.FixtureRequest) -> str:
+    """A Redis that replicas share, empty: one server, or the three-master cluster."""
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture(scope="session")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """A throwaway CA and a certificate for 127.0.0.1, for the SMTP servers' TLS."""
     return make_certificates(tmp_path_factory.mktemp("ca"))
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where each backend keeps its data for one test: a fresh file, an empty database."""
+    """Where each backend keeps its data for one test: a fresh file, an empty database, an
+    empty three-master Redis Cluster."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"  # tmp_path is absolute: sqlite:////tmp/…
-    url: str = request.getfixturevalue("redis_url")
+    fixture = "redis_url" if request.param == "redis" else "redis_cluster_url"
+    url: str = request.getfixturevalue(fixture)
     return url
 
 

@@ -34,6 +34,8 @@ from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from notifier.jobs._cluster_jobstore import ClusterJobStore
+
 REMINDER_FUNC = "notifier.jobs.scheduler:reminder_due"
 Dispatch = Callable[[dict[str, Any]], None]
 Beat = Callable[[], None]
@@ -89,8 +91,18 @@ class GuardedScheduler(BackgroundScheduler):  # type: ignore[misc]  # untyped ba
 
 
 def make_jobstore(store_url: str, prefix: str = "notifier:") -> BaseJobStore:
-    """APScheduler's own store beside ours: Redis keys under the prefix, or the SQLite file."""
+    """APScheduler's own store beside ours: Redis keys under the prefix (on one server or a
+    cluster: the same URL as the store's), or the SQLite file."""
     parts = urlsplit(store_url)
+    if parts.scheme in ("redis+cluster", "rediss+cluster"):
+        hosts = parts.netloc.rpartition("@")[2].split(",")
+        return ClusterJobStore(
+            [(host.rpartition(":")[0], int(host.rpartition(":")[2])) for host in hosts],
+            prefix,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            ssl=parts.scheme == "rediss+cluster",
+        )
     if parts.scheme in ("redis", "rediss"):
         # the credentials wherever redis-py reads them for our own store: user:pw@ or ?password=
         query = dict(parse_qsl(parts.query))

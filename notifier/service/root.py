@@ -32,9 +32,10 @@ from notifier.jobs.fanout import FanoutDeps, RetryPolicy
 from notifier.jobs.scheduler import SCHEDULER_BEAT_S, make_jobstore
 from notifier.metrics import Metrics, make_metrics
 from notifier.records import ChannelName
-from notifier.service.health import Health, StoreClock, refuse_volatile
+from notifier.service.health import Health, StoreClock, refuse_volatile, supervise
 from notifier.service.http import serve_http
 from notifier.service.runtime import Service
+from notifier.service.sharing import consume_forever, lead_forever
 from notifier.settings import Settings, redact_url, signing_secret
 from notifier.store import RedisStore, Store, open_store
 
@@ -74,9 +75,15 @@ async def open_service(
             stack.push_async_callback(channel.aclose)
         deps = _fanout_deps(settings, store, channels, server_secret, metrics, clock)
         jobstore = make_jobstore(settings.resolved_store_url)
-        service = Service(settings, deps, jobstore, config, health)
+        # replicas share the work through Redis; the embedded store keeps it in-process
+        redis = store if isinstance(store, RedisStore) else None
+        queue = redis.work_queue() if redis is not None else None
+        lease = redis.leader_lease() if redis is not None else None
+        service = Service(settings, deps, jobstore, config, health, queue, lease)
         health.watch("scheduler", SCHEDULER_BEAT_S)
         await asyncio.to_thread(service.scheduler.start, paused=True)
+        leading, _ = await service.leadership.renew()
+        stack.push_async_callback(_stop_tasks, _start_sharing(service))
         stack.push_async_callback(drain, service, settings.shutdown_timeout_s)
         stack.push_async_callback(asyncio.to_thread, service.stop_scheduler)
         log.info(
@@ -90,7 +97,8 @@ async def open_service(
         await service.reconcile()
         await service.purge_pending()
         await service.count_registrations()
-        await asyncio.to_thread(service.scheduler.resume)
+        if leading:  # a follower's scheduler waits paused until it takes the lease
+            await asyncio.to_thread(service.scheduler.resume)
         if settings.http_port:
             # entered last, so it stops first: no registration arrives while sends drain
             api = create_app(_api_deps(service, channels, deps.clock))
@@ -109,6 +117,21 @@ async def _load_config(settings: Settings, clock: Clock) -> ConfigSet:
     return config
 
 
+def _start_sharing(service: Service) -> list[asyncio.Task[None]]:
+    """The leader loop and the chunk consumer, supervised: every replica runs both."""
+    stop = service.stop
+    lead = supervise("leader", lambda: lead_forever(service, service.leadership_changed), stop)
+    consume = supervise("consume", lambda: consume_forever(service), stop)
+    return [asyncio.create_task(lead), asyncio.create_task(consume)]
+
+
+async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """After the drain: end the background loops (the leader lets go of its lease)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _fanout_deps(
     settings: Settings,
     store: Store,
@@ -125,6 +148,7 @@ def _fanout_deps(
         concurrency=asyncio.Semaphore(settings.send_concurrency),
         retry=RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_max_s),
         lease_s=settings.claim_lease_s,
+        page_size=settings.chunk_size,
         clock=clock,
         stopping=asyncio.Event(),
         metrics=metrics,

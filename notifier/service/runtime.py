@@ -24,13 +24,16 @@ from notifier.configfiles import ConfigSet, config_stamps, load_config_files
 from notifier.errors import StoreError
 from notifier.events import Event, Session
 from notifier.jobs import reminders_of
-from notifier.jobs.fanout import FanoutDeps, run_fanout
+from notifier.jobs.fanout import FanoutDeps
 from notifier.jobs.plan import offsets_of
 from notifier.jobs.scheduler import REMINDER_FUNC, make_scheduler
+from notifier.jobs.shared import publish_fanout, wait_round
 from notifier.jobs.sync import apply_jobs, desired_jobs, ref_from_kwargs
 from notifier.records import ReminderRef
 from notifier.service.health import Health
+from notifier.service.sharing import Leadership
 from notifier.settings import Settings
+from notifier.store.work import LeaderLease, LocalLeaderLease, LocalWorkQueue, WorkQueue
 
 log = structlog.get_logger("notifier.service")
 WATCH_RETRY_S = 1.0
@@ -58,9 +61,16 @@ class Service:
         jobstore: BaseJobStore,
         config: ConfigSet,
         health: Health | None = None,
+        queue: WorkQueue | None = None,
+        lease: LeaderLease | None = None,
     ) -> None:
         self.settings = settings
         self.deps = deps
+        # the embedded store: an in-process queue, and this process always leads
+        self.queue: WorkQueue = queue or LocalWorkQueue()
+        self.leadership = Leadership(
+            lease or LocalLeaderLease(), deps.owner, settings.leader_lease_s
+        )
         self.health = health or Health(settings, deps.metrics.registry)
         self.scheduler = make_scheduler(
             jobstore,
@@ -106,7 +116,10 @@ class Service:
         return checks | self.health.checks()
 
     async def reconcile(self) -> int:
-        """Fire every reminder that is due, recent, and has no finished fan-out. Returns count."""
+        """Fire every reminder that is due, recent, and has no finished fan-out (the leader
+        only; a fan-out whose chunks are still out is left to the replicas). Returns count."""
+        if not self.leadership.leading():
+            return 0
         now = self.deps.clock()
         lookback = timedelta(seconds=self.settings.reconcile_lookback_s)
         fired = 0
@@ -117,18 +130,46 @@ class Service:
             if ref.key in self.in_flight:
                 continue
             fanout = await self.deps.store.get_fanout(ref)
-            if fanout is None or fanout.status == "started":
+            if fanout is not None and fanout.status != "started":
+                continue
+            out = None if fanout is None else await self._round_out(ref)
+            if out is None:
                 self.start_fanout(ref)
                 fired += 1
+            else:
+                self._follow(ref, out)
         if fired:
             log.info("reconcile_fired", count=fired)
         return fired
+
+    async def _round_out(self, ref: ReminderRef) -> int | None:
+        """The round of a started fan-out whose chunks are still out (being delivered, or
+        waiting to be taken over from a dead replica); None: run it again."""
+        progress = await self.queue.progress(ref)
+        if progress is None or progress.total is None:
+            # never published, or its publisher (a former leader) stopped before sealing
+            return None
+        return progress.round if progress.done < progress.total else None
+
+    def _follow(self, ref: ReminderRef, round_: int) -> None:
+        """Keep an outstanding round in flight here until its chunks are all delivered."""
+        if ref.key in self.in_flight:
+            return
+        task = asyncio.create_task(
+            wait_round(self.deps, self.queue, ref, round_, self.stop), name=ref.key
+        )
+        self.in_flight[ref.key] = task
+        task.add_done_callback(lambda t: self._fanout_finished(ref.key, t))
 
     # -- firing ------------------------------------------------------------------------
     def on_job_fired(self, kwargs: dict[str, Any]) -> None:
         """Called on the loop by the scheduler thread's LoopExecutor."""
         self.deps.metrics.jobs_scheduled.dec()
         ref = ref_from_kwargs(kwargs)
+        if not self.leadership.leading():
+            # the lease went elsewhere as the job fired: the leader's catch-up pass sends it
+            log.warning("job_fired_not_leader", reminder=ref.key)
+            return
         ahead_s = self.health.skew_s
         if ahead_s > EARLY_TOLERANCE_S:
             # APScheduler wakes on this host's clock: a host ahead of the store's fires early
@@ -138,18 +179,26 @@ class Service:
         self.start_fanout(ref)
 
     def start_fanout(self, ref: ReminderRef) -> None:
-        if ref.key in self.in_flight or self.stop.is_set():
+        if ref.key in self.in_flight or self.stop.is_set() or not self.leadership.leading():
             return
-        found = self._lookup(ref)
+        found = self.lookup(ref)
         if found is None:
             log.info("stale_reminder_ignored", reminder=ref.key)
             return
         event, session = found
-        task = asyncio.create_task(run_fanout(self.deps, event, session, ref), name=ref.key)
+        task = asyncio.create_task(self._publish(event, session, ref), name=ref.key)
         self.in_flight[ref.key] = task
         task.add_done_callback(lambda t: self._fanout_finished(ref.key, t))
 
-    def _lookup(self, ref: ReminderRef) -> tuple[Event, Session] | None:
+    async def _publish(self, event: Event, session: Session, ref: ReminderRef) -> None:
+        """Publish the fan-out's chunks, then wait until they are all delivered (by any
+        replica): the reminder is in flight here until then."""
+        token = self.leadership.token
+        round_ = await publish_fanout(self.deps, self.queue, event, session, ref, token)
+        if round_:
+            await wait_round(self.deps, self.queue, ref, round_, self.stop)
+
+    def lookup(self, ref: ReminderRef) -> tuple[Event, Session] | None:
         """The session as the current config has it, if the reminder still matches it."""
         event = self.events.get(ref.event_id)
         session = (
@@ -168,6 +217,18 @@ class Service:
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             log.error("reminder_fanout_crashed", reminder=key, error=repr(exc))
+
+    async def leadership_changed(self, leading: bool) -> None:
+        """Leading: run the scheduler and a catch-up pass at once (a dead leader's due
+        reminders). Not leading: pause the scheduler and stop publishing, at once."""
+        if leading:
+            await asyncio.to_thread(self.scheduler.resume)
+            await self.reconcile()
+            return
+        await asyncio.to_thread(self.scheduler.pause)
+        for key, task in list(self.in_flight.items()):
+            if not key.startswith("chunk:"):
+                task.cancel()  # its chunks already out are delivered by the replicas
 
     # -- config ------------------------------------------------------------------------
     async def reload_config(self) -> None:
@@ -288,9 +349,14 @@ class Service:
 
     async def idle(self) -> bool:
         """No fan-out running and no reminder job left: what --until-idle waits for."""
-        if self.in_flight:
+        if self.in_flight or self._queued():
             return False
         jobs = await asyncio.to_thread(self.scheduler.get_jobs)
         # asked again: a job handed over while get_jobs ran left the store before its fan-out
         # was in flight, and would be handed back as "idle" (the demo's lost reminder)
-        return not self.in_flight and not any(job.func_ref == REMINDER_FUNC for job in jobs)
+        busy = self.in_flight or self._queued()
+        return not busy and not any(job.func_ref == REMINDER_FUNC for job in jobs)
+
+    def _queued(self) -> bool:
+        """Chunks waiting in this process's own queue (the embedded store)."""
+        return isinstance(self.queue, LocalWorkQueue) and self.queue.pending() > 0

@@ -4,8 +4,10 @@
 
 - ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` (SQLAlchemy's spelling,
   which APScheduler's job store uses for the same file);
-- ``redis://[:password@]host:port/db`` or ``rediss://…`` (TLS). The Redis store connects
-  lazily: open it before the server is up, and call :meth:`~Store.ping` to check it.
+- ``redis://[:password@]host:port/db`` or ``rediss://…`` (TLS);
+- ``redis+cluster://[:password@]host:port[,host:port…]`` or ``rediss+cluster://…``: a Redis
+  Cluster, found from any of the nodes named. The Redis store connects lazily: open it
+  before the server is up, and call :meth:`~Store.ping` to check it.
 """
 
 from __future__ import annotations
@@ -28,13 +30,17 @@ __all__ = [
 
 SQLITE_PREFIX = "sqlite:///"
 SQLITE_FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
-ACCEPTED = f"{SQLITE_FORMS}, redis://host:port/db or rediss://host:port/db"
+ACCEPTED = (
+    f"{SQLITE_FORMS}, redis://host:port/db, rediss://host:port/db"
+    " or redis+cluster://host:port[,host:port…]"
+)
+REDIS_SCHEMES = ("redis", "rediss", "redis+cluster", "rediss+cluster")
 
 
 async def open_store(url: str) -> Store:
     """The store ``url`` names; :class:`StoreError` for a scheme or path it cannot use."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
-    if scheme in ("redis", "rediss"):
+    if scheme in REDIS_SCHEMES:
         return open_redis_store(url)
     if scheme != "sqlite":
         # only the scheme is echoed: the rest of a URL may hold a password

@@ -166,6 +166,12 @@ def claim_record(
     lease_s: float | None = None,
 ) -> dict[str, Any]:
     """A new delivery record, status ``claimed``, flat: the ref's fields sit beside the rest."""
+    if not key.startswith(f"{ref.event_id}/"):
+        # the Redis store finds a delivery's slot from the key alone (its event's hash tag)
+        raise StoreError(
+            f"delivery key {key!r} does not start with its event {ref.event_id!r}/;"
+            " build it with notifier.records.delivery_key"
+        )
     now_text = utc_text(now, "now")
     return {
         "key": key,

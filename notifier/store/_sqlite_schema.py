@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS notifier_registrations (
     confirmed INTEGER NOT NULL DEFAULT 1);
 CREATE UNIQUE INDEX IF NOT EXISTS notifier_registrations_address
     ON notifier_registrations (event_id, address_key);
+CREATE INDEX IF NOT EXISTS notifier_registrations_by_event ON notifier_registrations (event_id, id);
 CREATE TABLE IF NOT EXISTS notifier_deliveries (
     key TEXT PRIMARY KEY, event_id TEXT NOT NULL, session_id TEXT NOT NULL,
     start_utc TEXT NOT NULL, offset_s INTEGER NOT NULL, registration_id TEXT NOT NULL,
@@ -81,6 +82,11 @@ RECORD_FANOUT = """INSERT OR REPLACE INTO notifier_fanouts VALUES (:key, :event_
     :start_utc, :offset_s, :status, :updated_at, :counts)"""
 RECORD = """UPDATE notifier_deliveries SET status = ?, attempts = ?, updated_at = ?,
     last_error = ?, sent_at = COALESCE(?, sent_at), lease_until = ? WHERE key = ?"""
+# a keyset page of one event's registrations, in id order (the index by event and id)
+PAGE = """SELECT * FROM notifier_registrations WHERE event_id = ? AND id > ?
+    ORDER BY id LIMIT ?"""
+PAGE_UPTO = """SELECT * FROM notifier_registrations WHERE event_id = ? AND id > ? AND id <= ?
+    ORDER BY id LIMIT ?"""
 # one statement: a hit in a new window starts its count again at 1
 HIT_LIMIT = """INSERT INTO notifier_limits VALUES (?, ?, 1)
     ON CONFLICT (key) DO UPDATE SET

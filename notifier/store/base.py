@@ -18,6 +18,7 @@ session's instant, so a moved session is announced again under a new key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -25,10 +26,12 @@ from notifier.records import (
     ChannelName,
     Delivery,
     DeliveryStatus,
+    DeliveryWrite,
     Fanout,
     FanoutStatus,
     Registration,
     ReminderRef,
+    WriteResult,
 )
 
 
@@ -74,10 +77,21 @@ class Store(Protocol):
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         """Registrations that follow this session (whole-event ones included)."""
 
+    async def registration_page(
+        self, event_id: str, after_id: str = "", limit: int = 500, upto_id: str | None = None
+    ) -> list[Registration]:
+        """Up to ``limit`` of the event's registrations with ids after ``after_id`` (and at
+        most ``upto_id``), in id order: a keyset page. The fan-out reads its audience this way,
+        so memory stays flat however many follow a session; pass the last id for the next page.
+        A registration added or removed meanwhile is seen at most once, never twice."""
+
     async def claim_delivery(
         self, key: str, ref: ReminderRef, registration_id: str, channel: ChannelName, now: datetime
     ) -> bool:
-        """Atomically create the record with status ``claimed``; False if the key exists."""
+        """Atomically create the record with status ``claimed``; False if the key exists.
+
+        ``key`` starts with ``ref.event_id/`` (``delivery_key`` builds it so): the Redis store
+        finds a delivery's cluster slot from its key alone. Another key is a StoreError."""
 
     async def claim_lease(
         self,
@@ -115,6 +129,28 @@ class Store(Protocol):
         no longer it (taken over: the fencing check). ``lease_s`` with status ``claimed``
         renews the lease from ``now``; any other status ends it.
         """
+
+    async def claim_leases(
+        self,
+        ref: ReminderRef,
+        targets: Sequence[tuple[str, ChannelName]],
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> list[int]:
+        """:meth:`claim_lease` for many (registration id, channel) of one reminder, in one
+        round trip and one atomic step; the tokens in the order given: 0 for a key that is no
+        longer ``claimed`` (done), -1 for a live claim of another owner (it may still finish,
+        or its lease may run out: the caller comes back for it)."""
+
+    async def record_deliveries(
+        self, writes: Sequence[DeliveryWrite], now: datetime
+    ) -> list[WriteResult]:
+        """:meth:`record_delivery` for many claims of one reminder in one atomic step.
+
+        Never raises for one write: each gets ``written``, ``missing`` (never claimed) or
+        ``taken_over`` (its token is stale: the fencing check; nothing written for it)."""
 
     async def release_delivery(self, key: str) -> None:
         """Drop a claim that was never attempted (shutdown hands it back for a later run)."""

@@ -29,10 +29,13 @@ from notifier.records import (
     ChannelName,
     Delivery,
     DeliveryStatus,
+    DeliveryWrite,
     Fanout,
     FanoutStatus,
     Registration,
     ReminderRef,
+    WriteResult,
+    delivery_key,
 )
 from notifier.store._codec import (
     check_registration,
@@ -47,6 +50,7 @@ from notifier.store._codec import (
     update_settings,
     utc_text,
 )
+from notifier.store._sqlite_batch import claim_batch, record_batch
 from notifier.store._sqlite_schema import (
     CLAIM,
     CONFIRM_REGISTRATION,
@@ -54,6 +58,8 @@ from notifier.store._sqlite_schema import (
     HIT_LIMIT,
     INSERT_REGISTRATION,
     NEXT_SEQUENCE,
+    PAGE,
+    PAGE_UPTO,
     PURGE_LIMITS,
     PURGE_PENDING,
     RECORD,
@@ -239,6 +245,13 @@ class SqliteStore:
         rows = await self._fetch(sql, (event_id,))
         return int(rows[0][0])
 
+    async def registration_page(
+        self, event_id: str, after_id: str = "", limit: int = 500, upto_id: str | None = None
+    ) -> list[Registration]:
+        sql = PAGE if upto_id is None else PAGE_UPTO
+        params = [event_id, after_id, *([] if upto_id is None else [upto_id]), limit]
+        return [_registration(row) for row in await self._fetch(sql, params)]
+
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
 
@@ -259,22 +272,24 @@ class SqliteStore:
         lease_s: float,
     ) -> int:
         record = claim_record(key, ref, registration_id, channel, now, owner, lease_s)
-        now_text = record["updated_at"]
         async with self.transaction() as db:
-            async with db.execute(CLAIM, record) as cursor:
-                if cursor.rowcount == 1:
-                    return 1
-            sql = "SELECT status, owner, token FROM notifier_deliveries WHERE key = ?"
-            async with db.execute(sql, (key,)) as cursor:
-                row = await cursor.fetchone()
-            if row is None or row["status"] != "claimed":
-                return 0
-            if row["owner"] == owner:
-                return int(row["token"])  # ours already: a retry after a lost reply
-            params = (owner, record["lease_until"], now_text, key, now_text)
-            async with db.execute(TAKE_OVER, params) as cursor:
-                taken = await cursor.fetchone()
-        return 0 if taken is None else int(taken[0])
+            return await _claim_in(db, record, owner)
+
+    async def claim_leases(
+        self,
+        ref: ReminderRef,
+        targets: Sequence[tuple[str, ChannelName]],
+        now: datetime,
+        *,
+        owner: str,
+        lease_s: float,
+    ) -> list[int]:
+        records = [
+            claim_record(delivery_key(ref, rid, channel), ref, rid, channel, now, owner, lease_s)
+            for rid, channel in targets
+        ]
+        async with self.transaction() as db:  # one transaction: one fsync for the batch
+            return await claim_batch(db, records, owner)
 
     async def record_delivery(
         self,
@@ -287,21 +302,19 @@ class SqliteStore:
         token: int | None = None,
         lease_s: float | None = None,
     ) -> None:
-        now_text = utc_text(now, "now")
-        sent_at = now_text if status == "sent" else None
-        lease = lease_text(now, lease_s) if status == "claimed" else None
+        write = DeliveryWrite(key, status, attempts, error, token, lease_s)
         async with self.transaction() as db:
-            sql = "SELECT token, lease_until FROM notifier_deliveries WHERE key = ?"
-            async with db.execute(sql, (key,)) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
-            if token is not None and int(row["token"]) != token:
-                raise ClaimLostError(f"delivery {key!r}: its claim was taken over; not written")
-            if status == "claimed" and lease is None:
-                lease = row["lease_until"]  # a progress note without renewal keeps the lease
-            params = (status, attempts, now_text, error, sent_at, lease, key)
-            await db.execute(RECORD, params)
+            result = await _record_in(db, write, now)
+        if result == "missing":
+            raise StoreError(f"delivery {key!r} was never claimed; claim_delivery first")
+        if result == "taken_over":
+            raise ClaimLostError(f"delivery {key!r}: its claim was taken over; not written")
+
+    async def record_deliveries(
+        self, writes: Sequence[DeliveryWrite], now: datetime
+    ) -> list[WriteResult]:
+        async with self.transaction() as db:
+            return await record_batch(db, writes, now)
 
     async def release_delivery(self, key: str) -> None:
         # only a bare claim: a sent or failed record is history and must keep its key taken
@@ -342,6 +355,44 @@ class SqliteStore:
 
     async def aclose(self) -> None:
         await self._db.close()
+
+
+async def _claim_in(db: aiosqlite.Connection, record: dict[str, Any], owner: str) -> int:
+    """One lease claim inside the caller's transaction (see ``Store.claim_lease``)."""
+    async with db.execute(CLAIM, record) as cursor:
+        if cursor.rowcount == 1:
+            return 1
+    sql = "SELECT status, owner, token FROM notifier_deliveries WHERE key = ?"
+    async with db.execute(sql, (record["key"],)) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row["status"] != "claimed":
+        return 0
+    if row["owner"] == owner:
+        return int(row["token"])  # ours already: a retry after a lost reply
+    now_text = record["updated_at"]
+    params = (owner, record["lease_until"], now_text, record["key"], now_text)
+    async with db.execute(TAKE_OVER, params) as cursor:
+        taken = await cursor.fetchone()
+    return 0 if taken is None else int(taken[0])
+
+
+async def _record_in(db: aiosqlite.Connection, write: DeliveryWrite, now: datetime) -> WriteResult:
+    """One outcome inside the caller's transaction, fenced by its token when it has one."""
+    now_text = utc_text(now, "now")
+    sent_at = now_text if write.status == "sent" else None
+    lease = lease_text(now, write.lease_s) if write.status == "claimed" else None
+    sql = "SELECT token, lease_until FROM notifier_deliveries WHERE key = ?"
+    async with db.execute(sql, (write.key,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return "missing"
+    if write.token is not None and int(row["token"]) != write.token:
+        return "taken_over"
+    if write.status == "claimed" and lease is None:
+        lease = row["lease_until"]  # a progress note without renewal keeps the lease
+    params = (write.status, write.attempts, now_text, write.error, sent_at, lease, write.key)
+    await db.execute(RECORD, params)
+    return "written"
 
 
 def _where(**columns: str | None) -> tuple[str, list[str]]:

@@ -110,6 +110,7 @@ async def test_two_replicas_running_the_same_reminder_at_once_send_each_email_on
     await _register(store, "ada", "bob", "cy", whole_event=("dee",))
     other_store = await open_store(store_url)  # the second replica's own connection
     try:
+        await other_store.ping()  # connected, as a running replica's is: both start together
         ref = _talk(event)
         results = await asyncio.gather(
             run_fanout(fanout_deps(store, smtp_channel, Clock(NOW)), event, event.sessions[0], ref),

@@ -233,14 +233,23 @@ async def test_datetimes_come_back_aware_utc_and_equal_to_what_went_in(store: St
     vienna_start = datetime(2023, 5, 23, 9, 10, tzinfo=ZoneInfo("Europe/Vienna"))
     ref = ReminderRef("ccpcj", "side-1", vienna_start, 600)
     await store.add_registration(_registration(created_at=tokyo))
-    await store.claim_delivery("k", ref, "r1", "webhook", tokyo)
+    key = delivery_key(ref, "r1", "webhook")
+    await store.claim_delivery(key, ref, "r1", "webhook", tokyo)
     registration = await store.get_registration("r1")
-    delivery = await store.get_delivery("k")
+    delivery = await store.get_delivery(key)
     assert registration is not None
     assert delivery is not None
     got = [registration.created_at, delivery.created_at, delivery.ref.start_utc]
     assert got == [tokyo, tokyo, vienna_start]
     assert [value.utcoffset() for value in got] == [timedelta(0)] * 3
+
+
+async def test_a_delivery_key_of_another_event_is_refused(store: Store) -> None:
+    """The Redis store places a delivery by the event its key starts with (one cluster slot
+    with the event's indexes), so both backends refuse a key that names another event."""
+    with pytest.raises(StoreError, match="does not start with its event"):
+        await store.claim_delivery("other/side-1/x", REF, "r1", "email", NOW)
+    assert await store.list_deliveries() == []
 
 
 async def test_naive_datetimes_are_refused(store: Store) -> None:

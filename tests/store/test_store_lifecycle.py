@@ -93,7 +93,7 @@ async def test_callers_cancelled_mid_call_leave_the_store_usable(store: Store, y
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     assert not [t.exception() for t in tasks if not t.cancelled() and t.exception()]
-    assert await store.claim_delivery("after/cancel", REF, "r", "email", NOW) is True
+    assert await store.claim_delivery(f"{REF.key}/after/email", REF, "r", "email", NOW) is True
     assert len(await store.list_registrations()) <= 1
 
 

@@ -38,6 +38,11 @@ class ScaledClock:
     def __call__(self) -> datetime:
         return self.start + timedelta(seconds=(time.monotonic() - self._began) * self.speed)
 
+    def monotonic_at(self, instant: datetime) -> float:
+        """The ``time.monotonic()`` reading at which this clock shows ``instant`` (exact: no
+        second clock is read, so a sink stamping with ``time.monotonic()`` compares directly)."""
+        return self._began + (instant - self.start).total_seconds() / self.speed
+
     def real_s_until(self, instant: datetime) -> float:
         """Real seconds from now until the clock shows ``instant``."""
         return (instant - self()).total_seconds() / self.speed

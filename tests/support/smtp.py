@@ -71,6 +71,8 @@ class ScriptedSmtpHandler:
     data_calls: Counter[str] = field(default_factory=Counter)  # DATA commands per recipient
     commands: Counter[str] = field(default_factory=Counter)  # MAIL, RCPT, DATA answered
     in_flight: int = 0  # DATA commands not answered yet
+    # time.monotonic() when each MAIL command arrived: when a send began, as the server saw it
+    mails_at: list[float] = field(default_factory=list)
     max_in_flight: int = 0
     _script: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
     _open: threading.Event = field(default_factory=threading.Event)
@@ -121,6 +123,7 @@ class ScriptedSmtpHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        self.mails_at.append(time.monotonic())
         reply = await self._answer("MAIL", None, server)
         if reply.startswith("2"):
             envelope.mail_from = address

@@ -1,0 +1,72 @@
+"""Outcome writes of one fan-out, batched: one store round trip carries every write that
+arrived while the previous one was on its way (group commit).
+
+Nothing waits for a batch to fill: a lone write goes at once, and under load the batches grow
+by themselves, so a fan-out of 10,000 writes its outcomes in tens of round trips, not 10,000.
+Each write keeps its own fencing check: a stale token raises :class:`ClaimLostError` for that
+delivery only. Writes of one writer belong to one reminder (its keys share one session, as
+the Redis store's batch script expects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from notifier.errors import ClaimLostError, StoreError
+from notifier.jobs.deps import FanoutDeps, stored
+from notifier.records import DeliveryWrite, WriteResult
+
+MAX_BATCH = 500
+
+_Pending = tuple[DeliveryWrite, "asyncio.Future[WriteResult]"]
+
+
+class OutcomeWriter:
+    """Group commit of delivery outcomes for one fan-out."""
+
+    def __init__(self, deps: FanoutDeps, max_batch: int = MAX_BATCH) -> None:
+        self._deps = deps
+        self._max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def write(self, write: DeliveryWrite) -> None:
+        """Write one outcome, retried over a store outage until the store takes it.
+
+        An outcome is a fact (the mail went out): a caller cancelled while it waits does not
+        take it back; it is written with its batch."""
+        future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
+        self._pending.append((write, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="outcome-writer")
+        result = await asyncio.shield(future)
+        if result == "taken_over":
+            raise ClaimLostError(f"delivery {write.key!r}: its claim was taken over; not written")
+        if result == "missing":
+            raise StoreError(f"delivery {write.key!r} was never claimed; claim it first")
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: len(batch)]
+            try:
+                results = await self._record([write for write, _ in batch])
+            except BaseException as exc:  # cancelled at exit: the waiters must not hang
+                for _, future in batch + self._pending:
+                    if future.done():
+                        continue
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                    else:
+                        future.cancel()
+                self._pending.clear()
+                raise
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _record(self, writes: list[DeliveryWrite]) -> list[WriteResult]:
+        deps = self._deps
+        return await stored(
+            deps, "record_deliveries", lambda: deps.store.record_deliveries(writes, deps.clock())
+        )

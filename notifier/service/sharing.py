@@ -1,0 +1,133 @@
+"""Replicas sharing the work: the leader lease, and the loop that takes chunks (#12.6).
+
+* **Leader.** Every replica tries to hold the lease every third of ``leader_lease_s``; the
+  holder runs the scheduler and the catch-up pass, the others keep them paused. A holder that
+  cannot renew (or has not renewed for a whole lease, e.g. it was paused) stops scheduling at
+  once: :meth:`Leadership.leading` is checked before every firing and catch-up pass, so a
+  replica woken from a pause does not fire a job it no longer owns. Each term has a fencing
+  token (from ``INCR``); fan-out rounds are begun with it, and a round begun by a newer token
+  fences off an older holder's. The loop beats ``leader`` in ``/readyz``.
+* **Chunks.** Every replica (the leader too) takes up to ``CHUNKS_AT_ONCE`` chunks from the
+  queue, delivers them and marks them done; every ``work_poll_s`` it also takes over chunks
+  another replica left idle for ``2 × claim_lease_s`` (it died): by then that replica's claims
+  have run out too, so they are taken over with new tokens and its late writes are refused.
+  A chunk being worked on is touched every ``claim_lease_s / 2``; the loop beats ``consume``.
+
+With the embedded store the lease is always this process's and the queue is in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import structlog
+
+from notifier.errors import StoreError
+from notifier.jobs.shared import deliver_chunk
+from notifier.store.work import LeaderLease, WorkItem, WorkQueue
+
+if TYPE_CHECKING:  # the runtime's Service; imported for types only
+    from notifier.service.runtime import Service
+
+log = structlog.get_logger("notifier.service")
+CHUNKS_AT_ONCE = 2
+
+
+class Leadership:
+    """This replica's term as leader: its fencing token (0: not leading) and when the lease
+    was last renewed."""
+
+    def __init__(self, lease: LeaderLease, owner: str, lease_s: float) -> None:
+        self.lease, self.owner, self.lease_s = lease, owner, lease_s
+        self.token = 0
+        self._renewed_at = 0.0
+
+    def leading(self) -> bool:
+        """Holding the lease, renewed less than a lease ago (by this host's monotonic clock)."""
+        return bool(self.token) and time.monotonic() - self._renewed_at < self.lease_s
+
+    async def renew(self) -> tuple[bool, bool]:
+        """Take or renew the lease; (leading now, changed since the last call)."""
+        was = self.leading()
+        asked_at = time.monotonic()
+        try:
+            token = await self.lease.hold(self.owner, self.lease_s)
+        except StoreError as exc:
+            log.warning("leader_renew_failed", error=str(exc)[:300])
+            token = 0  # unsure: step down at once rather than schedule beside another
+        if token:
+            self._renewed_at = asked_at
+        if token and not was:
+            log.info("leader_acquired", token=token)
+        elif was and not token:
+            log.warning("leader_lost", token=self.token)
+        self.token = token
+        return bool(token), bool(token) != was
+
+    async def release(self) -> None:
+        """At shutdown: let another replica take over at once instead of after the lease."""
+        if self.token:
+            with contextlib.suppress(StoreError):
+                await self.lease.release(self.owner)
+            self.token = 0
+
+
+async def lead_forever(service: Service, on_change: Callable[[bool], Awaitable[None]]) -> None:
+    """Hold the lease until stop; ``on_change(leading)`` whenever leadership changes."""
+    leadership = service.leadership
+    renew_s = leadership.lease_s / 3
+    service.health.watch("leader", renew_s)
+    try:
+        while not service.stop.is_set():
+            leading, changed = await leadership.renew()
+            if changed:
+                await on_change(leading)
+            service.health.beat("leader")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(renew_s):
+                    await service.stop.wait()
+    finally:
+        await asyncio.shield(leadership.release())
+
+
+async def consume_forever(service: Service) -> None:
+    """Take chunks (new ones, and a dead replica's) and deliver them, until stop."""
+    queue, deps = service.queue, service.deps
+    poll_s = service.settings.work_poll_s
+    idle_s = 2 * deps.lease_s
+    service.health.watch("consume", poll_s)
+    while not service.stop.is_set():
+        items = await queue.reclaim(deps.owner, idle_s, CHUNKS_AT_ONCE)
+        for item in items:
+            log.info("chunk_taken_over", reminder=item.chunk.ref.key, after=item.chunk.after_id)
+        if not items:
+            items = await queue.take(deps.owner, CHUNKS_AT_ONCE, poll_s)
+        service.health.beat("consume")
+        if service.stop.is_set():  # taken as the process began to stop: back for the others
+            for item in items:
+                await queue.hand_back(item)
+            return
+        await asyncio.gather(*(_run_chunk(service, queue, item) for item in items))
+
+
+async def _run_chunk(service: Service, queue: WorkQueue, item: WorkItem) -> None:
+    """One chunk, as a task the drain waits for, touched while it runs."""
+    deps = service.deps
+    work = asyncio.create_task(deliver_chunk(deps, queue, item, service.lookup))
+    name = f"chunk:{item.entry_id}"
+    service.in_flight[name] = work
+    touch_s = deps.lease_s / 2
+    try:
+        while not work.done():
+            await asyncio.wait({work}, timeout=touch_s)
+            if not work.done():
+                with contextlib.suppress(StoreError):
+                    await queue.touch(deps.owner, item)
+                service.health.beat("consume")
+        work.result()
+    finally:
+        service.in_flight.pop(name, None)
