@@ -21,7 +21,7 @@ from notifier.records import Registration, ReminderRef
 from notifier.store import open_store
 from tests.support.daemon import EVENT_ID, Daemon, Workspace
 from tests.support.events import soon
-from tests.support.faults import Tally, tally
+from tests.support.faults import REPORT, Tally, tally
 from tests.support.processes import Children
 from tests.support.smtp import SmtpServer, start_smtp_server
 from tests.support.waiting import wait_until
@@ -95,7 +95,8 @@ def _count(redis_url: str, ref: ReminderRef, smtp: SmtpServer, names: list[str])
 
 
 def _settled(redis_url: str, ref: ReminderRef, smtp: SmtpServer, names: list[str]) -> bool:
-    counts = _count(redis_url, ref, smtp, names)
+    with REPORT.polling():  # a wait's condition, not the scenario's result
+        counts = _count(redis_url, ref, smtp, names)
     return counts.statuses["sent"] == len(names)
 
 

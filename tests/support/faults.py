@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -73,8 +74,20 @@ class Report:
     tallies: dict[str, list[Tally]] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
 
+    quiet: bool = False  # polling while waiting: those interim counts are not the result
+
     def add(self, tally: Tally) -> None:
-        self.tallies.setdefault(self.current or "(outside a test)", []).append(tally)
+        if not self.quiet:
+            self.tallies.setdefault(self.current or "(outside a test)", []).append(tally)
+
+    @contextmanager
+    def polling(self) -> Iterator[None]:
+        """Counts taken inside are interim (a wait's condition), left out of the table."""
+        self.quiet = True
+        try:
+            yield
+        finally:
+            self.quiet = False
 
     def rows(self) -> list[tuple[str, str, Tally | None]]:
         """(test id, outcome, tally): one row per tally, or one without for a test that had none."""
