@@ -10,6 +10,7 @@ request gets are in :mod:`notifier.api._guards`.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, status
@@ -78,6 +79,35 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Method Not Allowed"}, 405, headers=headers)
 
 
+def _document_body_limit(app: FastAPI, max_bytes: int) -> None:
+    """Every operation that takes a body may answer 413 (:class:`LimitBody` refuses it before
+    any route runs), so the document says so on each of them, not in one route's list."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        operation.setdefault("responses", {})["413"] = {
+                            "description": f"The body is larger than {max_bytes} bytes "
+                            "(NOTIFIER_HTTP_MAX_BODY_BYTES)",
+                            "content": {"application/json": {"schema": _TOO_LARGE}},
+                        }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+_TOO_LARGE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+
+
 def create_app(deps: ApiDeps) -> FastAPI:
     """The app for ``deps``; serve it with uvicorn in the service's own loop."""
     app = FastAPI(
@@ -121,6 +151,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    _document_body_limit(app, deps.settings.http_max_body_bytes)
     if deps.metrics is not None:
         metrics = deps.metrics
 
