@@ -274,6 +274,12 @@ def _delay_before_start(
     return halfway_s
 
 
+async def _retake_slot(deps: FanoutDeps) -> None:
+    """A retry's slot, once no first attempt is queued for one: first attempts go first."""
+    await deps.first_attempts.none_queued()
+    await deps.concurrency.acquire()
+
+
 async def _after_transient(
     deps: FanoutDeps,
     claim: _Claim,
@@ -308,5 +314,5 @@ async def _after_transient(
     finally:
         # shielded: cancelled here, the acquire still lands and balances the release made
         # when this send's task ends
-        await asyncio.shield(deps.concurrency.acquire())
+        await asyncio.shield(_retake_slot(deps))
     return None

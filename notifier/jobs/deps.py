@@ -12,7 +12,8 @@ import asyncio
 import os
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -50,6 +51,34 @@ class RetryPolicy:
         return max(delay, retry_after_s or 0.0)
 
 
+class FirstAttempts:
+    """How many first attempts are queued for a send slot right now.
+
+    A retry takes its slot back only when none is queued: first attempts go first. Without this
+    a fan-out's page loop, one waiter among hundreds of retriers cycling through short backoffs,
+    got about one slot in N, and a few greylisting servers kept everyone else waiting.
+    """
+
+    def __init__(self) -> None:
+        self._queued = 0
+        self._none = asyncio.Event()
+        self._none.set()
+
+    @contextmanager
+    def queued(self) -> Iterator[None]:
+        self._queued += 1
+        self._none.clear()
+        try:
+            yield
+        finally:
+            self._queued -= 1
+            if self._queued == 0:
+                self._none.set()
+
+    async def none_queued(self) -> None:
+        await self._none.wait()
+
+
 @dataclass
 class FanoutDeps:
     """What a fan-out needs; made once per process by the service's root, shared by all fan-outs."""
@@ -67,6 +96,7 @@ class FanoutDeps:
     lease_s: float = 60.0
     owner: str = field(default_factory=new_owner)
     page_size: int = PAGE_SIZE  # the audience is read, claimed and recorded this many at a time
+    first_attempts: FirstAttempts = field(default_factory=FirstAttempts)
 
 
 async def stored(

@@ -293,7 +293,8 @@ class _Sends:
 
     async def start(self, send: Callable[[], Coroutine[Any, Any, str]]) -> bool:
         """Start ``send()`` once a slot is free; False (nothing started) when shutting down."""
-        await self._deps.concurrency.acquire()  # a claim waits here for a free slot
+        with self._deps.first_attempts.queued():  # retries wait while first attempts queue
+            await self._deps.concurrency.acquire()  # a claim waits here for a free slot
         if self._deps.stopping.is_set():
             self._deps.concurrency.release()
             return False
