@@ -232,3 +232,22 @@ def test_the_json_api_keeps_field_errors_in_english_for_machines(api: Api) -> No
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["msg"].startswith("not a valid address: ")
+
+
+def test_the_json_display_strings_follow_the_clients_language(api: Api) -> None:
+    """A client that says Accept-Language: ja gets CLDR's Japanese date in display."""
+    path = f"/api/v1/events/{EVENT_ID}"
+    response = api.client.get(path, params={"tz": "Asia/Tokyo"}, headers={"Accept-Language": "ja"})
+    assert response.status_code == 200
+    [session] = response.json()["sessions"]
+    day, times = babel_times("ja", TOKYO)
+    assert session["display"] == f"{day} {times} JST (UTC+09:00)"
+    venue_day, _ = babel_times("ja", ZoneInfo("Europe/Vienna"))
+    assert session["venue_display"].startswith(venue_day)
+
+
+def test_without_accept_language_the_json_display_keeps_its_fixed_english_form(api: Api) -> None:
+    """Scripts that parse display, sending no Accept-Language, see the form they always saw."""
+    response = api.client.get(f"/api/v1/events/{EVENT_ID}", params={"tz": "Asia/Tokyo"})
+    [session] = response.json()["sessions"]
+    assert session["display"].startswith("Wed 2 Dec 2026 15:30")
