@@ -31,7 +31,7 @@ import structlog
 from notifier.api._request import public_base_url
 from notifier.api._views import session_titles
 from notifier.api.deps import ApiDeps
-from notifier.channels.confirm import compose_confirmation
+from notifier.channels.confirm import compose_confirmation, session_times
 from notifier.errors import (
     N_,
     DeliveryError,
@@ -208,6 +208,7 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
             template=event.template("confirmation", stored.language),
             manage_url=manage_url(deps, stored.id),
             calendar_url=webcal_url(feed_url(deps, stored.id)),
+            times=session_times(event, stored.sessions, stored.language, stored.timezone),
         )
         async with asyncio.timeout(CONFIRMATION_DEADLINE_S):
             await deps.mailer.send_email(message)
