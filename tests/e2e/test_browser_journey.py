@@ -114,8 +114,7 @@ class Journey:
     """What one reader's walk through the pages leaves for the checks after the reminder."""
 
     reader: Reader
-    page: Page
-    feed_url: str
+    feed_url: str  # the https form of the private feed, as the manage page shows it
 
 
 @pytest.fixture
@@ -212,7 +211,7 @@ def _register_confirm_manage(
         expect(box).to_be_checked(checked=name in reader.then)
     assert_fits_a_phone(page)
     page.screenshot(path=str(folder / f"manage-page-{reader.language}.png"), full_page=True)
-    return Journey(reader, page, _subscribe(page, confirmation, reader, starts))
+    return Journey(reader, _subscribe(page, confirmation, reader, starts))
 
 
 def _tick(page: Page, names: Sequence[str], untick: set[str] | None = None) -> None:
