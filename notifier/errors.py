@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+
+def N_(message: str) -> str:  # gettext's name for "mark now, translate later"
+    """Mark ``message`` for the catalogs (``pybabel extract`` knows ``N_``) without
+    translating it: the reader's language is known only where the message is shown."""
+    return message
+
 
 class NotifierError(Exception):
     """Base of every error this package raises on purpose."""
@@ -55,10 +63,34 @@ class RegistrationError(NotifierError, ValueError):
     Not a ``StoreError``: the input is wrong, the store is fine; callers answer 422, not 503.
     """
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        msgid: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
-        self.message = message
+        self.message = message  # English, with every detail: the JSON API, the CLI, logs
+        self.msgid = msgid  # the catalog's message for a page in the reader's language
+        self.params = dict(params or {})
+
+    @classmethod
+    def about(cls, field: str, msgid: str, **params: object) -> RegistrationError:
+        """The error whose English is ``msgid % params`` and whose pages translate ``msgid``."""
+        return cls(field, msgid % params if params else msgid, msgid=msgid, params=params)
+
+    def read_in(self, gettext: Callable[[str], str]) -> str:
+        """The message for a page: ``gettext``'s translation of ``msgid`` with the params,
+        or the English ``message`` (English pages, and errors with no catalog message)."""
+        if self.msgid is None:
+            return self.message
+        translated = gettext(self.msgid)
+        if translated == self.msgid:  # English (or not in the catalog): the detailed form
+            return self.message
+        return translated % self.params if self.params else translated
 
 
 class DeliveryError(NotifierError):

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from notifier.channels.ssrf import check_url
-from notifier.errors import BlockedDestinationError, RegistrationError, TimeExpressionError
+from notifier.channels.ssrf import BLOCKED_URL, check_url
+from notifier.errors import N_, BlockedDestinationError, RegistrationError, TimeExpressionError
 from notifier.events import Event
 from notifier.records import ATTENDANCE, LANGUAGES, Registration
 from notifier.times import load_zone
@@ -44,18 +44,19 @@ def build_registration(event: Event, given: RegistrationInput, now: datetime) ->
     email = _email(given.email) if given.email else None
     webhook = _webhook(given.webhook_url) if given.webhook_url else None
     if email is None and webhook is None:
-        raise RegistrationError("email", "give an email address or a webhook URL")
-    try:
-        zone = load_zone(given.timezone).key
-    except TimeExpressionError as exc:
-        raise RegistrationError("timezone", exc.message) from exc
+        raise RegistrationError.about("email", N_("give an email address or a webhook URL"))
+    zone = checked_zone(given.timezone)
     if given.attendance not in ATTENDANCE:
-        raise RegistrationError("attendance", f"use one of {', '.join(ATTENDANCE)}")
+        raise RegistrationError.about(
+            "attendance", N_("use one of %(choices)s"), choices=", ".join(ATTENDANCE)
+        )
     language = given.language or event.language or "en"
     if language not in LANGUAGES:
-        raise RegistrationError(
+        raise RegistrationError.about(
             "language",
-            f'"{language[:16]}" is not a language we write in; use one of {", ".join(LANGUAGES)}',
+            N_('"%(language)s" is not a language we write in; use one of %(choices)s'),
+            language=language[:16],
+            choices=", ".join(LANGUAGES),
         )
     return Registration(
         id=uuid.uuid4().hex,
@@ -68,6 +69,20 @@ def build_registration(event: Event, given: RegistrationInput, now: datetime) ->
         attendance=given.attendance,
         language=language,
     )
+
+
+def checked_zone(name: str, field: str = "timezone") -> str:
+    """The IANA key of the zone ``name``; a :class:`RegistrationError` on ``field`` if none.
+
+    The English message is the time module's (with its "did you mean"); a page in another
+    language says the short, translated form.
+    """
+    try:
+        return load_zone(name).key
+    except TimeExpressionError as exc:
+        msgid = N_('"%(zone)s" is not a time zone name; choose one from the list')
+        params = {"zone": name[:64]}
+        raise RegistrationError(field, exc.message, msgid=msgid, params=params) from exc
 
 
 # RFC 2047 encoded words belong in headers, not addresses; mail libraries decode them into
@@ -90,24 +105,32 @@ def _email(text: str) -> str:
             "the part before @ must be plain ASCII letters, digits and .!#$%&'*+/=?^_`{|}~-: "
             f"internationalised addresses (SMTPUTF8) are not supported{hint}"
         )
-        raise RegistrationError("email", message)
+        msgid = N_(
+            "the part before @ must be plain ASCII (letters, digits, dots): addresses in "
+            "other scripts are not supported"
+        )
+        raise RegistrationError("email", message, msgid=msgid)
     if _ENCODED_WORD.search(local):
-        raise RegistrationError("email", "=?…?= is a header encoding, not an address")
+        raise RegistrationError.about("email", N_("=?…?= is a header encoding, not an address"))
     try:
         checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        raise RegistrationError("email", f"not a valid address: {exc}") from None
+        # email_validator says why in English; a page in another language says it shortly
+        msgid = N_("not a valid email address; check it for typos")
+        raise RegistrationError("email", f"not a valid address: {exc}", msgid=msgid) from None
     return checked.ascii_email or checked.normalized  # always set without SMTPUTF8
 
 
 def _webhook(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RegistrationError("webhook_url", "use an http:// or https:// URL with a host")
+        raise RegistrationError.about(
+            "webhook_url", N_("use an http:// or https:// URL with a host")
+        )
     try:
         check_url(parts.geturl())  # odd IPv4 spellings, userinfo; addresses are checked later
     except BlockedDestinationError as exc:
-        raise RegistrationError("webhook_url", str(exc)) from exc
+        raise RegistrationError("webhook_url", str(exc), msgid=BLOCKED_URL) from exc
     return parts.geturl()
 
 
@@ -123,10 +146,15 @@ def _sessions(event: Event, wanted: tuple[str, ...] | None) -> tuple[str, ...] |
     for session_id in wanted:
         if session_id not in known:
             close = difflib.get_close_matches(session_id, list(known), n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
-            raise RegistrationError("sessions", f'no session "{session_id}" in {event.id}{hint}')
+            if close:
+                msgid = N_('no session "%(session)s" in %(event)s; did you mean "%(close)s"?')
+                params = {"session": session_id, "event": event.id, "close": close[0]}
+                raise RegistrationError.about("sessions", msgid, **params)
+            msgid = N_('no session "%(session)s" in %(event)s')
+            raise RegistrationError.about("sessions", msgid, session=session_id, event=event.id)
         if known[session_id].cancelled:
-            raise RegistrationError("sessions", f'session "{session_id}" is cancelled')
+            msgid = N_('session "%(session)s" is cancelled')
+            raise RegistrationError.about("sessions", msgid, session=session_id)
     return tuple(dict.fromkeys(wanted))
 
 

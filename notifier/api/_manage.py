@@ -14,11 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from notifier import i18n
-from notifier.errors import RegistrationError, TimeExpressionError
+from notifier.errors import N_, RegistrationError
 from notifier.events import Event
 from notifier.records import ATTENDANCE, LANGUAGES, Attendance, Registration
-from notifier.registrations import check_sessions
-from notifier.times import load_zone
+from notifier.registrations import check_sessions, checked_zone
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,10 @@ def settings_of(registration: Registration) -> Wanted:
 
 def changed(event: Event, current: Registration, wanted: Wanted) -> Registration:
     """``current`` with ``wanted`` applied; :class:`RegistrationError` naming the field."""
-    try:
-        zone = load_zone(wanted.timezone).key
-    except TimeExpressionError as exc:
-        raise RegistrationError("timezone", exc.message) from exc
+    zone = checked_zone(wanted.timezone)
     if wanted.language not in LANGUAGES:
-        raise RegistrationError("language", f"use one of {', '.join(LANGUAGES)}")
+        choices = ", ".join(LANGUAGES)
+        raise RegistrationError.about("language", N_("use one of %(choices)s"), choices=choices)
     attendance = _attendance(wanted.attendance)
     sessions = current.sessions
     if wanted.sessions != current.sessions:  # kept as stored: may name one cancelled since
@@ -91,7 +88,8 @@ def _attendance(value: str) -> Attendance:
     for choice in ATTENDANCE:
         if value == choice:
             return choice
-    raise RegistrationError("attendance", f"use one of {', '.join(ATTENDANCE)}")
+    choices = ", ".join(ATTENDANCE)
+    raise RegistrationError.about("attendance", N_("use one of %(choices)s"), choices=choices)
 
 
 def _offsets(event: Event, wanted: tuple[int, ...] | None) -> tuple[int, ...] | None:
@@ -100,13 +98,14 @@ def _offsets(event: Event, wanted: tuple[int, ...] | None) -> tuple[int, ...] | 
     if wanted is None:
         return None
     if not wanted:  # a form that sent none: never read as "stop every reminder" by accident
-        message = "choose at least one reminder; to get none, leave (unsubscribe) instead"
-        raise RegistrationError("reminder_offsets_s", message)
+        message = N_("choose at least one reminder; to get none, leave (unsubscribe) instead")
+        raise RegistrationError.about("reminder_offsets_s", message)
     offered = [int(o.total_seconds()) for o in offered_offsets(event)]
     for offset_s in wanted:
         if offset_s not in offered:
             choices = ", ".join(str(o) for o in offered)
-            message = f"{offset_s} is not one of this event's reminders (seconds: {choices})"
-            raise RegistrationError("reminder_offsets_s", message)
+            message = N_("%(offset)s is not one of this event's reminders (seconds: %(choices)s)")
+            params = {"offset": offset_s, "choices": choices}
+            raise RegistrationError.about("reminder_offsets_s", message, **params)
     chosen = tuple(sorted(set(wanted), reverse=True))
     return None if set(chosen) == set(offered) else chosen

@@ -31,8 +31,9 @@ import structlog
 from notifier.api._request import public_base_url
 from notifier.api._views import session_titles
 from notifier.api.deps import ApiDeps
-from notifier.channels.confirm import compose_confirmation
+from notifier.channels.confirm import compose_confirmation, session_times
 from notifier.errors import (
+    N_,
     DeliveryError,
     PermanentDeliveryError,
     RegistrationError,
@@ -93,11 +94,11 @@ async def register(deps: ApiDeps, event: Event, given: RegistrationInput) -> Non
     """
     registration = build_registration(event, given, deps.clock())
     if registration.email is not None and registration.webhook_url is not None:
-        raise RegistrationError(
-            "webhook_url",
+        msgid = N_(
             "register an email address and a webhook separately (two requests): an email "
-            "address is never joined to another destination without its owner's token",
+            "address is never joined to another destination without its owner's token"
         )
+        raise RegistrationError.about("webhook_url", msgid)
     if registration.webhook_url is not None:
         await _check_webhook(deps, registration.webhook_url)
         await _register_webhook(deps, event, registration)
@@ -188,8 +189,8 @@ async def _check_webhook(deps: ApiDeps, url: str) -> None:
         async with asyncio.timeout(WEBHOOK_CHECK_DEADLINE_S):
             await deps.check_webhook(url)
     except TimeoutError:
-        message = "checking where this URL points took too long; check its host name"
-        raise RegistrationError("webhook_url", message) from None
+        msgid = N_("checking where this URL points took too long; check its host name")
+        raise RegistrationError.about("webhook_url", msgid) from None
 
 
 async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created: bool) -> None:
@@ -207,6 +208,7 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
             template=event.template("confirmation", stored.language),
             manage_url=manage_url(deps, stored.id),
             calendar_url=webcal_url(feed_url(deps, stored.id)),
+            times=session_times(event, stored.sessions, stored.language, stored.timezone),
         )
         async with asyncio.timeout(CONFIRMATION_DEADLINE_S):
             await deps.mailer.send_email(message)
@@ -220,8 +222,8 @@ async def _mail_owner(deps: ApiDeps, event: Event, stored: Registration, created
             kept=not created,
         )
         if isinstance(exc, PermanentDeliveryError):
-            message_text = "the mail server refused this address; check it for typos"
-            raise RegistrationError("email", message_text) from exc
+            msgid = N_("the mail server refused this address; check it for typos")
+            raise RegistrationError.about("email", msgid) from exc
         minutes = max(1, deps.settings.confirmation_cooldown_s // 60)
         raise TransientDeliveryError(
             f"the confirmation email could not be sent just now; try again in {minutes} minutes"

@@ -30,10 +30,17 @@ def event_summary(event: Event) -> EventSummary:
     )
 
 
-def session_out(session: Session, tz: tzinfo) -> SessionOut:
-    """One session with its times in ``tz`` and in its venue's zone."""
+def session_out(session: Session, tz: tzinfo, language: Language | None = None) -> SessionOut:
+    """One session with its times in ``tz`` and in its venue's zone; ``display`` and
+    ``venue_display`` in ``language`` (CLDR), or without one in the fixed English form."""
     venue_tz = load_zone(session.zone)
     end_utc = session.end_utc
+    if language is None:
+        display = format_range(session.start_utc, end_utc, tz)
+        venue_display = format_range(session.start_utc, end_utc, venue_tz)
+    else:
+        display = i18n.format_range(session.start_utc, end_utc, language, tz)
+        venue_display = i18n.format_range(session.start_utc, end_utc, language, venue_tz)
     return SessionOut(
         id=session.id,
         title=session.title,
@@ -42,8 +49,8 @@ def session_out(session: Session, tz: tzinfo) -> SessionOut:
         end_utc=end_utc,
         start_local=session.start_utc.astimezone(tz),
         end_local=end_utc.astimezone(tz) if end_utc is not None else None,
-        display=format_range(session.start_utc, end_utc, tz),
-        venue_display=format_range(session.start_utc, end_utc, venue_tz),
+        display=display,
+        venue_display=venue_display,
         venue_zone=session.zone,
         join_url=session.join_url,
         room=session.room,
@@ -55,8 +62,9 @@ def session_out(session: Session, tz: tzinfo) -> SessionOut:
     )
 
 
-def event_detail(event: Event, tz_name: str) -> EventDetail:
-    """The event with every session, in start order, rendered in the zone ``tz_name``."""
+def event_detail(event: Event, tz_name: str, language: Language | None = None) -> EventDetail:
+    """The event with every session, in start order, rendered in the zone ``tz_name`` (and
+    ``language``: see :func:`session_out`)."""
     tz = load_zone(tz_name)
     sessions = sorted(event.sessions, key=lambda s: (s.start_utc, s.id))
     return EventDetail(
@@ -65,7 +73,7 @@ def event_detail(event: Event, tz_name: str) -> EventDetail:
         zone=event.zone,
         venue=event.venue,
         tz=tz_name,
-        sessions=[session_out(s, tz) for s in sessions],
+        sessions=[session_out(s, tz, language) for s in sessions],
     )
 
 

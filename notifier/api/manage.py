@@ -128,7 +128,8 @@ async def manage_save(
     try:
         stored = await _save(deps, event, registration, wanted)
     except RegistrationError as exc:
-        errors = {exc.field: exc.message}
+        _ = i18n.gettext_for(page_language(request, chosen=registration.language))
+        errors = {exc.field: exc.read_in(_)}
         return await _page(
             request, deps, event, registration, wanted, errors=errors, status_code=422
         )

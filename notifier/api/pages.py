@@ -24,7 +24,7 @@ from notifier.api._views import event_summary, page_sessions
 from notifier.api._zones import zone_groups_off_loop
 from notifier.api.deps import ApiDeps
 from notifier.api.schemas import RegistrationForm
-from notifier.errors import RegistrationError, TimeExpressionError, TransientDeliveryError
+from notifier.errors import N_, RegistrationError, TimeExpressionError, TransientDeliveryError
 from notifier.events import Event
 from notifier.records import ATTENDANCE, Language
 from notifier.registrations import RegistrationInput
@@ -59,7 +59,8 @@ class FormValues:
     def as_input(self) -> RegistrationInput:
         for name, limit in MAX_LENGTHS.items():
             if len(getattr(self, name)) > limit:
-                raise RegistrationError(name, f"longer than {limit} characters")
+                msgid = N_("longer than %(limit)s characters")
+                raise RegistrationError.about(name, msgid, limit=limit)
         return RegistrationInput(
             email=self.email or None,
             webhook_url=self.webhook_url or None,
@@ -130,20 +131,21 @@ async def register_page(
         given.attendance,
         given.language,
     )
+    _ = i18n.gettext_for(_form_language(request, event, form))
     try:
         await register(deps, event, form.as_input())
     except RegistrationError as exc:
         if exc.field in FORM_FIELDS:
-            return await _event_page(
-                request, deps, event, form, errors={exc.field: exc.message}, status_code=422
-            )
-        return await _event_page(
-            request, deps, event, form, general_error=str(exc), status_code=422
-        )
-    except TransientDeliveryError as exc:
-        return await _event_page(
-            request, deps, event, form, general_error=str(exc), status_code=503
-        )
+            errors = {exc.field: exc.read_in(_)}
+            return await _event_page(request, deps, event, form, errors=errors, status_code=422)
+        general = f"{exc.field}: {exc.read_in(_)}"
+        return await _event_page(request, deps, event, form, general_error=general, status_code=422)
+    except TransientDeliveryError:
+        minutes = max(1, deps.settings.confirmation_cooldown_s // 60)
+        general = _(
+            "The confirmation email could not be sent just now; try again in %(minutes)s minutes."
+        ) % {"minutes": minutes}
+        return await _event_page(request, deps, event, form, general_error=general, status_code=503)
     return _registered_page(request, event, _form_language(request, event, form))
 
 
@@ -162,8 +164,11 @@ def _visitor_zone(tz: str | None, language: Language) -> tuple[str, str | None]:
     try:
         return load_zone(tz).key, None
     except TimeExpressionError as exc:
+        # the time module's reason is English: other languages get the short translated one
+        short = _('"%(zone)s" is not a time zone name') % {"zone": tz}
+        problem = exc.message if language == i18n.SOURCE_LANGUAGE else short
         notice = _("%(problem)s. Times are shown in UTC; pick your zone below.")
-        return "UTC", notice % {"problem": exc.message}
+        return "UTC", notice % {"problem": problem}
 
 
 def calendar_links(request: Request, event: Event, language: Language) -> dict[str, dict[str, str]]:

@@ -48,19 +48,27 @@ async def list_events(deps: Deps) -> list[EventSummary]:
     "/events/{event_id}", summary="An event's sessions, in a time zone", responses=NOT_FOUND
 )
 async def get_event(
+    request: Request,
     deps: Deps,
     event_id: EventId,
     tz: Annotated[
         str, Query(max_length=64, description="IANA zone to show times in", examples=["Asia/Tokyo"])
     ] = "UTC",
 ) -> EventDetail:
-    """Sessions in start order, with times in ``tz`` and in the venue's zone."""
+    """Sessions in start order, with times in ``tz`` and in the venue's zone.
+
+    ``display`` and ``venue_display`` are written for people: with an ``Accept-Language``
+    header, in the language it negotiates (CLDR's dates, as the pages write them); without
+    one, in the fixed English form (``Tue 23 May 2023 16:10–17:00 JST (UTC+09:00)``).
+    """
     event = event_or_404(deps, event_id)
     try:
         load_zone(tz)
     except TimeExpressionError as exc:
         raise field_error("query", RegistrationError("tz", exc.message)) from exc
-    return event_detail(event, tz)
+    asked = request.headers.get("accept-language")
+    language = page_language(request, event_default=event.language) if asked else None
+    return event_detail(event, tz, language)
 
 
 @router.post(

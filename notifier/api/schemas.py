@@ -52,8 +52,15 @@ class SessionOut(BaseModel):
     end_utc: datetime | None
     start_local: datetime = Field(description="The start in the requested zone, with offset.")
     end_local: datetime | None
-    display: str = Field(examples=["Tue 23 May 2023 16:10–17:00 JST (UTC+09:00)"])
-    venue_display: str = Field(examples=["Tue 23 May 2023 09:10–10:00 CEST (UTC+02:00)"])
+    display: str = Field(
+        description="The time in the requested zone, for people: in the language the request's "
+        "Accept-Language negotiates (CLDR), or without that header in this fixed English form.",
+        examples=["Tue 23 May 2023 16:10–17:00 JST (UTC+09:00)"],
+    )
+    venue_display: str = Field(
+        description="The same at the venue.",
+        examples=["Tue 23 May 2023 09:10–10:00 CEST (UTC+02:00)"],
+    )
     venue_zone: str
     join_url: str | None = None
     room: str | None = None

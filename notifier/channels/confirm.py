@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -18,13 +19,50 @@ from email.utils import format_datetime
 from notifier import i18n
 from notifier.channels import headers
 from notifier.channels.custom import TemplateRenderError, render_message
+from notifier.events import Event
 from notifier.events.model import MessageTemplate
-from notifier.records import Registration
+from notifier.records import Language, Registration
+from notifier.times import load_zone
 
 
 def _one_line(text: str) -> str:
     # a CR or LF in a header value would start a new header: fold them to spaces
     return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """A followed session as the confirmation lists it, its times already in the reader's words."""
+
+    title: str
+    your_time: str
+    venue_time: str
+    venue_zone: str
+
+
+def session_times(
+    event: Event, wanted: Sequence[str] | None, language: str, zone_name: str
+) -> list[SessionTimes]:
+    """The sessions ``wanted`` (none: the whole event, listed by no title) with their time in
+    the reader's zone and at the venue, as the reminders will write them."""
+    if not wanted:
+        return []
+    reader: Language = i18n.supported(language) or i18n.SOURCE_LANGUAGE
+    reader_tz = load_zone(zone_name)
+    known = {s.id: s for s in event.sessions}
+    listed = []
+    for session in (known[i] for i in wanted if i in known):
+        start, end = session.start_utc, session.end_utc
+        venue_tz = load_zone(session.zone)
+        listed.append(
+            SessionTimes(
+                title=_one_line(session.title_in(reader)),
+                your_time=i18n.format_range(start, end, reader, reader_tz),
+                venue_time=i18n.format_range(start, end, reader, venue_tz),
+                venue_zone=session.zone,
+            )
+        )
+    return listed
 
 
 def confirmation_values(
@@ -36,11 +74,13 @@ def confirmation_values(
     *,
     manage_url: str | None = None,
     calendar_url: str | None = None,
+    times: Sequence[SessionTimes] = (),
 ) -> dict[str, object]:
     """What the confirmation templates (ours and an organizer's) are given."""
     return {
         "event_name": _one_line(event_name),
         "sessions": [_one_line(t) for t in session_titles or ()],
+        "session_times": list(times),
         "timezone": timezone,
         "confirm_url": confirm_url,
         "unsubscribe_url": unsubscribe_url,
@@ -62,12 +102,13 @@ def compose_confirmation(
     template: MessageTemplate | None = None,
     manage_url: str | None = None,
     calendar_url: str | None = None,
+    times: Sequence[SessionTimes] = (),
 ) -> EmailMessage:
     """The confirmation request for ``registration`` (which must have an email address), or
     with ``already_confirmed`` the note that it is registered already. ``template`` is the
     organizer's confirmation request for the registration's language, if they wrote one;
     ``manage_url`` (the participant's own page) and ``calendar_url`` (their ``webcal://``
-    feed) go in when given."""
+    feed) go in when given; ``times`` lists the chosen sessions with both times."""
     if not registration.email:
         raise ValueError("a confirmation goes to an email address")
     name = _one_line(event_name)
@@ -79,6 +120,7 @@ def compose_confirmation(
         unsubscribe_url,
         manage_url=manage_url,
         calendar_url=calendar_url,
+        times=times,
     )
     sender_address = headers.parse_mailbox(sender, "the sender (NOTIFIER_SMTP_SENDER)")
     # as the reminders are: SMTP line endings in the outbox too, and headers that fold themselves

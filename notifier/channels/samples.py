@@ -13,7 +13,7 @@ from typing import Any
 
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import reminder_facts
-from notifier.channels.confirm import confirmation_values
+from notifier.channels.confirm import confirmation_values, session_times
 from notifier.channels.custom import TemplateRenderError, render_message
 from notifier.events import Event, Problem, Session
 from notifier.events.model import MessageTemplate
@@ -65,8 +65,9 @@ def _samples(event: Event, template: MessageTemplate) -> list[dict[str, Any]]:
                 f"{SAMPLE_BASE_URL}/unsubscribe/sample",
                 manage_url=f"{SAMPLE_BASE_URL}/manage/sample",
                 calendar_url="webcal://reminders.example.org/calendar/sample.ics",
+                times=session_times(event, ids, template.language, event.zone),
             )
-            for chosen in (titles, None)
+            for chosen, ids in ((titles, [s.id for s in event.sessions[:2]]), (None, None))
         ]
     kinds = {s.kind: s for s in reversed(event.sessions)}  # the first of each kind
     return [{"f": _facts(event, s, registration)} for s in kinds.values()]

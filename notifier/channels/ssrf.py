@@ -29,11 +29,14 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
-from notifier.errors import BlockedDestinationError, RegistrationError, SettingsError
+from notifier.errors import N_, BlockedDestinationError, RegistrationError, SettingsError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# what a page in the reader's language says; the English message keeps the guard's reason
+BLOCKED_URL = N_("the service may not send to this URL's address; use a public host name")
+UNRESOLVED_URL = N_("the host name of this URL could not be looked up; check it for typos")
 _HOW_TO_FIX = (
     "webhooks must reach public addresses (an operator can allow a network with "
     "NOTIFIER_WEBHOOK_ALLOWED_NETWORKS)"
@@ -225,7 +228,7 @@ async def check_destination(url: str, guard: AddressGuard, *, timeout_s: float =
     try:
         parsed = parse_webhook_url(url, guard)
     except BlockedDestinationError as exc:
-        raise RegistrationError("webhook_url", str(exc)) from exc
+        raise RegistrationError("webhook_url", str(exc), msgid=BLOCKED_URL) from exc
     host = parsed.raw_host or ""
     if _literal_address(host) is not None:
         return  # already judged by parse_webhook_url
@@ -235,11 +238,11 @@ async def check_destination(url: str, guard: AddressGuard, *, timeout_s: float =
             found = await resolver.resolve(host, parsed.port or 0, socket.AF_UNSPEC)
     except TimeoutError as exc:
         message = f"{host} did not resolve within {timeout_s:g} s; check the host name"
-        raise RegistrationError("webhook_url", message) from exc
+        raise RegistrationError("webhook_url", message, msgid=UNRESOLVED_URL) from exc
     except OSError as exc:
         message = f"cannot resolve {host} ({exc.strerror or exc}); check the host name"
-        raise RegistrationError("webhook_url", message) from exc
+        raise RegistrationError("webhook_url", message, msgid=UNRESOLVED_URL) from exc
     for result in found:
         if why := guard.refusal(result["host"]):
             message = f"{host} resolves to {result['host']}, which is {why}; {_HOW_TO_FIX}"
-            raise RegistrationError("webhook_url", message)
+            raise RegistrationError("webhook_url", message, msgid=BLOCKED_URL)

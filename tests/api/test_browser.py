@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from notifier import i18n
 from notifier.api import create_app
@@ -26,21 +26,10 @@ from notifier.events import Event
 from notifier.service.http import ApiServer, make_server
 from notifier.store import Store
 from tests.support.api import CCPCJ, FIREARMS, ROOT, SMUGGLING, AppSetup, open_deps
+from tests.support.browser import assert_fits_a_phone, phone
 from tests.support.mail import link_in, read_eml
 from tests.support.waiting import wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE_WIDTH_PX = 375
 # CLDR's English (the page's language for en-GB): thin and narrow no-break spaces, which \s
 # matches in Python and in the browser's JavaScript alike
 TOKYO_TIME = re.compile(r"4:10\s–\s5:00\sPM JST \(UTC\+09:00\)")
@@ -107,18 +96,13 @@ def served(tmp_path: Path, events: Mapping[str, Event]) -> Iterator[Served]:
         sock.close()
 
 
-def _assert_fits_a_phone(page: Page) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= PHONE_WIDTH_PX, f"{page.url} scrolls sideways: {scroll_width}px wide"
-
-
 def _register_and_confirm(page: Page, served: Served) -> None:
     page.fill("#email", "ann@example.org")
     page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
     page.check("#attendance-online")
     page.get_by_role("button", name="Get reminders").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
-    _assert_fits_a_phone(page)
+    assert_fits_a_phone(page)
     [eml] = sorted(served.outbox.glob("*.eml"))
     confirm_url = link_in(read_eml(eml), "confirm")
     assert confirm_url.startswith(f"{served.base_url}/confirm/")
@@ -126,35 +110,24 @@ def _register_and_confirm(page: Page, served: Served) -> None:
     page.get_by_role("button", name="Confirm my reminders").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reminders confirmed")
     expect(page.locator("main")).to_contain_text(TOKYO_TIME)
-    _assert_fits_a_phone(page)
+    assert_fits_a_phone(page)
 
 
 def test_tokyo_visitor_sees_1610_registers_and_confirms_through_the_emailed_link(
     served: Served,
 ) -> None:
     """The whole participant path, as a phone in Tokyo runs it, must end confirmed in the store."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                timezone_id="Asia/Tokyo",
-                viewport={"width": PHONE_WIDTH_PX, "height": 800},
-                locale="en-GB",
-            )
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.goto(f"{served.base_url}/events/{CCPCJ}")
-            page.wait_for_url("**/events/*?tz=Asia%2FTokyo")  # the page's own script did this
-            session = page.locator(f"#session-{SMUGGLING}")
-            expect(session.locator(".when")).to_contain_text(TOKYO_TIME)
-            expect(session.locator(".venue-time")).to_contain_text(VIENNA_TIME)
-            expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
-            _assert_fits_a_phone(page)
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            _register_and_confirm(page, served)
-        finally:
-            browser.close()
+    with phone("en-GB", "Asia/Tokyo") as page:
+        page.goto(f"{served.base_url}/events/{CCPCJ}")
+        page.wait_for_url("**/events/*?tz=Asia%2FTokyo")  # the page's own script did this
+        session = page.locator(f"#session-{SMUGGLING}")
+        expect(session.locator(".when")).to_contain_text(TOKYO_TIME)
+        expect(session.locator(".venue-time")).to_contain_text(VIENNA_TIME)
+        expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
+        assert_fits_a_phone(page)
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        _register_and_confirm(page, served)
     [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
     assert registration.email == "ann@example.org"
     assert (registration.timezone, registration.attendance) == ("Asia/Tokyo", "online")
@@ -189,43 +162,34 @@ def test_a_reader_registers_in_their_language_and_confirms_in_it(
     """Tokyo in Japanese, Cairo in Arabic (right to left): page, mail and confirmation alike."""
     language = i18n.supported(locale[:2])
     assert language is not None
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                timezone_id=zone, viewport={"width": PHONE_WIDTH_PX, "height": 800}, locale=locale
-            )
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.goto(f"{served.base_url}/events/{CCPCJ}")
-            page.wait_for_url(f"**/events/*?tz={zone.replace('/', '%2F')}")
-            root = page.locator("html")
-            expect(root).to_have_attribute("lang", language)
-            expect(root).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
-            expect(page.locator(f"#session-{SMUGGLING} .when")).to_contain_text(title)
-            _assert_fits_a_phone(page)
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            shot = SCREENSHOT.with_name(f"event-page-{language}.png")
-            page.screenshot(path=str(shot), full_page=True)
-            page.fill("#email", f"{language}@example.org")
-            page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
-            page.get_by_role("button", name=button).click()
-            wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
-            [eml] = sorted(served.outbox.glob("*.eml"))
-            mail = read_eml(eml)
-            body = mail.get_body(("html",))
-            assert body is not None
-            assert f'lang="{language}"' in str(body.get_content())
-            wanted = i18n.gettext_for(language)("Confirm your reminders for %(event)s")
-            assert wanted != "Confirm your reminders for %(event)s"
-            assert mail["Subject"].startswith(wanted.split("%(event)s")[0])
-            page.goto(link_in(mail, "confirm"))
-            page.locator("form button").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text(confirmed)
-            expect(page.locator("main li")).to_contain_text(title)
-            _assert_fits_a_phone(page)
-        finally:
-            browser.close()
+    with phone(locale, zone) as page:
+        page.goto(f"{served.base_url}/events/{CCPCJ}")
+        page.wait_for_url(f"**/events/*?tz={zone.replace('/', '%2F')}")
+        root = page.locator("html")
+        expect(root).to_have_attribute("lang", language)
+        expect(root).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+        expect(page.locator(f"#session-{SMUGGLING} .when")).to_contain_text(title)
+        assert_fits_a_phone(page)
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shot = SCREENSHOT.with_name(f"event-page-{language}.png")
+        page.screenshot(path=str(shot), full_page=True)
+        page.fill("#email", f"{language}@example.org")
+        page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
+        page.get_by_role("button", name=button).click()
+        wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
+        [eml] = sorted(served.outbox.glob("*.eml"))
+        mail = read_eml(eml)
+        body = mail.get_body(("html",))
+        assert body is not None
+        assert f'lang="{language}"' in str(body.get_content())
+        wanted = i18n.gettext_for(language)("Confirm your reminders for %(event)s")
+        assert wanted != "Confirm your reminders for %(event)s"
+        assert mail["Subject"].startswith(wanted.split("%(event)s")[0])
+        page.goto(link_in(mail, "confirm"))
+        page.locator("form button").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(confirmed)
+        expect(page.locator("main li")).to_contain_text(title)
+        assert_fits_a_phone(page)
     [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
     assert (registration.language, registration.timezone) == (language, zone)
     assert registration.confirmed is True
@@ -239,40 +203,29 @@ def test_the_emailed_manage_link_changes_zone_and_sessions_in_a_real_browser(
 ) -> None:
     """The manage page, as a phone uses it: pick Cairo, swap a session, save; the store follows,
     and the page answers in the language just chosen."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                timezone_id="Asia/Tokyo",
-                viewport={"width": PHONE_WIDTH_PX, "height": 800},
-                locale="en-GB",
-            )
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Asia%2FTokyo")
-            _register_and_confirm(page, served)
-            [eml] = sorted(served.outbox.glob("*.eml"))
-            page.goto(link_in(read_eml(eml), "manage"))
-            expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
-            expect(page.locator('#language option[value="ja"]')).to_have_text("日本語")
-            page.select_option("#timezone", "Africa/Cairo")
-            page.select_option("#language", "fr")
-            page.uncheck(f'input[name="sessions"][value="{SMUGGLING}"]')
-            page.check(f'input[name="sessions"][value="{FIREARMS}"]')
-            page.uncheck('input[name="reminder_offsets_s"][value="86400"]')
-            page.get_by_role("button", name="Save").click()
-            saved = i18n.gettext_for("fr")(
-                "Saved. The reminders not sent yet will follow these settings."
-            )
-            expect(page.get_by_role("status")).to_have_text(saved)
-            expect(page.locator("html")).to_have_attribute("lang", "fr")
-            expect(page.locator("#timezone")).to_have_value("Africa/Cairo")
-            expect(page.locator("#language")).to_have_value("fr")
-            _assert_fits_a_phone(page)
-            MANAGE_SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(MANAGE_SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+    with phone("en-GB", "Asia/Tokyo") as page:
+        page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Asia%2FTokyo")
+        _register_and_confirm(page, served)
+        [eml] = sorted(served.outbox.glob("*.eml"))
+        page.goto(link_in(read_eml(eml), "manage"))
+        expect(page.locator("#timezone")).to_have_value("Asia/Tokyo")
+        expect(page.locator('#language option[value="ja"]')).to_have_text("日本語")
+        page.select_option("#timezone", "Africa/Cairo")
+        page.select_option("#language", "fr")
+        page.uncheck(f'input[name="sessions"][value="{SMUGGLING}"]')
+        page.check(f'input[name="sessions"][value="{FIREARMS}"]')
+        page.uncheck('input[name="reminder_offsets_s"][value="86400"]')
+        page.get_by_role("button", name="Save").click()
+        saved = i18n.gettext_for("fr")(
+            "Saved. The reminders not sent yet will follow these settings."
+        )
+        expect(page.get_by_role("status")).to_have_text(saved)
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        expect(page.locator("#timezone")).to_have_value("Africa/Cairo")
+        expect(page.locator("#language")).to_have_value("fr")
+        assert_fits_a_phone(page)
+        MANAGE_SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(MANAGE_SCREENSHOT), full_page=True)
     [registration] = served.run(lambda store: store.list_registrations(CCPCJ))
     assert (registration.timezone, registration.language) == ("Africa/Cairo", "fr")
     assert registration.sessions == (FIREARMS,)
@@ -285,35 +238,22 @@ def test_an_arabic_readers_manage_page_is_right_to_left_and_translated(served: S
     the zone picker's regions and cities in Arabic too."""
     _ = i18n.gettext_for("ar")
     assert _("Your calendar") != "Your calendar"  # the catalog has it: the checks below bite
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                timezone_id="Africa/Cairo",
-                viewport={"width": PHONE_WIDTH_PX, "height": 800},
-                locale="ar-EG",
-            )
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Africa%2FCairo")
-            page.fill("#email", "ar@example.org")
-            page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
-            page.get_by_role("button", name=_("Get reminders")).click()
-            wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
-            [eml] = sorted(served.outbox.glob("*.eml"))
-            page.goto(link_in(read_eml(eml), "manage"))
-            root = page.locator("html")
-            expect(root).to_have_attribute("lang", "ar")
-            expect(root).to_have_attribute("dir", "rtl")
-            expect(page.get_by_role("button", name=_("Save"))).to_be_visible()
-            expect(page.locator("main")).to_contain_text(_("Your calendar"))
-            for region in ("أوروبا", _("Pacific Ocean")):  # CLDR's name, and our catalog's
-                expect(page.locator(f'#timezone optgroup[label="{region}"]')).to_have_count(1)
-            expect(page.locator('#timezone option[value="Africa/Cairo"]')).to_contain_text(
-                "القاهرة"
-            )
-            _assert_fits_a_phone(page)
-            shot = MANAGE_SCREENSHOT.with_name("manage-page-ar.png")
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with phone("ar-EG", "Africa/Cairo") as page:
+        page.goto(f"{served.base_url}/events/{CCPCJ}?tz=Africa%2FCairo")
+        page.fill("#email", "ar@example.org")
+        page.check(f'input[name="sessions"][value="{SMUGGLING}"]')
+        page.get_by_role("button", name=_("Get reminders")).click()
+        wait_until(lambda: any(served.outbox.glob("*.eml")), what="the confirmation mail")
+        [eml] = sorted(served.outbox.glob("*.eml"))
+        page.goto(link_in(read_eml(eml), "manage"))
+        root = page.locator("html")
+        expect(root).to_have_attribute("lang", "ar")
+        expect(root).to_have_attribute("dir", "rtl")
+        expect(page.get_by_role("button", name=_("Save"))).to_be_visible()
+        expect(page.locator("main")).to_contain_text(_("Your calendar"))
+        for region in ("أوروبا", _("Pacific Ocean")):  # CLDR's name, and our catalog's
+            expect(page.locator(f'#timezone optgroup[label="{region}"]')).to_have_count(1)
+        expect(page.locator('#timezone option[value="Africa/Cairo"]')).to_contain_text("القاهرة")
+        assert_fits_a_phone(page)
+        shot = MANAGE_SCREENSHOT.with_name("manage-page-ar.png")
+        page.screenshot(path=str(shot), full_page=True)

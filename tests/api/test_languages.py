@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -162,3 +163,91 @@ def test_the_organizers_own_confirmation_is_sent_in_its_language_only(api: Api) 
     assert plain_text(japanese).startswith("会議のサイドイベント の登録を確認してください。")
     assert link_in(japanese, "confirm")
     assert english["Subject"] == "Confirm your reminders for Congress side events"
+
+
+TRANSLATED = [language for language in LANGUAGES if language != i18n.SOURCE_LANGUAGE]
+
+
+def _field_error(page: str, field: str) -> str:
+    found = re.search(rf'<p id="{field}-error" class="error">(.*?)</p>', page, re.DOTALL)
+    assert found is not None, page
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_field_error_on_the_form_is_written_in_the_pages_language(
+    api: Api, language: Language
+) -> None:
+    """A reader who mistypes an address is told so in the language of the page they filled."""
+    form = {"email": "ann.example.org", "timezone": "Asia/Tokyo", "language": language}
+    response = api.client.post(REGISTER, data=form)
+    assert response.status_code == 422
+    wanted = i18n.gettext_for(language)("not a valid email address; check it for typos")
+    assert wanted != "not a valid email address; check it for typos"
+    assert _field_error(response.text, "email") == wanted
+    assert api.run(api.store.list_registrations) == []
+
+
+def test_an_english_page_keeps_the_detailed_reason(api: Api) -> None:
+    """English readers keep the validator's own reason, as before the catalogs had the errors."""
+    form = {"email": "ann.example.org", "timezone": "Asia/Tokyo", "language": "en"}
+    response = api.client.post(REGISTER, data=form)
+    assert response.status_code == 422
+    assert _field_error(response.text, "email").startswith("not a valid address: ")
+
+
+def test_a_field_error_with_values_keeps_them_in_the_translation(api: Api) -> None:
+    """The session named in a Russian error is the one the reader sent, inside Russian words."""
+    form = {"email": "ann@example.org", "timezone": "Asia/Tokyo", "language": "ru"}
+    response = api.client.post(REGISTER, data={**form, "sessions": ["no-such-session"]})
+    assert response.status_code == 422
+    template = i18n.gettext_for("ru")('no session "%(session)s" in %(event)s')
+    wanted = template % {"session": "no-such-session", "event": EVENT_ID}
+    assert _field_error(response.text, "sessions") == wanted
+
+
+def test_the_manage_page_explains_a_bad_zone_in_the_registrations_language(api: Api) -> None:
+    """A Chinese reader's manage form answers a zone typo in Chinese, whatever the browser."""
+    body = {"email": "li@example.org", "timezone": "Asia/Shanghai", "language": "zh"}
+    assert api.client.post(API_REGISTER, json=body).status_code == 202
+    manage = urlsplit(link_in(api.outbox_messages()[0], "manage")).path
+    form = {"timezone": "Asia/Shangai", "language": "zh", "attendance": "online"}
+    response = api.client.post(manage, data=form, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert _field_error(response.text, "timezone") == "“Asia/Shangai”不是时区名称；请从列表中选择"
+
+
+def test_an_unknown_zone_in_the_link_is_explained_in_the_pages_language(api: Api) -> None:
+    """?tz=Mars/Base falls back to UTC with a notice wholly in French, not half English."""
+    text = _page(api, "fr", tz="Mars/Base")
+    assert (
+        "« Mars/Base » n’est pas un nom de fuseau horaire. Les heures sont affichées en UTC" in text
+    )
+
+
+def test_the_json_api_keeps_field_errors_in_english_for_machines(api: Api) -> None:
+    """Clients parse the JSON detail; its words do not change with Accept-Language."""
+    body = {"email": "ann.example.org", "timezone": "Asia/Tokyo"}
+    response = api.client.post(API_REGISTER, json=body, headers={"Accept-Language": "ja"})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["msg"].startswith("not a valid address: ")
+
+
+def test_the_json_display_strings_follow_the_clients_language(api: Api) -> None:
+    """A client that says Accept-Language: ja gets CLDR's Japanese date in display."""
+    path = f"/api/v1/events/{EVENT_ID}"
+    response = api.client.get(path, params={"tz": "Asia/Tokyo"}, headers={"Accept-Language": "ja"})
+    assert response.status_code == 200
+    [session] = response.json()["sessions"]
+    day, times = babel_times("ja", TOKYO)
+    assert session["display"] == f"{day} {times} JST (UTC+09:00)"
+    venue_day, _ = babel_times("ja", ZoneInfo("Europe/Vienna"))
+    assert session["venue_display"].startswith(venue_day)
+
+
+def test_without_accept_language_the_json_display_keeps_its_fixed_english_form(api: Api) -> None:
+    """Scripts that parse display, sending no Accept-Language, see the form they always saw."""
+    response = api.client.get(f"/api/v1/events/{EVENT_ID}", params={"tz": "Asia/Tokyo"})
+    [session] = response.json()["sessions"]
+    assert session["display"].startswith("Wed 2 Dec 2026 15:30")
