@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUICK_SIZES = (500,)
 QUICK_DUE = 50  # reminders in the due row with --quick (200 otherwise)
 QUICK_SIGTERM = 2_000  # registrations in the SIGTERM row with --quick
-ROWS = ("send", "due", "sigterm")
+ROWS = ("send", "due", "sigterm", "scripts")
 DEFAULT_SIZES = (1_000, 10_000)
 CHILD_TIMEOUT_S = 3600.0
 _DEFAULTS = Settings.model_fields
@@ -237,7 +237,7 @@ def main() -> None:
     parser.add_argument("--stores", default="redis,sqlite")
     parser.add_argument("--channels", default="email,webhook")
     parser.add_argument("--repeats", type=int, help="runs per row (default 3; 1 with --quick)")
-    parser.add_argument("--rows", default=",".join(ROWS), help="which: send,due,sigterm")
+    parser.add_argument("--rows", default=",".join(ROWS), help="which: send,due,sigterm,scripts")
     parser.add_argument("--due", type=int, help=f"reminders in the due row (200; {QUICK_DUE})")
     parser.add_argument("--due-per-second", type=int, default=10, help="due on the same second")
     parser.add_argument(
@@ -275,4 +275,5 @@ def main() -> None:
         from benchmarks.plot import plot  # matplotlib: the bench extra, only when asked
 
         plot(rows, args.plot)
-    script_rows(args.quick)
+    if "scripts" in wanted:
+        script_rows(args.quick)
