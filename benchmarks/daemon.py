@@ -46,11 +46,13 @@ class Stage:
             raise RuntimeError(f"the stamping sink did not start: {line!r}")
         self.smtp_port = int(line.split()[1])
 
-    def write_event(self, sessions: Mapping[str, datetime], reminder_s: int) -> None:
+    def write_event(
+        self, sessions: Mapping[str, datetime], reminder_s: int, event_id: str = EVENT_ID
+    ) -> None:
         text = event_yaml(
-            sessions, event_id=EVENT_ID, reminders=[f"{reminder_s}s"], channels=["email"]
+            sessions, event_id=event_id, reminders=[f"{reminder_s}s"], channels=["email"]
         )
-        (self.folder / "config" / f"{EVENT_ID}.yaml").write_text(text, "utf-8")
+        (self.folder / "config" / f"{event_id}.yaml").write_text(text, "utf-8")
 
     def env(self, **more: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.upper().startswith(PREFIX)}
@@ -89,6 +91,15 @@ class Stage:
     def count_received(self) -> int:
         with self.stamps.open("rb") as stamps:
             return sum(1 for _ in stamps)
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (/proc, Linux); 0 once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text("ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def whole_seconds_ahead(seconds: float) -> datetime:

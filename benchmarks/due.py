@@ -3,15 +3,16 @@
 Run: python -m benchmarks.due [--store URL] [-n 200] [--per-second 10]
      python -m benchmarks.due ceiling --port P --first-due T -n N --per-second K (a child)
 
-Ours: an event with N sessions, one registration following each, and one reminder per session
-due at whole seconds a few seconds ahead (``--per-second`` of them on each second: the event
-file's grain, and sessions that start together). A real ``notifier run``
-(:mod:`benchmarks.daemon`: APScheduler's thread, the loop hand-over, the store's claims, the
-SMTP pool) sends them to a sink that stamps each message's arrival with ``time.time()``.
-Ceiling: a process with nothing but ``loop.call_at`` timers at the same instants, each sending
-one message of the same size with aiosmtplib over already open connections (as many as our
-SMTP pool) to the same kind of sink. Lateness: the sink's stamp minus the due instant, per
-reminder; p50, p99 and the largest for both. Figures only.
+Ours: N events of one session each, one registration each (so each fan-out reads one
+registration, whatever N), and one reminder per session, due at whole seconds a few seconds
+ahead (``--per-second`` of them on each second: the event file's grain, and sessions that
+start together). A real ``notifier run`` (:mod:`benchmarks.daemon`: APScheduler's thread, the
+loop hand-over, the store's claims, the SMTP pool) sends them to a sink that stamps each
+message's arrival with ``time.time()``. Ceiling: a process with nothing but ``loop.call_at``
+timers at the same instants, each sending one message of the same size with aiosmtplib over
+already open connections (as many as our SMTP pool) to the same kind of sink. Lateness: the
+sink's stamp minus the due instant, per reminder; p50, p99 and the largest for both, and the
+daemon's CPU per reminder (/proc, from just before the first due instant). Figures only.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosmtplib
 
 from benchmarks.ceilings import HOST, SENDER, sample_message
-from benchmarks.daemon import EVENT_ID, ROOT, Stage, whole_seconds_ahead
+from benchmarks.daemon import ROOT, Stage, cpu_s, whole_seconds_ahead
 from benchmarks.seeding import fill
 from notifier.channels.compose import compose_email
 from notifier.records import Registration
@@ -41,6 +42,7 @@ from tests.support.waiting import ConditionTimeout, wait_until
 REMINDER_S = 60  # each reminder: this long before its session
 LEAD_S = 8.0  # the first due instant after the daemon is started: its start-up fits in it
 CEILING_LEAD_S = 2.0
+CPU_FROM_S = 0.5  # the daemon's CPU is counted from this long before the first due instant
 EXIT_GRACE_S = 120.0  # after the last due instant, for the daemon to send them all; to exit
 SMTP_CONNECTIONS = int(Settings.model_fields["smtp_pool_size"].default)
 
@@ -51,6 +53,7 @@ class Lateness:
 
     ms: list[float]
     missing: int
+    cpu_ms: float | None = None  # the sender's CPU per reminder, from the first due instant
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.ms)
@@ -62,6 +65,7 @@ class Lateness:
             "p99_ms": self.quantile(0.99),
             "max_ms": max(self.ms, default=float("nan")),
             "missing": self.missing,
+            "cpu_ms": self.cpu_ms if self.cpu_ms is not None else float("nan"),
         }
 
 
@@ -82,14 +86,16 @@ def lateness(dues: list[datetime], received: dict[str, float]) -> Lateness:
     return Lateness(found, len(dues) - len(found))
 
 
+def event_id(i: int) -> str:
+    return f"due{i:05d}"
+
+
 async def _seed(url: str, n: int) -> None:
     now = datetime.now(UTC)
     await fill(
         url,
         [
-            Registration(
-                f"r{i:05d}", EVENT_ID, "Asia/Tokyo", now, email=address(i), sessions=(f"s{i:05d}",)
-            )
+            Registration(f"r{i:05d}", event_id(i), "Asia/Tokyo", now, email=address(i))
             for i in range(n)
         ],
     )
@@ -101,10 +107,14 @@ def ours(folder: Path, store_url: str, n: int, per_second: int, children: Childr
     asyncio.run(_seed(store_url, n))
     dues = due_instants(whole_seconds_ahead(LEAD_S), n, per_second)
     reminder = timedelta(seconds=REMINDER_S)
-    stage.write_event({f"s{i:05d}": due + reminder for i, due in enumerate(dues)}, REMINDER_S)
+    for i, due in enumerate(dues):
+        stage.write_event({"talk": due + reminder}, REMINDER_S, event_id(i))
     # not --until-idle: its idle check loads every job from the job store five times a
     # second, under the scheduler's lock; the service in production never does that
     daemon = stage.start()
+    before_s = dues[0].timestamp() - CPU_FROM_S - time.time()
+    wait_until(lambda: time.time() >= dues[0].timestamp() - CPU_FROM_S, timeout_s=before_s + 60)
+    cpu_began = cpu_s(daemon.pid)  # start-up done: from here the CPU is the reminders'
     deadline_s = (dues[-1] - datetime.now(UTC)).total_seconds() + EXIT_GRACE_S
     try:
         wait_until(
@@ -117,11 +127,12 @@ def ours(folder: Path, store_url: str, n: int, per_second: int, children: Childr
             f"  {n - stage.count_received()} reminders not sent in {deadline_s:.0f} s",
             file=sys.stderr,
         )
+    cpu_ms = (cpu_s(daemon.pid) - cpu_began) * 1000 / n
     end_process(daemon, grace_s=EXIT_GRACE_S)
     ready = _logged_at(stage.log, "service_ready")
     if ready is None or ready > dues[0]:
         print(f"  the daemon was ready at {ready}, after the first due instant", file=sys.stderr)
-    return lateness(dues, stage.received())
+    return replace(lateness(dues, stage.received()), cpu_ms=cpu_ms)
 
 
 def _logged_at(log: Path, event: str) -> datetime | None:
@@ -197,7 +208,8 @@ def line(row: dict[str, object]) -> str:
     return (
         f"due->send {row['store']:<6} {row['n']:>4} reminders ({row['per_second']}/s)  "
         f"ours p50 {ours_['p50_ms']:6.1f} ms p99 {ours_['p99_ms']:6.1f} ms "
-        f"max {ours_['max_ms']:6.1f} ms  |  timer+aiosmtplib p50 {raw['p50_ms']:5.1f} ms "
+        f"max {ours_['max_ms']:6.1f} ms, CPU {ours_['cpu_ms']:4.1f} ms each  |  "
+        f"timer+aiosmtplib p50 {raw['p50_ms']:5.1f} ms "
         f"p99 {raw['p99_ms']:5.1f} ms  |  p99 above ceiling {above_ms:+6.1f} ms" + missing
     )
 
