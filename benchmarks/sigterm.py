@@ -97,11 +97,11 @@ def measure(store_url: str, n: int, after_s: float = AFTER_FIRST_S) -> dict[str,
 
         try:
             wait_until(lambda: received(1), timeout_s=FIRST_SEND_DEADLINE_S, poll_s=0.01)
-            first_s = time.time() - due.timestamp()
+            first_s: float | None = time.time() - due.timestamp()
             until = time.monotonic() + after_s
             wait_until(lambda: received(n) or time.monotonic() >= until, poll_s=0.01)
         except ConditionTimeout:
-            first_s = float("nan")
+            first_s = None  # nothing arrived: the row says so
         at_signal = stage.count_received()
         daemon.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
@@ -130,8 +130,9 @@ def measure(store_url: str, n: int, after_s: float = AFTER_FIRST_S) -> dict[str,
 def line(row: dict[str, Any]) -> str:
     records = row["records"]
     exit_s = f"{row['exit_s']:5.2f} s" if row["exit_s"] is not None else "HANG"
+    first = f"{row['first_send_s']:5.2f} s" if row["first_send_s"] is not None else "none"
     return (
-        f"sigterm  {row['store']:<6} {row['n']:>7,}  first send {row['first_send_s']:5.2f} s, "
+        f"sigterm  {row['store']:<6} {row['n']:>7,}  first send {first}, "
         f"SIGTERM at {row['received_at_signal']:,} received -> exit {exit_s} (code "
         f"{row['exit_code']}; drain time {row['drain_s']:.0f} s)  peak RSS "
         f"{row['peak_rss_mib']:.0f} MiB  |  sink {row['received']:,}, store sent "
