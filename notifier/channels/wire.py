@@ -10,9 +10,6 @@ bytes with their own recipient, links (unsubscribe, manage page), Message-ID (an
 Date and DTSTAMP put back, each written by the same code the full composer uses (the policy's
 header folding, the email package's quoted-printable and base64 encoders), so the bytes are the
 full composer's.
-The first participant of a variant is composed in full (the full composer's bytes by
-definition) and the variant is cut at its second: one met once, such as a session's reminder
-to a single participant, never pays for the placeholders and the cut.
 
 A skeleton is trusted only if every placeholder is found where expected and the parts encode
 back to what the email package wrote; otherwise that variant is composed in full each time.
@@ -86,9 +83,6 @@ class WireComposer:
         self._max_variants = max_variants
         # None: that variant did not cut cleanly, so it is composed in full every time
         self._skeletons: OrderedDict[Hashable, _Skeleton | None] = OrderedDict()
-        # variants met once: cut only at the second participant (a session's reminder to one
-        # participant would pay for composing with placeholders and cutting, and never reuse it)
-        self._met: OrderedDict[Hashable, None] = OrderedDict()
 
     def compose(self, message: ReminderMessage) -> WireEmail | None:
         """The reminder's bytes, or None where only the full composer can write them (a
@@ -99,8 +93,6 @@ class WireComposer:
         link = safe_link(message.unsubscribe_url)
         if link is None:
             raise PermanentDeliveryError("the unsubscribe link is not an absolute http(s) URL")
-        if self._first_of_variant(message):
-            return self._in_full(message, recipient)
         skeleton = self._skeleton(message)
         if skeleton is None:
             return None
@@ -140,26 +132,6 @@ class WireComposer:
             "html": _quoted_printable(html),
             "calendar": _base64(calendar),
         }
-
-    def _first_of_variant(self, message: ReminderMessage) -> bool:
-        key = variant_key(message)
-        if key in self._skeletons or key in self._met:
-            self._met.pop(key, None)
-            return False
-        self._met[key] = None
-        if len(self._met) > self._max_variants:
-            self._met.popitem(last=False)
-        return True
-
-    def _in_full(self, message: ReminderMessage, recipient: Address) -> WireEmail:
-        """The full composer's bytes: what a skeleton's fill reproduces."""
-        composed = compose_email_parts(
-            message, sender=self._sender, public_base_url=self._public_base_url
-        ).message
-        data = composed.as_bytes(policy=_POLICY)
-        return WireEmail(
-            self._sender_address.addr_spec, recipient.addr_spec, str(composed["Message-ID"]), data
-        )
 
     def _skeleton(self, message: ReminderMessage) -> _Skeleton | None:
         key = variant_key(message)

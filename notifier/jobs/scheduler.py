@@ -106,7 +106,11 @@ class GuardedScheduler(BackgroundScheduler):  # type: ignore[misc]  # untyped ba
         now = datetime.now(self.timezone)
         with self._jobstores_lock:
             for jobstore in self._jobstores.values():
-                for job in jobstore.get_due_jobs(now):
+                try:
+                    due = jobstore.get_due_jobs(now)
+                except Exception:  # the store is down: the pass meets it, logs it and waits
+                    due = []
+                for job in due:
                     if job._get_run_times(now):
                         executor.hand_over(job)
 
