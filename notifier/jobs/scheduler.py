@@ -44,6 +44,7 @@ from notifier.jobs._cluster_jobstore import ClusterJobStore
 REMINDER_FUNC = "notifier.jobs.scheduler:reminder_due"
 Dispatch = Callable[[dict[str, Any]], None]
 Beat = Callable[[], None]
+LOOP_EXECUTOR = "default"  # the executor every reminder job names (APScheduler's default)
 SCHEDULER_BEAT_S = 5.0  # the thread wakes (and beats) at least this often, jobs or none
 PASS_RETRY_S = 1.0  # after a pass that failed
 
@@ -86,7 +87,7 @@ class GuardedScheduler(BackgroundScheduler):  # type: ignore[misc]  # untyped ba
         self._beat = beat
 
     def _process_jobs(self) -> float | None:
-        executor = self._lookup_executor("default")
+        executor = self._lookup_executor(LOOP_EXECUTOR)
         try:
             if isinstance(executor, LoopExecutor) and self.state != STATE_PAUSED:
                 self._hand_over_due(executor)
@@ -111,7 +112,7 @@ class GuardedScheduler(BackgroundScheduler):  # type: ignore[misc]  # untyped ba
                 except Exception:  # the store is down: the pass meets it, logs it and waits
                     due = []
                 for job in due:
-                    if job._get_run_times(now):
+                    if job.executor == LOOP_EXECUTOR and job._get_run_times(now):
                         executor.hand_over(job)
 
     def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
@@ -168,7 +169,7 @@ def make_scheduler(
     return GuardedScheduler(
         beat,
         jobstores={"default": jobstore},
-        executors={"default": LoopExecutor(loop, dispatch)},
+        executors={LOOP_EXECUTOR: LoopExecutor(loop, dispatch)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=UTC,
         daemon=True,
