@@ -23,55 +23,22 @@ import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import replace
 
 from aiohttp import web
 
 from notifier.channels.apprise import AppriseChannel, compose_broadcast, notify_blocking
 from notifier.channels.base import ReminderMessage
-from notifier.events.model import Session
-from notifier.records import Registration, ReminderRef
+from tests.support.reminders import webhook_reminder_message
 
 STALL_CEILING_MS = 50.0
 TICK_S = 0.001
 
 
 def _message(url: str, i: int) -> ReminderMessage:
-    vienna = ZoneInfo("Europe/Vienna")
-    start = datetime(2030, 5, 23, 9, 10, tzinfo=vienna)
-    session = Session(
-        id="talk",
-        title="A side event",
-        when="23 May 2030 09:10",
-        start=start,
-        end=start + timedelta(minutes=50),
-        zone="Europe/Vienna",
-        reminders=(timedelta(hours=1),),
-        channels=("email",),
-        join_url="https://events.example.org/talk",
-        room="M3",
-    )
-    target = Registration(
-        id="broadcast:bench",
-        event_id="bench",
-        timezone="Europe/Vienna",
-        created_at=datetime.now(UTC),
-        webhook_url=url,
-    )
-    ref = ReminderRef("bench", "talk", session.start_utc, 3600)
-    return ReminderMessage(
-        delivery_key=f"{ref.key}/broadcast:bench{i}/apprise",
-        ref=ref,
-        event_id="bench",
-        event_name="Bench",
-        session=session,
-        registration=target,
-        offset=timedelta(hours=1),
-        now_utc=start.astimezone(UTC) - timedelta(hours=1),
-        unsubscribe_url="http://127.0.0.1/unsubscribe/x",
-        sequence=0,
-    )
+    """The tests' reminder (``tests/support/reminders.py``) as broadcast ``i`` to ``url``."""
+    message = webhook_reminder_message(url, registration_id="broadcast:bench")
+    return replace(message, delivery_key=f"{message.ref.key}/broadcast:bench{i}/apprise")
 
 
 def _serve_receiver() -> tuple[int, Callable[[], None]]:

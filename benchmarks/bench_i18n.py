@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from notifier import i18n
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import compose_email
-from notifier.events import Session
-from notifier.records import LANGUAGES, Language, Registration, ReminderRef
+from notifier.records import LANGUAGES, Language
 from notifier.times import format_range
+from tests.support.reminders import reminder_message
 
 START = datetime(2026, 12, 2, 6, 30, tzinfo=UTC)
 END = START + timedelta(hours=1, minutes=30)
@@ -42,39 +42,8 @@ def _rate(call: Callable[[], object], rounds: int) -> float:
 
 
 def _message(language: Language) -> ReminderMessage:
-    vienna = ZoneInfo("Europe/Vienna")
-    session = Session(
-        id="opening",
-        title="Opening of the congress",
-        when="2026-12-02 07:30",
-        start=START.astimezone(vienna),
-        end=END.astimezone(vienna),
-        zone="Europe/Vienna",
-        reminders=(timedelta(hours=1),),
-        channels=("email",),
-        join_url="https://events.example.org/opening",
-        room="Room A",
-    )
-    registration = Registration(
-        id="r1",
-        event_id="bench",
-        timezone="Asia/Tokyo",
-        created_at=START,
-        email="reader@example.org",
-        language=language,
-    )
-    return ReminderMessage(
-        delivery_key="bench/opening/1",
-        ref=ReminderRef("bench", "opening", START, 3600),
-        event_id="bench",
-        event_name="Congress side events",
-        session=session,
-        registration=registration,
-        offset=timedelta(hours=1),
-        now_utc=START - timedelta(hours=1),
-        unsubscribe_url="https://reminders.example.org/unsubscribe/t",
-        sequence=0,
-    )
+    """The tests' reminder (``tests/support/reminders.py``) in ``language``."""
+    return reminder_message(language=language)
 
 
 def main() -> None:

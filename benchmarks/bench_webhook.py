@@ -12,54 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 from aiohttp import web
 
 from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_secret
 from notifier.channels.webhook import build_payload
-from notifier.events.model import Session
-from notifier.records import Registration, ReminderRef
+from tests.support.reminders import webhook_reminder_message
 
 FLOOR_REQUESTS_PER_S = 1000.0
 SECRET = webhook_secret("bench-secret", "bench")
 
 
 def _message(url: str, i: int) -> ReminderMessage:
-    vienna = ZoneInfo("Europe/Vienna")
-    start = datetime(2030, 5, 23, 9, 10, tzinfo=vienna)
-    session = Session(
-        id="talk",
-        title="A side event",
-        when="23 May 2030 09:10",
-        start=start,
-        end=start + timedelta(minutes=50),
-        zone="Europe/Vienna",
-        reminders=(timedelta(hours=1),),
-        channels=("webhook",),
-    )
-    registration = Registration(
-        id="bench",
-        event_id="bench",
-        timezone="Asia/Tokyo",
-        created_at=datetime.now(UTC),
-        webhook_url=url,
-    )
-    ref = ReminderRef("bench", "talk", session.start_utc, 3600)
-    return ReminderMessage(
-        delivery_key=f"{ref.key}/r{i}/webhook",
-        ref=ref,
-        event_id="bench",
-        event_name="Bench",
-        session=session,
-        registration=registration,
-        offset=timedelta(hours=1),
-        now_utc=datetime.now(UTC),
-        unsubscribe_url="http://127.0.0.1/unsubscribe/x",
-        sequence=0,
-    )
+    """The tests' reminder (``tests/support/reminders.py``) for webhook registration ``i``."""
+    return webhook_reminder_message(url, registration_id=f"r{i}")
 
 
 async def _receiver() -> tuple[web.AppRunner, str]:

@@ -55,7 +55,9 @@ def main() -> None:
 
     if len(sys.argv) < 3:
         sys.exit("usage: python -m benchmarks.plot OUT.png RESULTS.json...")
-    rows = [Row(**row) for name in sys.argv[2:] for row in json.loads(Path(name).read_text())]
+    runs = [json.loads(Path(name).read_text()) for name in sys.argv[2:]]
+    # a run's file: {"send": rows, "due": ..., "sigterm": ...}; before those rows, the list
+    rows = [Row(**row) for run in runs for row in (run["send"] if isinstance(run, dict) else run)]
     plot(rows, Path(sys.argv[1]))
 
 

@@ -1,18 +1,22 @@
 """The loopback peers every send benchmark talks to, each in a process of its own.
 
-Run: python -m benchmarks.sinks smtp|http
+Run: python -m benchmarks.sinks smtp|http|stamp [PATH]
 Prints ``port <n>`` once listening, then serves until SIGTERM. The SMTP sink is aiosmtpd
 accepting and discarding every message; the HTTP receiver is aiohttp answering 204 after
-reading the body. Both sides of a comparison (ours and the raw library) use the same peer, and
-it runs apart from the measured process so the two never share a GIL.
+reading the body; ``stamp`` is the SMTP sink writing one line per recipient to PATH as each
+message arrives, ``<time.time()> <address>``: the clock the due instants are given in (UTC).
+Both sides of a comparison (ours and the raw library) use the same peer, and it runs apart
+from the measured process so the two never share a GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
-from typing import Any
+import time
+from typing import Any, TextIO
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP as SmtpServer
@@ -28,11 +32,31 @@ class _Discard:
         return "250 2.0.0 accepted"
 
 
-async def _serve(kind: str) -> None:
+class _Stamp:
+    """Accepts every message and writes when it arrived, per recipient, line-buffered."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    async def handle_DATA(self, server: SmtpServer, session: Session, envelope: Envelope) -> str:
+        arrived = time.time()  # the whole message is in: the send is done
+        self._out.write("".join(f"{arrived:.6f} {rcpt}\n" for rcpt in envelope.rcpt_tos))
+        return "250 2.0.0 accepted"
+
+
+async def _serve(kind: str, path: str) -> None:
+    with contextlib.ExitStack() as files:
+        await _serve_until_stopped(kind, files, path)
+
+
+async def _serve_until_stopped(kind: str, files: contextlib.ExitStack, path: str) -> None:
     loop = asyncio.get_running_loop()
     runner: web.AppRunner | None = None
-    if kind == "smtp":
-        server = await loop.create_server(lambda: SmtpServer(_Discard()), HOST, 0, backlog=1024)
+    if kind in ("smtp", "stamp"):
+        handler: object = _Discard()
+        if kind == "stamp":
+            handler = _Stamp(files.enter_context(open(path, "a", buffering=1)))  # noqa: SIM115
+        server = await loop.create_server(lambda: SmtpServer(handler), HOST, 0, backlog=1024)
         port = server.sockets[0].getsockname()[1]
     else:
 
@@ -58,9 +82,9 @@ async def _serve(kind: str) -> None:
 
 def main() -> None:
     kind = sys.argv[1] if len(sys.argv) > 1 else ""
-    if kind not in ("smtp", "http"):
-        sys.exit("usage: python -m benchmarks.sinks smtp|http")
-    asyncio.run(_serve(kind))
+    if kind not in ("smtp", "http", "stamp") or (kind == "stamp") != (len(sys.argv) == 3):
+        sys.exit("usage: python -m benchmarks.sinks smtp|http|stamp PATH")
+    asyncio.run(_serve(kind, sys.argv[-1]))
 
 
 if __name__ == "__main__":

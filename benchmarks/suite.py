@@ -8,7 +8,10 @@ peer with the same connection count (:mod:`benchmarks.ceilings`): aiosmtplib wit
 size, aiohttp with the send concurrency. Every measured side is a process of its own, and so are
 the SMTP sink and the HTTP receiver (:mod:`benchmarks.sinks`) and a private redis-server, all
 ended when the suite ends. Then the CLI cold start, time-expression and parser rows run their
-own scripts. Figures only: nothing here asserts on time.
+own scripts. Two rows run the daemon itself (``notifier run``, a process of its own, against
+the suite's stores): due instant → first send over many reminders against raw timers
+(:mod:`benchmarks.due`), and SIGTERM → exit with a large fan-out in flight
+(:mod:`benchmarks.sigterm`). Figures only: nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -23,12 +26,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks import due, sigterm
 from notifier.settings import Settings
 from tests.support.processes import Children
 from tests.support.redis import RedisServer, find_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK_SIZES = (500,)
+QUICK_DUE = 50  # reminders in the due row with --quick (200 otherwise)
+QUICK_SIGTERM = 2_000  # registrations in the SIGTERM row with --quick
+ROWS = ("send", "due", "sigterm", "scripts")
 DEFAULT_SIZES = (1_000, 10_000)
 CHILD_TIMEOUT_S = 3600.0
 _DEFAULTS = Settings.model_fields
@@ -199,6 +206,30 @@ def script_rows(quick: bool) -> None:
         subprocess.run(argv, check=True, cwd=ROOT)
 
 
+def due_rows(
+    suite: Suite, stores: tuple[str, ...], n: int, per_second: int
+) -> list[dict[str, Any]]:
+    print(f"due instant -> first send at the sink, {n} reminders, {per_second} due each second;")
+    print("ceiling: loop.call_at timers at the same instants, each sending with aiosmtplib")
+    rows = []
+    for store in stores:
+        row = due.measure(suite.store_url(store, "due"), n, per_second)
+        print(due.line(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def sigterm_rows(suite: Suite, stores: tuple[str, ...], n: int) -> list[dict[str, Any]]:
+    print(f"SIGTERM -> exit of notifier run, {sigterm.AFTER_FIRST_S} s after its first send;")
+    print("target: within the drain time; what was not attempted handed back (no record)")
+    rows = []
+    for store in stores:
+        row = sigterm.measure(suite.store_url(store, f"sigterm-{n}"), n)
+        print(sigterm.line(row), flush=True)
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"N={QUICK_SIZES[0]} only (CI)")
@@ -206,25 +237,43 @@ def main() -> None:
     parser.add_argument("--stores", default="redis,sqlite")
     parser.add_argument("--channels", default="email,webhook")
     parser.add_argument("--repeats", type=int, help="runs per row (default 3; 1 with --quick)")
-    parser.add_argument("--json", type=Path, help="write the send rows here")
+    parser.add_argument("--rows", default=",".join(ROWS), help="which: send,due,sigterm,scripts")
+    parser.add_argument("--due", type=int, help=f"reminders in the due row (200; {QUICK_DUE})")
+    parser.add_argument("--due-per-second", type=int, default=10, help="due on the same second")
+    parser.add_argument(
+        "--sigterm-size", type=int, help=f"N of the SIGTERM row (largest size; {QUICK_SIGTERM})"
+    )
+    parser.add_argument("--json", type=Path, help="write the rows here (send, due, sigterm)")
     parser.add_argument("--plot", type=Path, help="draw throughput against N (PNG)")
     args = parser.parse_args()
     sizes: tuple[int, ...] = QUICK_SIZES if args.quick else DEFAULT_SIZES
     if args.sizes:
         sizes = tuple(int(size) for size in args.sizes.split(","))
     stores = tuple(args.stores.split(","))
+    wanted = set(args.rows.split(","))
+    results: dict[str, list[Any]] = {"send": [], "due": [], "sigterm": []}
     with tempfile.TemporaryDirectory(prefix="notifier-bench-") as folder:
         suite = Suite(Path(folder))
         try:
-            repeats = args.repeats or (1 if args.quick else 3)
-            channels = tuple(args.channels.split(","))
-            rows = send_rows(suite, sizes, stores, repeats, channels)
+            if "send" in wanted:
+                repeats = args.repeats or (1 if args.quick else 3)
+                channels = tuple(args.channels.split(","))
+                results["send"] = send_rows(suite, sizes, stores, repeats, channels)
+            if "due" in wanted:
+                n = args.due or (QUICK_DUE if args.quick else 200)
+                results["due"] = due_rows(suite, stores, n, args.due_per_second)
+            if "sigterm" in wanted:
+                n = args.sigterm_size or (QUICK_SIGTERM if args.quick else max(sizes))
+                results["sigterm"] = sigterm_rows(suite, stores, n)
         finally:
             suite.close()
+    rows: list[Row] = results["send"]
     if args.json:
-        args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1) + "\n")
+        results["send"] = [asdict(row) for row in rows]
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
     if args.plot:
         from benchmarks.plot import plot  # matplotlib: the bench extra, only when asked
 
         plot(rows, args.plot)
-    script_rows(args.quick)
+    if "scripts" in wanted:
+        script_rows(args.quick)

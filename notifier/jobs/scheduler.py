@@ -10,6 +10,10 @@ Two traps shape this module:
   with ``call_soon_threadsafe``; persisted jobs name :func:`reminder_due`, which is never
   called. A one-off job leaves its store when handed over, so a crash right then loses it:
   the daemon's reconcile pass covers that (every due reminder without a fan-out record fires).
+* APScheduler's pass hands due jobs over one at a time, each after the previous one's
+  removal from the job store (a write, from this thread, under the loop's load): the tenth of
+  ten reminders due together went out 200 ms after the first (issue #15's due → send row).
+  :class:`GuardedScheduler` hands every due job to the loop first; the pass then removes them.
 
 The scheduler thread must never die (#12): with replicas sharing one job store, a one-off job
 fired by two of them is removed by the first, and APScheduler's ``_process_jobs`` lets the
@@ -33,12 +37,14 @@ from apscheduler.jobstores.base import BaseJobStore, JobLookupError
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_PAUSED
 
 from notifier.jobs._cluster_jobstore import ClusterJobStore
 
 REMINDER_FUNC = "notifier.jobs.scheduler:reminder_due"
 Dispatch = Callable[[dict[str, Any]], None]
 Beat = Callable[[], None]
+LOOP_EXECUTOR = "default"  # the executor every reminder job names (APScheduler's default)
 SCHEDULER_BEAT_S = 5.0  # the thread wakes (and beats) at least this often, jobs or none
 PASS_RETRY_S = 1.0  # after a pass that failed
 
@@ -57,9 +63,19 @@ class LoopExecutor(BaseExecutor):  # type: ignore[misc]  # APScheduler ships no 
         super().__init__()
         self._loop = loop
         self._dispatch = dispatch
+        self._handed: set[str] = set()  # this pass's jobs handed over ahead of it
+
+    def hand_over(self, job: Job) -> None:
+        """Dispatch ``job`` now; the pass that follows submits it without dispatching again."""
+        self._handed.add(job.id)
+        self._loop.call_soon_threadsafe(self._dispatch, dict(job.kwargs))
+
+    def pass_done(self) -> None:
+        self._handed.clear()
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
-        self._loop.call_soon_threadsafe(self._dispatch, dict(job.kwargs))
+        if job.id not in self._handed:
+            self._loop.call_soon_threadsafe(self._dispatch, dict(job.kwargs))
         self._run_job_success(job.id, [])
 
 
@@ -71,13 +87,33 @@ class GuardedScheduler(BackgroundScheduler):  # type: ignore[misc]  # untyped ba
         self._beat = beat
 
     def _process_jobs(self) -> float | None:
+        executor = self._lookup_executor(LOOP_EXECUTOR)
         try:
+            if isinstance(executor, LoopExecutor) and self.state != STATE_PAUSED:
+                self._hand_over_due(executor)
             wait_s: float | None = super()._process_jobs()
         except Exception as exc:  # the thread ends on any exception that leaves this method
             log.error("scheduler_pass_failed", error=f"{type(exc).__name__}: {exc}"[:500])
             return PASS_RETRY_S
+        finally:
+            if isinstance(executor, LoopExecutor):
+                executor.pass_done()
         self._beat()
         return SCHEDULER_BEAT_S if wait_s is None else min(wait_s, SCHEDULER_BEAT_S)
+
+    def _hand_over_due(self, executor: LoopExecutor) -> None:
+        """Every job due now to the loop, as the pass would (it leaves misfire grace times to
+        the executor, and :class:`LoopExecutor` runs late jobs too: the fan-out judges)."""
+        now = datetime.now(self.timezone)
+        with self._jobstores_lock:
+            for jobstore in self._jobstores.values():
+                try:
+                    due = jobstore.get_due_jobs(now)
+                except Exception:  # the store is down: the pass meets it, logs it and waits
+                    due = []
+                for job in due:
+                    if job.executor == LOOP_EXECUTOR and job._get_run_times(now):
+                        executor.hand_over(job)
 
     def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
         try:
@@ -133,7 +169,7 @@ def make_scheduler(
     return GuardedScheduler(
         beat,
         jobstores={"default": jobstore},
-        executors={"default": LoopExecutor(loop, dispatch)},
+        executors={LOOP_EXECUTOR: LoopExecutor(loop, dispatch)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=UTC,
         daemon=True,

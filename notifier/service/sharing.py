@@ -7,9 +7,10 @@
   replica woken from a pause does not fire a job it no longer owns. Each term has a fencing
   token (from ``INCR``); fan-out rounds are begun with it, and a round begun by a newer token
   fences off an older holder's. The loop beats ``leader`` in ``/readyz``.
-* **Chunks.** Every replica (the leader too) takes up to ``CHUNKS_AT_ONCE`` chunks from the
-  queue, delivers them and marks them done; every ``work_poll_s`` it also takes over chunks
-  another replica left idle for ``2 × claim_lease_s`` (it died): by then that replica's claims
+* **Chunks.** Every replica (the leader too) delivers up to ``CHUNKS_AT_ONCE`` chunks at a
+  time, taking the next from the queue as soon as one is done, and marks them done; every
+  ``work_poll_s`` it also takes over chunks another replica left idle for
+  ``2 × claim_lease_s`` (it died): by then that replica's claims
   have run out too, so they are taken over with new tokens and its late writes are refused.
   A chunk being worked on is touched every ``claim_lease_s / 2``; the loop beats ``consume``.
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # the runtime's Service; imported for types only
     from notifier.service.runtime import Service
 
 log = structlog.get_logger("notifier.service")
-CHUNKS_AT_ONCE = 2
+CHUNKS_AT_ONCE = 8
 
 
 class Leadership:
@@ -94,24 +95,73 @@ async def lead_forever(service: Service, on_change: Callable[[bool], Awaitable[N
         await asyncio.shield(leadership.release())
 
 
+class _Running:
+    """The chunks this replica is delivering, and the first error one of them ended with."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.failed: list[BaseException] = []
+
+    def start(self, service: Service, queue: WorkQueue, item: WorkItem) -> None:
+        task = asyncio.create_task(_run_chunk(service, queue, item))
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self.failed.append(error)
+
+    def check(self) -> None:
+        """Raise a chunk's error here, as the batch's gather did: the supervisor logs it and
+        starts the loop again (the other chunks go on)."""
+        if self.failed:
+            raise self.failed[0]
+
+
 async def consume_forever(service: Service) -> None:
-    """Take chunks (new ones, and a dead replica's) and deliver them, until stop."""
-    queue, deps = service.queue, service.deps
-    poll_s = service.settings.work_poll_s
-    idle_s = 2 * deps.lease_s
+    """Take chunks (new ones, and a dead replica's) and deliver them, until stop.
+
+    Up to ``CHUNKS_AT_ONCE`` run at a time, and a chunk is taken as soon as one finishes:
+    waiting for a whole batch held a reminder due with another behind that one's send (the
+    due → send benchmark's p99, issue #15)."""
+    queue, poll_s = service.queue, service.settings.work_poll_s
     service.health.watch("consume", poll_s)
-    while not service.stop.is_set():
-        items = await queue.reclaim(deps.owner, idle_s, CHUNKS_AT_ONCE)
-        for item in items:
-            log.info("chunk_taken_over", reminder=item.chunk.ref.key, after=item.chunk.after_id)
-        if not items:
-            items = await queue.take(deps.owner, CHUNKS_AT_ONCE, poll_s)
-        service.health.beat("consume")
-        if service.stop.is_set():  # taken as the process began to stop: back for the others
+    running = _Running()
+    try:
+        while not service.stop.is_set():
+            running.check()
+            room = CHUNKS_AT_ONCE - len(running.tasks)
+            if room <= 0:
+                await asyncio.wait(
+                    running.tasks, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED
+                )
+                service.health.beat("consume")
+                continue
+            items = await _take(service, queue, room)
+            if service.stop.is_set():  # taken as the process began to stop: back for the others
+                for item in items:
+                    await queue.hand_back(item)
+                break
             for item in items:
-                await queue.hand_back(item)
-            return
-        await asyncio.gather(*(_run_chunk(service, queue, item) for item in items))
+                running.start(service, queue, item)
+        await asyncio.gather(*running.tasks)  # stopping: they hand back what was not attempted
+    except asyncio.CancelledError:
+        for task in running.tasks:  # cancelled after the drain: so are they
+            task.cancel()
+        raise
+
+
+async def _take(service: Service, queue: WorkQueue, count: int) -> list[WorkItem]:
+    """Chunks a dead replica left idle, else new ones (waiting up to ``work_poll_s``)."""
+    deps = service.deps
+    items = await queue.reclaim(deps.owner, 2 * deps.lease_s, count)
+    for item in items:
+        log.info("chunk_taken_over", reminder=item.chunk.ref.key, after=item.chunk.after_id)
+    if not items:
+        items = await queue.take(deps.owner, count, service.settings.work_poll_s)
+    service.health.beat("consume")
+    return items
 
 
 async def _run_chunk(service: Service, queue: WorkQueue, item: WorkItem) -> None:

@@ -12,13 +12,15 @@ from babel.dates import format_date, format_time
 from redis import Redis
 
 from tests.support.daemon import (
+    EVENT_ID,
+    EVENT_NAME,
     Workspace,
     http_json,
     http_status,
     metrics_text,
     refuses_connections,
 )
-from tests.support.events import soon, write_atomically
+from tests.support.events import event_yaml, soon, write_atomically
 from tests.support.mail import link_in, part_bytes, plain_text
 from tests.support.smtp import PASSWORD, SmtpServer
 from tests.support.waiting import wait_until
@@ -207,6 +209,29 @@ def test_smtp_451_twice_then_250_delivers_once_with_attempts_recorded(
     shown = workspace.notifier("deliveries", "e2e", "--json")
     (record,) = json.loads(shown.stdout)
     assert (record["status"], record["attempts"]) == ("sent", 3)
+
+
+def test_a_reminder_due_while_another_send_stalls_goes_out_meanwhile(
+    workspace: Workspace, smtp: SmtpServer
+) -> None:
+    """One slow mail server answer must not hold back every later reminder (issue #15's due
+    → send row: chunks were taken in batches, and a batch waited for its slowest send)."""
+    smtp.handler.stall_s = 15.0  # the first DATA gets no answer this long
+    smtp.handler.script("DATA", "stall")
+    first_due = soon(3)
+    sessions = {
+        "first": first_due + START_IN,
+        "second": first_due + START_IN + timedelta(seconds=2),
+    }
+    text = event_yaml(
+        sessions, event_id=EVENT_ID, name=EVENT_NAME, reminders=[START_IN], channels=["email"]
+    )
+    write_atomically(workspace.config_file, text)
+    _register(workspace)
+    daemon = workspace.start()
+    wait_until(lambda: len(smtp.handler.received) == 1, what=daemon.log_text)
+    assert smtp.handler.in_flight == 1, "the second reminder waited for the stalled send"
+    assert "second" in smtp.handler.received[0].message["Subject"]
 
 
 def test_demo_writes_a_reminder_file_on_the_embedded_default(workspace: Workspace) -> None:

@@ -1,8 +1,10 @@
-"""APScheduler's synchronous job stores never run on the event loop (apscheduler #972)."""
+"""APScheduler's synchronous job stores never run on the event loop (apscheduler #972), and
+their writes never stand between a due job and the loop."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from notifier.jobs.scheduler import make_jobstore, make_scheduler
 from notifier.jobs.sync import JobSpec, apply_jobs, job_kwargs
 from notifier.records import ReminderRef
+from tests.support.waiting import until
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
@@ -98,3 +102,42 @@ async def test_the_same_sync_on_the_loop_would_block_it(redis_url: str) -> None:
     finally:
         await _shut_down(scheduler, jobstore)
     assert ticker.ticks == 0
+
+
+class _GatedRemovals(MemoryJobStore):  # type: ignore[misc]  # APScheduler ships no type hints
+    """APScheduler's memory store (not ours) whose removals wait for :attr:`gate`: a job store
+    write that is slow, as Redis or SQLite from the scheduler's thread under load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def remove_job(self, job_id: str) -> None:
+        self.gate.wait(timeout=30)
+        super().remove_job(job_id)
+
+
+async def test_jobs_due_together_reach_the_loop_before_the_first_leaves_the_job_store() -> None:
+    """Ten reminders due at 09:00 go out together: APScheduler's pass handed each over only
+    after the previous one's removal, 200 ms apart under load (issue #15, due → send)."""
+    fired: list[dict[str, object]] = []
+    jobstore = _GatedRemovals()
+    scheduler = make_scheduler(jobstore, asyncio.get_running_loop(), fired.append)
+    await asyncio.to_thread(scheduler.start, paused=True)
+    due = datetime.now(UTC) - timedelta(seconds=1)
+    specs = {
+        f"now/s{i}/600": JobSpec(f"now/s{i}/600", due, 150, job_kwargs(ref))
+        for i, ref in enumerate(
+            ReminderRef("now", f"s{i}", due + timedelta(minutes=10), 600) for i in range(5)
+        )
+    }
+    try:
+        await asyncio.to_thread(apply_jobs, scheduler, specs)
+        await asyncio.to_thread(scheduler.resume)
+        await until(lambda: len(fired) == len(specs), timeout_s=10, what=lambda: f"{fired}")
+        assert sorted(str(kwargs["session_id"]) for kwargs in fired) == [f"s{i}" for i in range(5)]
+    finally:
+        jobstore.gate.set()
+        await _shut_down(scheduler, jobstore)
+    assert jobstore.get_all_jobs() == []  # the pass removed each
+    assert len(fired) == len(specs)  # and did not hand it over a second time
