@@ -9,14 +9,14 @@ from itsdangerous import URLSafeSerializer
 
 from notifier.signing import PARTICIPANT_PATHS, make_token, read_token
 
-SECRET = "a-signing-secret-of-at-least-32-bytes-for-tests"
+SECRET = "a-signing-secret-of-at-least-32-bytes-for-tests"  # noqa: S105  # tests only
 PURPOSES = ["unsubscribe", "confirm", *PARTICIPANT_PATHS]
 
 
 @pytest.mark.parametrize("purpose", PURPOSES)
 @pytest.mark.parametrize(
     "registration_id",
-    ["r0000001", "", "a", "x" * 9, "a" * 40, "rég-ü-東京", "\u2028\"\\/", "reg-" + "ab" * 60],
+    ["r0000001", "", "a", "x" * 9, "a" * 40, "rég-ü-東京", '\u2028"\\/', "reg-" + "ab" * 60],
 )
 def test_a_token_is_the_string_itsdangerous_makes(purpose: str, registration_id: str) -> None:
     """Links mailed before the fast path (and read by itsdangerous) must keep working."""
