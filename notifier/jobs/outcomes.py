@@ -17,6 +17,10 @@ from notifier.jobs.deps import FanoutDeps, stored
 from notifier.records import DeliveryWrite, WriteResult
 
 MAX_BATCH = 500
+# outcomes of sends that gave their slot back and wait for the store: past this many, a send
+# keeps its slot until its outcome is written, so a store outage still stops the fan-out
+# after a bounded number of sends whose outcome is only in memory
+MAX_BACKLOG = 64
 
 _Pending = tuple[DeliveryWrite, "asyncio.Future[WriteResult]"]
 
@@ -24,11 +28,18 @@ _Pending = tuple[DeliveryWrite, "asyncio.Future[WriteResult]"]
 class OutcomeWriter:
     """Group commit of delivery outcomes for one fan-out."""
 
-    def __init__(self, deps: FanoutDeps, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, deps: FanoutDeps, max_batch: int = MAX_BATCH, max_backlog: int = MAX_BACKLOG
+    ) -> None:
         self._deps = deps
-        self._max_batch = max_batch
+        self._max_batch, self._max_backlog = max_batch, max_backlog
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._unwritten = 0  # writes accepted and not yet answered by the store
+
+    def has_room(self) -> bool:
+        """Whether a send may give its slot back before its outcome is written."""
+        return self._unwritten < self._max_backlog
 
     async def write(self, write: DeliveryWrite) -> None:
         """Write one outcome, retried over a store outage until the store takes it.
@@ -37,6 +48,8 @@ class OutcomeWriter:
         take it back; it is written with its batch."""
         future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
+        self._unwritten += 1
+        future.add_done_callback(self._answered)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="outcome-writer")
         result = await asyncio.shield(future)
@@ -44,6 +57,9 @@ class OutcomeWriter:
             raise ClaimLostError(f"delivery {write.key!r}: its claim was taken over; not written")
         if result == "missing":
             raise StoreError(f"delivery {write.key!r} was never claimed; claim it first")
+
+    def _answered(self, _: asyncio.Future[WriteResult]) -> None:
+        self._unwritten -= 1
 
     async def _flush(self) -> None:
         while self._pending:
