@@ -82,8 +82,8 @@ def webhook_secret(server_secret: str, registration_id: str) -> str:
 
     Nothing to store: every replica with the same NOTIFIER_SIGNING_SECRET derives the same key.
     """
-    key = hmac.new(server_secret.encode(), f"webhook:{registration_id}".encode(), hashlib.sha256)
-    return "whsec_" + base64.b64encode(key.digest()).decode("ascii")
+    key = hmac.digest(server_secret.encode(), f"webhook:{registration_id}".encode(), "sha256")
+    return "whsec_" + base64.b64encode(key).decode("ascii")
 
 
 def build_payload(message: ReminderMessage) -> dict[str, object]:
@@ -247,6 +247,8 @@ class WebhookChannel:
         secret = self._secret_for(message.registration)
         headers = _signed_headers(secret, message.delivery_key, int(self._clock()), body)
         status, retry_after, _ = await self._post(target, body, headers)
+        if 200 <= status < 300:  # the common answer: no origin string to build
+            return f"HTTP {status}"
         return _judge(status, retry_after, str(target.origin()), self._clock())
 
     async def verify(self, registration: Registration, event_name: str, challenge: str) -> bool:
@@ -299,7 +301,6 @@ class WebhookChannel:
         self, target: URL, body: bytes, headers: dict[str, str]
     ) -> tuple[int, str | None, bytes]:
         """(status, Retry-After, the first 64 KiB of the answer)."""
-        where = f"webhook {target.origin()}"  # never the path or query: they may hold a token
         try:
             async with asyncio.timeout(self._timeout_s):
                 async with self._client().post(
@@ -308,16 +309,17 @@ class WebhookChannel:
                     answer = await _drain(response)
                     return response.status, response.headers.get("retry-after"), answer
         except TimeoutError as exc:  # the connection is dropped with the cancelled request
-            message = f"{where}: no answer within {self._timeout_s:g} s"
+            message = f"{_where(target)}: no answer within {self._timeout_s:g} s"
             raise TransientDeliveryError(message) from exc
         except aiohttp.ClientConnectorDNSError as exc:
             if isinstance(exc.os_error, BlockedDestinationError):
-                raise BlockedDestinationError(f"{where}: {exc.os_error}") from exc
-            raise TransientDeliveryError(f"{where}: cannot resolve ({_reason(exc)})") from exc
+                raise BlockedDestinationError(f"{_where(target)}: {exc.os_error}") from exc
+            message = f"{_where(target)}: cannot resolve ({_reason(exc)})"
+            raise TransientDeliveryError(message) from exc
         except aiohttp.InvalidURL as exc:
-            raise PermanentDeliveryError(f"{where}: aiohttp cannot use this URL") from exc
+            raise PermanentDeliveryError(f"{_where(target)}: aiohttp cannot use this URL") from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransientDeliveryError(f"{where}: {_reason(exc)}") from exc
+            raise TransientDeliveryError(f"{_where(target)}: {_reason(exc)}") from exc
 
 
 def _signed_headers(secret: str, delivery_id: str, timestamp_s: int, body: bytes) -> dict[str, str]:
@@ -330,13 +332,19 @@ def _signed_headers(secret: str, delivery_id: str, timestamp_s: int, body: bytes
     if not key:  # never quote the secret, not even a bad one
         raise PermanentDeliveryError("the webhook secret is not whsec_ plus base64; check it")
     signed = f"{message_id}.{timestamp_s}.".encode() + body
-    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    signature = base64.b64encode(hmac.digest(key, signed, "sha256")).decode()
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp_s),
         "webhook-signature": f"v1,{signature}",
     }
+
+
+def _where(target: URL) -> str:
+    """``webhook http://host:port`` for messages: never the path or query (they may hold a
+    token); built only when something went wrong."""
+    return f"webhook {target.origin()}"
 
 
 def _judge(status: int, retry_after: str | None, origin: str, now_s: float) -> str:
