@@ -14,7 +14,7 @@ import gettext
 import io
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -212,16 +212,21 @@ def format_relative(delta: timedelta, language: Language) -> str:
     :func:`format_span`, since CLDR has no two-unit relative pattern and rounding 90 minutes
     to "in 2 hours" would tell the reader the wrong time.
     """
+    return _relative(_minutes(delta), delta >= timedelta(0), language)
+
+
+@lru_cache(maxsize=4096)  # a fan-out writes one phrase per minute and language, thousands of times
+def _relative(minutes: int, ahead: bool, language: Language) -> str:
+    """:func:`format_relative` of a delta rounded to ``minutes`` (``ahead``: not negative)."""
     _ = gettext_for(language)
-    minutes = _minutes(delta)
     if minutes == 0:
-        return _("in less than a minute") if delta >= timedelta(0) else _("just now")
+        return _("in less than a minute") if ahead else _("just now")
     units = _units(abs(minutes))
     if len(units) == 1:
         return _babel_timedelta(
             timedelta(minutes=minutes), add_direction=True, threshold=1.0, locale=locale(language)
         )
-    span = format_span(delta, language)
+    span = format_span(timedelta(minutes=minutes), language)
     return _("in %(span)s") % {"span": span} if minutes > 0 else _("%(span)s ago") % {"span": span}
 
 

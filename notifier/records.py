@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Literal, get_args
 
 Attendance = Literal["onsite", "online", "undecided"]
@@ -86,7 +87,7 @@ class ReminderRef:
         if self.start_utc.utcoffset() is not None:
             object.__setattr__(self, "start_utc", self.start_utc.astimezone(UTC))
 
-    @property
+    @cached_property  # a fan-out names every delivery with it: worked out once per ref
     def key(self) -> str:
         """``event/session/20230523T071000Z/3600``: stable, and new when the session moves
         (to the second: a session moved by seconds is a new instant too)."""

@@ -24,6 +24,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Sequence
+from functools import lru_cache
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
@@ -170,6 +171,7 @@ def _read(url: str) -> tuple[URL, IPAddress | None]:
     return parsed, _literal_address(parsed.raw_host)
 
 
+@lru_cache(maxsize=1024)  # a fan-out posts to a few receivers thousands of times: read each once
 def _literal_address(host: str) -> IPAddress | None:
     if ":" in host:
         try:

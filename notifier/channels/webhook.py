@@ -40,10 +40,15 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from json.encoder import encode_basestring
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -67,6 +72,9 @@ PAYLOAD_VERSION = "1"
 _MAX_RETRY_AFTER_S = 3600.0
 _MAX_ANSWER_BYTES = 64 * 1024  # longer answers are left unread and their connection dropped
 _DNS_CACHE_S = 30  # caches only addresses the guard let through
+_MAX_TEMPLATES = 512  # payload skeletons kept (zones x reminders in flight), least recent out
+# what differs between participants of one reminder and zone: filled into the skeleton
+_SLOTS = ("delivery_id", "sent_at", "starts_in_s", "unsubscribe_url", "manage_url", "calendar_url")
 
 
 def webhook_secret(server_secret: str, registration_id: str) -> str:
@@ -74,8 +82,8 @@ def webhook_secret(server_secret: str, registration_id: str) -> str:
 
     Nothing to store: every replica with the same NOTIFIER_SIGNING_SECRET derives the same key.
     """
-    key = hmac.new(server_secret.encode(), f"webhook:{registration_id}".encode(), hashlib.sha256)
-    return "whsec_" + base64.b64encode(key.digest()).decode("ascii")
+    key = hmac.digest(server_secret.encode(), f"webhook:{registration_id}".encode(), "sha256")
+    return "whsec_" + base64.b64encode(key).decode("ascii")
 
 
 def build_payload(message: ReminderMessage) -> dict[str, object]:
@@ -116,6 +124,80 @@ def build_payload(message: ReminderMessage) -> dict[str, object]:
     }
 
 
+class PayloadTemplates:
+    """The JSON body of :func:`build_payload`, written once per reminder and zone.
+
+    Participants of one reminder who share a zone get the same document but for six fields
+    (``_SLOTS``); the first one's document is dumped with markers in those fields and cut
+    there, and each later body is the literals with the participant's values encoded as
+    ``json.dumps`` encodes them. Same bytes as ``json.dumps(build_payload(message),
+    ensure_ascii=False, separators=(",", ":"))`` (``tests/channels/test_webhook.py``).
+    """
+
+    def __init__(self, max_templates: int = _MAX_TEMPLATES) -> None:
+        self._max = max_templates
+        self._templates: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+
+    def body(self, message: ReminderMessage) -> bytes:
+        literals = self._template(message)
+        values = _slot_values(message)
+        pieces = [literals[0]]
+        for value, literal in zip(values, literals[1:], strict=True):
+            pieces += (value, literal)
+        return "".join(pieces).encode()
+
+    def _template(self, message: ReminderMessage) -> tuple[str, ...]:
+        key = (
+            message.event_id,
+            message.event_name,
+            message.session,
+            message.registration.timezone,
+            message.offset,
+        )
+        found = self._templates.get(key)
+        if found is not None:
+            self._templates.move_to_end(key)
+            return found
+        literals = _cut_payload(message)
+        self._templates[key] = literals
+        if len(self._templates) > self._max:
+            self._templates.popitem(last=False)
+        return literals
+
+
+def _slot_values(message: ReminderMessage) -> tuple[str, ...]:
+    """The six per-participant fields, JSON-encoded (``build_payload``'s order: ``_SLOTS``)."""
+    return (
+        encode_basestring(message.delivery_key),
+        encode_basestring(utc_z(message.now_utc)),
+        int.__repr__(round((message.session.start_utc - message.now_utc).total_seconds())),
+        encode_basestring(message.unsubscribe_url),
+        "null" if message.manage_url is None else encode_basestring(message.manage_url),
+        "null" if message.calendar_url is None else encode_basestring(message.calendar_url),
+    )
+
+
+def _cut_payload(message: ReminderMessage) -> tuple[str, ...]:
+    """The document dumped with a random marker in each slot, cut at the markers."""
+    marker = secrets.token_hex(12)  # no title or URL can hold it by chance
+    document = build_payload(replace(message, delivery_key=marker))
+    reminder = cast(dict[str, object], document["reminder"])  # build_payload's own shape
+    document["delivery_id"] = f"{marker}:0"
+    reminder["sent_at"] = f"{marker}:1"
+    reminder["starts_in_s"] = f"{marker}:2"
+    for index, name in enumerate(_SLOTS[3:], start=3):
+        document[name] = f"{marker}:{index}"
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    literals = []
+    for index in range(len(_SLOTS)):
+        before, found, text = text.partition(f'"{marker}:{index}"')
+        if not found:  # cannot happen: every slot was set above
+            raise RuntimeError(f"webhook payload slot {_SLOTS[index]} not found")
+        literals.append(before)
+    literals.append(text)
+    return tuple(literals)
+
+
 def parse_retry_after(value: str | None, now_s: float) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or an HTTP date), capped at an hour."""
     text = (value or "").strip()
@@ -151,6 +233,7 @@ class WebhookChannel:
         self._timeout_s, self._pool_size, self._user_agent = timeout_s, pool_size, user_agent
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        self._payloads = PayloadTemplates()
 
     async def send(self, message: ReminderMessage) -> str:
         """Deliver one reminder; return ``HTTP 200`` (the status) for the delivery log."""
@@ -160,11 +243,12 @@ class WebhookChannel:
         if not url:
             raise PermanentDeliveryError(f"registration {message.registration.id} has no webhook")
         target = parse_webhook_url(url, self._guard)
-        payload = json.dumps(build_payload(message), ensure_ascii=False, separators=(",", ":"))
-        body = payload.encode()
+        body = self._payloads.body(message)
         secret = self._secret_for(message.registration)
         headers = _signed_headers(secret, message.delivery_key, int(self._clock()), body)
         status, retry_after, _ = await self._post(target, body, headers)
+        if 200 <= status < 300:  # the common answer: no origin string to build
+            return f"HTTP {status}"
         return _judge(status, retry_after, str(target.origin()), self._clock())
 
     async def verify(self, registration: Registration, event_name: str, challenge: str) -> bool:
@@ -217,7 +301,6 @@ class WebhookChannel:
         self, target: URL, body: bytes, headers: dict[str, str]
     ) -> tuple[int, str | None, bytes]:
         """(status, Retry-After, the first 64 KiB of the answer)."""
-        where = f"webhook {target.origin()}"  # never the path or query: they may hold a token
         try:
             async with asyncio.timeout(self._timeout_s):
                 async with self._client().post(
@@ -226,16 +309,17 @@ class WebhookChannel:
                     answer = await _drain(response)
                     return response.status, response.headers.get("retry-after"), answer
         except TimeoutError as exc:  # the connection is dropped with the cancelled request
-            message = f"{where}: no answer within {self._timeout_s:g} s"
+            message = f"{_where(target)}: no answer within {self._timeout_s:g} s"
             raise TransientDeliveryError(message) from exc
         except aiohttp.ClientConnectorDNSError as exc:
             if isinstance(exc.os_error, BlockedDestinationError):
-                raise BlockedDestinationError(f"{where}: {exc.os_error}") from exc
-            raise TransientDeliveryError(f"{where}: cannot resolve ({_reason(exc)})") from exc
+                raise BlockedDestinationError(f"{_where(target)}: {exc.os_error}") from exc
+            message = f"{_where(target)}: cannot resolve ({_reason(exc)})"
+            raise TransientDeliveryError(message) from exc
         except aiohttp.InvalidURL as exc:
-            raise PermanentDeliveryError(f"{where}: aiohttp cannot use this URL") from exc
+            raise PermanentDeliveryError(f"{_where(target)}: aiohttp cannot use this URL") from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransientDeliveryError(f"{where}: {_reason(exc)}") from exc
+            raise TransientDeliveryError(f"{_where(target)}: {_reason(exc)}") from exc
 
 
 def _signed_headers(secret: str, delivery_id: str, timestamp_s: int, body: bytes) -> dict[str, str]:
@@ -248,13 +332,19 @@ def _signed_headers(secret: str, delivery_id: str, timestamp_s: int, body: bytes
     if not key:  # never quote the secret, not even a bad one
         raise PermanentDeliveryError("the webhook secret is not whsec_ plus base64; check it")
     signed = f"{message_id}.{timestamp_s}.".encode() + body
-    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    signature = base64.b64encode(hmac.digest(key, signed, "sha256")).decode()
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp_s),
         "webhook-signature": f"v1,{signature}",
     }
+
+
+def _where(target: URL) -> str:
+    """``webhook http://host:port`` for messages: never the path or query (they may hold a
+    token); built only when something went wrong."""
+    return f"webhook {target.origin()}"
 
 
 def _judge(status: int, retry_after: str | None, origin: str, now_s: float) -> str:

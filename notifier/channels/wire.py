@@ -60,12 +60,14 @@ class WireEmail:
 
 @dataclass(frozen=True)
 class _Skeleton:
-    """A variant's bytes cut at the slots; ``texts`` hold the bodies with the placeholder."""
+    """A variant's bytes cut at the slots, and its bodies with the placeholder links."""
 
     literals: tuple[bytes, ...]  # one more than slots
     slots: tuple[str, ...]  # which value goes between literals[i] and literals[i + 1]
-    text: str
-    html: str
+    # the bodies a line at a time, quoted-printable: encoded once, or (a line that holds a
+    # link) the text to fill in and encode per participant
+    text_lines: tuple[bytes | str, ...]
+    html_lines: tuple[bytes | str, ...]
     calendar: bytes
     dtstamp_line: bytes  # the calendar's DTSTAMP line, replaced per participant
     link: str  # the placeholder unsubscribe URL
@@ -83,6 +85,9 @@ class WireComposer:
         self._max_variants = max_variants
         # None: that variant did not cut cleanly, so it is composed in full every time
         self._skeletons: OrderedDict[Hashable, _Skeleton | None] = OrderedDict()
+        # the last calendar attachment written per skeleton: it changes only with DTSTAMP's
+        # second, so participants sent within one second share its base64
+        self._calendars: dict[int, tuple[_Skeleton, bytes, bytes]] = {}
 
     def compose(self, message: ReminderMessage) -> WireEmail | None:
         """The reminder's bytes, or None where only the full composer can write them (a
@@ -118,9 +123,8 @@ class WireComposer:
         manage_link: str | None,
     ) -> dict[str, bytes]:
         stamp_line = b"DTSTAMP:" + format_dtstamp(message.now_utc) + _CRLF
-        calendar = skeleton.calendar.replace(skeleton.dtstamp_line, stamp_line)
         unsubscribe = headers.structured("List-Unsubscribe", f"<{link}>")
-        text, html = _with_links(skeleton, link, manage_link)
+        text_links, html_links = _links(skeleton, link, manage_link)
         return {
             "to": _to_line(recipient),
             # fixed width, so only digits change: the skeleton's check proves the format
@@ -128,10 +132,22 @@ class WireComposer:
             "digest": digest.encode("ascii"),
             "boundary": digest[:40].encode("ascii"),
             "unsubscribe": unsubscribe.fold(policy=_POLICY).encode("ascii"),
-            "text": _quoted_printable(text),
-            "html": _quoted_printable(html),
-            "calendar": _base64(calendar),
+            "text": _fill_lines(skeleton.text_lines, text_links),
+            "html": _fill_lines(skeleton.html_lines, html_links),
+            "calendar": self._calendar(skeleton, stamp_line),
         }
+
+    def _calendar(self, skeleton: _Skeleton, stamp_line: bytes) -> bytes:
+        """The attachment's base64, reused while DTSTAMP stays on the same second."""
+        last = self._calendars.get(id(skeleton))
+        if last is not None and last[0] is skeleton and last[1] == stamp_line:
+            return last[2]
+        encoded = _base64(skeleton.calendar.replace(skeleton.dtstamp_line, stamp_line))
+        if len(self._calendars) > self._max_variants:
+            self._calendars.clear()  # skeletons the LRU let go: no longer asked for
+        # the entry holds its skeleton, so no other skeleton can take its id meanwhile
+        self._calendars[id(skeleton)] = (skeleton, stamp_line, encoded)
+        return encoded
 
     def _skeleton(self, message: ReminderMessage) -> _Skeleton | None:
         key = variant_key(message)
@@ -162,7 +178,10 @@ class WireComposer:
         parts = compose_email_parts(
             placeholder, sender=self._sender, public_base_url=self._public_base_url
         )
-        skeleton = _Skeleton((), (), parts.text, parts.html, parts.calendar, b"", link, manage_link)
+        placeholders = (link, manage_link) if manage_link else (link,)
+        text_lines = _encode_lines(parts.text, placeholders)
+        html_lines = _encode_lines(parts.html, placeholders)
+        skeleton = _Skeleton((), (), text_lines, html_lines, parts.calendar, b"", link, manage_link)
         recipient = parse_mailbox(registration.email or "", "the placeholder")
         digest = hashlib.sha256(marker.encode()).hexdigest()
         stamp_line = b"DTSTAMP:" + format_dtstamp(message.now_utc) + _CRLF
@@ -209,15 +228,43 @@ def _split(data: bytes, found: dict[str, bytes], skeleton: _Skeleton) -> _Skelet
     return replace(skeleton, literals=tuple(literals), slots=tuple(slots))
 
 
-def _with_links(skeleton: _Skeleton, link: str, manage_link: str | None) -> tuple[str, str]:
-    """The variant's text and HTML bodies with this participant's links in place of the
-    placeholders (escaped in the HTML as Jinja2's autoescape writes them)."""
-    text = skeleton.text.replace(skeleton.link, link)
-    html = skeleton.html.replace(skeleton.link, str(escape(link)))
+_Links = list[tuple[str, str]]
+
+
+def _links(skeleton: _Skeleton, link: str, manage_link: str | None) -> tuple[_Links, _Links]:
+    """(placeholder, this participant's link) for the text and the HTML body (escaped there
+    as Jinja2's autoescape writes it)."""
+    text, html = [(skeleton.link, link)], [(skeleton.link, str(escape(link)))]
     if skeleton.manage_link is not None and manage_link is not None:
-        text = text.replace(skeleton.manage_link, manage_link)
-        html = html.replace(skeleton.manage_link, str(escape(manage_link)))
+        text.append((skeleton.manage_link, manage_link))
+        html.append((skeleton.manage_link, str(escape(manage_link))))
     return text, html
+
+
+def _encode_lines(body: str, placeholders: tuple[str, ...]) -> tuple[bytes | str, ...]:
+    """``body`` a line at a time as :func:`_quoted_printable` cuts it: each line encoded, or
+    kept as text where it holds a placeholder (a link, filled in per participant).
+
+    Quoted-printable encodes each line on its own (soft breaks never cross a line end), so
+    joining the lines' encodings with CRLF gives the encoding of the whole body.
+    """
+    lines: list[bytes | str] = []
+    for raw in body.encode("utf-8").splitlines():
+        line = raw.decode("utf-8")  # split at CR/LF only: each piece is whole UTF-8
+        lines.append(line if any(p in line for p in placeholders) else _quoted_printable(line))
+    return tuple(lines)
+
+
+def _fill_lines(lines: tuple[bytes | str, ...], links: _Links) -> bytes:
+    """The body's quoted-printable bytes with this participant's links filled in."""
+    encoded = []
+    for line in lines:
+        if isinstance(line, str):
+            for placeholder, value in links:
+                line = line.replace(placeholder, value)
+            line = _quoted_printable(line)
+        encoded.append(line)
+    return _CRLF.join(encoded)
 
 
 def _to_line(recipient: Address) -> bytes:

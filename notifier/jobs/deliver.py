@@ -29,7 +29,7 @@ from notifier.errors import (
     UnknownDeliveryError,
 )
 from notifier.events import Event, Session
-from notifier.jobs.deps import FanoutDeps, RetryPolicy, stored
+from notifier.jobs.deps import FanoutDeps, RetryPolicy, SendSlot, stored
 from notifier.jobs.outcomes import OutcomeWriter
 from notifier.records import (
     ChannelName,
@@ -65,8 +65,10 @@ async def deliver(
     ref: ReminderRef,
     target: Target,
     sequence: int,
+    slot: SendSlot | None = None,
 ) -> str:
-    """Send one claimed delivery until it ends; its outcome name. The caller holds a slot."""
+    """Send one claimed delivery until it ends; its outcome name. The caller holds a slot
+    (``slot``: one this send may give back once the channel has answered)."""
     registration, channel_name = target.registration, target.channel
     key = delivery_key(ref, registration.id, channel_name)
 
@@ -77,7 +79,7 @@ async def deliver(
     with structlog.contextvars.bound_contextvars(
         event_id=ref.event_id, session_id=ref.session_id, delivery=key, channel=channel_name
     ):
-        claim = _Claim(deps, writer, key, target.token, renewed_at=target.claimed_at)
+        claim = _Claim(deps, writer, key, target.token, target.claimed_at, slot)
         outcome = await _attempt_until_done(deps, deps.channels[channel_name], claim, compose)
     deps.metrics.deliveries.labels(channel_name, outcome).inc()
     return outcome
@@ -124,6 +126,13 @@ class _Claim:
     key: str
     token: int
     renewed_at: float = field(default_factory=time.monotonic)
+    slot: SendSlot | None = None  # this send's hold on the concurrency (None: the caller's)
+
+    def answered(self) -> None:
+        """The channel answered for good: the slot may serve the next send while the
+        outcome is written (unless too many outcomes already wait for the store)."""
+        if self.slot is not None and self.writer.has_room():
+            self.slot.release()
 
     async def keep(self, attempt: int) -> None:
         """Renew the lease if half of it is gone (a long wait for a connection, a slow send):
@@ -179,8 +188,10 @@ async def _attempt_until_done(
                 continue
             except (UnknownDeliveryError, PermanentDeliveryError) as exc:
                 state = "unknown" if isinstance(exc, UnknownDeliveryError) else "failed"
+                claim.answered()
                 return await _refused(deps, claim, message, attempt, exc)
             state = "sent"
+            claim.answered()
             await claim.write("sent", attempt)
             log.info("reminder_sent", outcome="sent", attempt=attempt, receipt=receipt)
             return "sent"

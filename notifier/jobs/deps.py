@@ -79,6 +79,25 @@ class FirstAttempts:
         await self._none.wait()
 
 
+class SendSlot:
+    """One send's hold on ``FanoutDeps.concurrency``, given back once: when the channel has
+    answered and only the outcome's store write is left (:meth:`OutcomeWriter.has_room`
+    permitting), or when the send's task ends.
+
+    A slot held through the outcome's write kept a webhook connection idle for a store round
+    trip (an fsync on SQLite) after every send: half the webhook fan-out's throughput.
+    """
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore = semaphore
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._semaphore.release()
+
+
 @dataclass
 class FanoutDeps:
     """What a fan-out needs; made once per process by the service's root, shared by all fan-outs."""

@@ -33,7 +33,7 @@ import structlog
 from notifier.events import Event, Session
 from notifier.jobs.broadcast import broadcast_targets, participants_wanted
 from notifier.jobs.deliver import Target, deliver, release
-from notifier.jobs.deps import FanoutDeps, RetryPolicy, new_owner, stored
+from notifier.jobs.deps import FanoutDeps, RetryPolicy, SendSlot, new_owner, stored
 from notifier.jobs.outcomes import OutcomeWriter
 from notifier.jobs.policy import allowed_lateness
 from notifier.records import (
@@ -291,21 +291,23 @@ class _Sends:
         self._errors: list[BaseException] = []
         self.counts: Counter[str] = Counter()
 
-    async def start(self, send: Callable[[], Coroutine[Any, Any, str]]) -> bool:
-        """Start ``send()`` once a slot is free; False (nothing started) when shutting down."""
+    async def start(self, send: Callable[[SendSlot], Coroutine[Any, Any, str]]) -> bool:
+        """Start ``send(slot)`` once a slot is free; False (nothing started) when shutting
+        down. The send may give its slot back early; else it goes back when the send ends."""
         with self._deps.first_attempts.queued():  # retries wait while first attempts queue
             await self._deps.concurrency.acquire()  # a claim waits here for a free slot
         if self._deps.stopping.is_set():
             self._deps.concurrency.release()
             return False
-        task = asyncio.create_task(send())
+        slot = SendSlot(self._deps.concurrency)
+        task = asyncio.create_task(send(slot))
         self._running.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(partial(self._finished, slot))
         return True
 
-    def _finished(self, task: asyncio.Task[str]) -> None:
+    def _finished(self, slot: SendSlot, task: asyncio.Task[str]) -> None:
         self._running.discard(task)
-        self._deps.concurrency.release()
+        slot.release()
         if task.cancelled():
             return
         error = task.exception()

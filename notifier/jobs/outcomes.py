@@ -17,6 +17,14 @@ from notifier.jobs.deps import FanoutDeps, stored
 from notifier.records import DeliveryWrite, WriteResult
 
 MAX_BATCH = 500
+# outcomes of sends that gave their slot back and wait for the store: past this many, a send
+# keeps its slot until its outcome is written, so a store outage still stops the fan-out
+# after a bounded number of sends whose outcome is only in memory
+MAX_BACKLOG = 64
+# a batch waits up to LINGER_S for LINGER_BATCH writes: a round trip per few writes cost more
+# CPU than the sends (sends do not wait for it: they gave their slots back, see has_room)
+LINGER_S = 0.02
+LINGER_BATCH = 32
 
 _Pending = tuple[DeliveryWrite, "asyncio.Future[WriteResult]"]
 
@@ -24,11 +32,19 @@ _Pending = tuple[DeliveryWrite, "asyncio.Future[WriteResult]"]
 class OutcomeWriter:
     """Group commit of delivery outcomes for one fan-out."""
 
-    def __init__(self, deps: FanoutDeps, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, deps: FanoutDeps, max_batch: int = MAX_BATCH, max_backlog: int = MAX_BACKLOG
+    ) -> None:
         self._deps = deps
-        self._max_batch = max_batch
+        self._max_batch, self._max_backlog = max_batch, max_backlog
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._unwritten = 0  # writes accepted and not yet answered by the store
+        self._filled = asyncio.Event()  # LINGER_BATCH writes are pending
+
+    def has_room(self) -> bool:
+        """Whether a send may give its slot back before its outcome is written."""
+        return self._unwritten < self._max_backlog
 
     async def write(self, write: DeliveryWrite) -> None:
         """Write one outcome, retried over a store outage until the store takes it.
@@ -37,6 +53,10 @@ class OutcomeWriter:
         take it back; it is written with its batch."""
         future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
+        self._unwritten += 1
+        if len(self._pending) >= LINGER_BATCH:
+            self._filled.set()
+        future.add_done_callback(self._answered)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="outcome-writer")
         result = await asyncio.shield(future)
@@ -45,8 +65,26 @@ class OutcomeWriter:
         if result == "missing":
             raise StoreError(f"delivery {write.key!r} was never claimed; claim it first")
 
+    def _answered(self, _: asyncio.Future[WriteResult]) -> None:
+        self._unwritten -= 1
+
+    async def _linger(self) -> None:
+        """Wait a moment for a fuller batch, unless it is full, shutdown has begun, or a
+        send waits for its outcome with its slot (the backlog is at its bound)."""
+        if len(self._pending) >= LINGER_BATCH or self._deps.stopping.is_set():
+            return
+        if not self.has_room():
+            return
+        self._filled.clear()
+        try:
+            async with asyncio.timeout(LINGER_S):
+                await self._filled.wait()
+        except TimeoutError:
+            pass
+
     async def _flush(self) -> None:
         while self._pending:
+            await self._linger()
             batch = self._pending[: self._max_batch]
             del self._pending[: len(batch)]
             try:

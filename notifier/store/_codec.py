@@ -9,13 +9,21 @@ to the one written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from notifier.errors import RegistrationError, StoreError
-from notifier.records import ChannelName, Delivery, Fanout, FanoutStatus, Registration, ReminderRef
+from notifier.records import (
+    ChannelName,
+    Delivery,
+    Fanout,
+    FanoutStatus,
+    Registration,
+    ReminderRef,
+    delivery_key,
+)
 
 REGISTRATION_FIELDS = tuple(Registration.__dataclass_fields__)
 
@@ -188,6 +196,25 @@ def claim_record(
         "lease_until": lease_text(now, lease_s),
         "token": 1,
     }
+
+
+def claim_records(
+    ref: ReminderRef,
+    targets: Sequence[tuple[str, ChannelName]],
+    now: datetime,
+    owner: str | None = None,
+    lease_s: float | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`claim_record` for a page of (registration id, channel): what they share (the
+    ref, the times, the owner) is worked out once, not once per target."""
+    if not targets:
+        return []
+    rid, channel = targets[0]
+    base = claim_record(delivery_key(ref, rid, channel), ref, rid, channel, now, owner, lease_s)
+    return [
+        {**base, "key": delivery_key(ref, rid, channel), "registration_id": rid, "channel": channel}
+        for rid, channel in targets
+    ]
 
 
 def lease_text(now: datetime, lease_s: float | None) -> str | None:

@@ -8,8 +8,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from notifier.records import ChannelName, DeliveryWrite, ReminderRef, WriteResult, delivery_key
-from notifier.store._codec import claim_record, lease_text, utc_text
+from notifier.records import ChannelName, DeliveryWrite, ReminderRef, WriteResult
+from notifier.store._codec import claim_records, lease_text, utc_text
 from notifier.store._redis_client import Client
 from notifier.store._redis_layout import RedisKeys, text
 
@@ -90,10 +90,11 @@ def claim_leases_call(
     lease_s: float,
 ) -> tuple[list[str], list[str]]:
     """KEYS and ARGV of ``CLAIM_LEASES_LUA`` for a page of (registration id, channel)."""
-    delivery_keys = [delivery_key(ref, rid, channel) for rid, channel in targets]
+    records = claim_records(ref, targets, now, owner, lease_s)
+    delivery_keys = [record["key"] for record in records]
     args: list[str] = [owner, utc_text(now, "now"), lease_text(now, lease_s) or ""]
-    for key, (rid, channel) in zip(delivery_keys, targets, strict=True):
-        args += [json.dumps(claim_record(key, ref, rid, channel, now, owner, lease_s)), key]
+    for record in records:
+        args += [json.dumps(record), record["key"]]
     return keys.batch_and_indexes(delivery_keys, ref.event_id, ref.session_id), args
 
 

@@ -35,11 +35,11 @@ from notifier.records import (
     Registration,
     ReminderRef,
     WriteResult,
-    delivery_key,
 )
 from notifier.store._codec import (
     check_registration,
     claim_record,
+    claim_records,
     delivery_from_record,
     fanout_from_record,
     fanout_record,
@@ -284,10 +284,7 @@ class SqliteStore:
         owner: str,
         lease_s: float,
     ) -> list[int]:
-        records = [
-            claim_record(delivery_key(ref, rid, channel), ref, rid, channel, now, owner, lease_s)
-            for rid, channel in targets
-        ]
+        records = claim_records(ref, targets, now, owner, lease_s)
         async with self.transaction() as db:  # one transaction: one fsync for the batch
             return await claim_batch(db, records, owner)
 

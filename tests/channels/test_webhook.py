@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from email.utils import formatdate
 
 import pytest
 
 from notifier.channels import ReminderMessage
-from notifier.channels.webhook import WebhookChannel, parse_retry_after, webhook_secret
+from notifier.channels.webhook import (
+    PayloadTemplates,
+    WebhookChannel,
+    build_payload,
+    parse_retry_after,
+    webhook_secret,
+)
 from notifier.errors import GoneDeliveryError, PermanentDeliveryError, TransientDeliveryError
 from tests.support.ports import free_port
 from tests.support.reminders import CCPCJ_SESSION
@@ -88,6 +97,27 @@ async def test_a_deadline_has_no_end_and_a_late_reminder_counts_from_sending(
     assert payload["session"]["end_utc"] is None
     assert payload["session"]["end_local"] is None
     assert payload["reminder"]["starts_in_s"] == 600
+
+
+def test_bodies_filled_into_a_template_are_the_bytes_of_the_full_payload(
+    make_webhook_message: MakeMessage,
+) -> None:
+    """Receivers verify the signature over the body; the template must write it byte for byte."""
+    templates = PayloadTemplates(max_templates=2)  # small: variants are evicted and cut again
+    cases = []
+    for i, zone in enumerate(["Asia/Tokyo", "Europe/Vienna", "America/New_York", "Asia/Tokyo"]):
+        for late_s in (0, 90, 7201):
+            message = make_webhook_message(
+                f"http://127.0.0.1:9/hook/{i}", registration_id=f"reg-{i}-{late_s}", timezone=zone
+            )
+            later = message.now_utc + timedelta(seconds=late_s)
+            cases.append(replace(message, now_utc=later))
+    quoted = make_webhook_message("http://127.0.0.1:9/h", title='Say "ü" \\ \u2028 \x00 東京')
+    cases += [quoted, replace(quoted, manage_url=None, calendar_url=None)]
+    cases.append(make_webhook_message("http://127.0.0.1:9/h", kind="deadline", end=None))
+    for message in cases:
+        full = json.dumps(build_payload(message), ensure_ascii=False, separators=(",", ":"))
+        assert templates.body(message) == full.encode()
 
 
 async def test_retries_of_one_delivery_share_a_webhook_id_and_other_deliveries_do_not(

@@ -14,6 +14,7 @@ from redis.crc import key_slot
 
 from notifier.records import ChannelName, DeliveryWrite, Registration, ReminderRef, delivery_key
 from notifier.store import Store, open_redis_store
+from notifier.store._codec import claim_record, claim_records
 from notifier.store._redis_client import make_client
 from notifier.store._redis_layout import RedisKeys
 
@@ -153,3 +154,17 @@ async def test_redis_keys_of_one_event_share_its_slot_in_paging_and_batches() ->
     assert "{work}" in keys.work_stream()
     with pytest.raises(ValueError, match="one event"):
         keys.batch_and_indexes(["vienna/s/x/email"], "ccpcj", "side-1")
+
+
+def test_a_page_of_claim_records_is_each_target_claimed_alone() -> None:
+    """The batch builds what the two stores write once per page; each record must be the one
+    a single claim writes, field for field and in the same order."""
+    now = datetime(2030, 1, 1, 8, tzinfo=UTC)
+    ref = ReminderRef("ev", "talk", now + timedelta(hours=2), 3600)
+    targets: list[tuple[str, ChannelName]] = [("r1", "email"), ("r2", "webhook"), ("r3", "email")]
+    alone = [
+        claim_record(delivery_key(ref, rid, ch), ref, rid, ch, now, "owner-1", 60.0)
+        for rid, ch in targets
+    ]
+    batch = claim_records(ref, targets, now, "owner-1", 60.0)
+    assert [list(record.items()) for record in batch] == [list(r.items()) for r in alone]
