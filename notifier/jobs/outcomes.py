@@ -1,8 +1,9 @@
 """Outcome writes of one fan-out, batched: one store round trip carries every write that
 arrived while the previous one was on its way (group commit).
 
-Nothing waits for a batch to fill: a lone write goes at once, and under load the batches grow
-by themselves, so a fan-out of 10,000 writes its outcomes in tens of round trips, not 10,000.
+A batch waits at most ``LINGER_S`` for ``LINGER_BATCH`` writes (not at shutdown, nor when the
+backlog is full), and under load the batches grow by themselves, so a fan-out of 10,000 writes
+its outcomes in tens of round trips, not 10,000.
 Each write keeps its own fencing check: a stale token raises :class:`ClaimLostError` for that
 delivery only. Writes of one writer belong to one reminder (its keys share one session, as
 the Redis store's batch script expects).
