@@ -30,6 +30,7 @@ from typing import Any
 
 import structlog
 
+from notifier.errors import StoreError
 from notifier.events import Event, Session
 from notifier.jobs.broadcast import broadcast_targets, participants_wanted
 from notifier.jobs.deliver import Target, deliver, release
@@ -238,18 +239,93 @@ async def deliver_range(
     """Deliver to the audience in ``(after_id, upto_id]``: read, claim, send, record."""
     writer = OutcomeWriter(deps)
     sends = _Sends(deps)
+    ahead = _PagesAhead(_pages(deps, event, session, ref, after_id, upto_id), deps.stopping)
     try:
-        async for page, last in _pages(deps, event, session, ref, after_id, upto_id):
+        async for page, last in ahead:
             if not await _start_page(deps, writer, sends, event, session, ref, page, sequence):
-                break  # shutting down: the page's claims not attempted were handed back
+                # shutting down: the page's claims not attempted were handed back
+                await ahead.hand_back(deps, ref, sends.counts)
+                break
             if deps.stopping.is_set() and not last:
-                sends.counts["cut_off"] += 1  # the rest is for the next run
+                await ahead.hand_back(deps, ref, sends.counts)
                 break
         await sends.wait()
     except asyncio.CancelledError:
+        await asyncio.shield(ahead.hand_back(deps, ref, sends.counts, wait=False))
         await sends.cancel()
         raise
+    finally:
+        ahead.drop()
     return sends.counts
+
+
+class _PagesAhead:
+    """The pages of a range, the next one read and claimed while this one sends: the store's
+    round trips overlap the sends instead of stalling them between pages. At most one page
+    waits ahead, so memory stays at two pages plus the sends in flight."""
+
+    def __init__(
+        self, pages: AsyncIterator[tuple[list[Target], bool]], stopping: asyncio.Event
+    ) -> None:
+        self._pages, self._stopping = pages, stopping
+        self._next: asyncio.Task[tuple[list[Target], bool]] | None = None
+        self._more = True  # the last page handed out was not the last one
+
+    def __aiter__(self) -> _PagesAhead:
+        return self
+
+    async def __anext__(self) -> tuple[list[Target], bool]:
+        if self._next is None:
+            if not self._more:
+                raise StopAsyncIteration
+            self._next = asyncio.ensure_future(anext(self._pages))
+        task, self._next = self._next, None
+        try:
+            page, last = await task
+        except asyncio.CancelledError:
+            task.cancel()  # a claim cut off mid round trip: its leases run out (catch-up)
+            raise
+        self._more = not last
+        if not last and not self._stopping.is_set():  # no claims made only to go back
+            self._next = asyncio.ensure_future(anext(self._pages))
+        return page, last
+
+    async def hand_back(
+        self, deps: FanoutDeps, ref: ReminderRef, counts: Counter[str], *, wait: bool = True
+    ) -> None:
+        """Shutdown: the page claimed ahead goes back unattempted, like the current page's rest
+        (``wait``: let its round trip finish first; cut off, a claim still on its way is left
+        to run out its lease); whatever was never read is ``cut_off`` (the next run reads it)."""
+        task, self._next = self._next, None
+        if task is not None and not task.done() and not wait:
+            task.cancel()
+        if task is None or task.cancelled() or not (wait or task.done()):
+            if self._more:
+                counts["cut_off"] += 1
+            return
+        try:
+            page, last = await task
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        except StoreError as exc:  # nothing known claimed; a claim made runs out its lease
+            log.warning("prefetch_failed_at_shutdown", error=str(exc))
+            counts["cut_off"] += 1
+            return
+        await _hand_back(deps, ref, page, counts)
+        if not last:
+            counts["cut_off"] += 1  # the rest is for the next run
+
+    def drop(self) -> None:
+        """An error ended the range: a page still being claimed ahead is abandoned (its
+        leases run out and the catch-up pass sends it)."""
+        task, self._next = self._next, None
+        if task is None:
+            return
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()  # retrieved: the range's own error is the one raised
 
 
 async def _start_page(

@@ -24,7 +24,7 @@ from tests.support.events import event_yaml, load_test_event
 from tests.support.fanout import NOW, fanout_deps, registration
 from tests.support.mail import plain_text
 from tests.support.smtp import SmtpServer
-from tests.support.waiting import until
+from tests.support.waiting import until, until_async
 
 START = NOW + timedelta(minutes=10)  # the talk's 10-minute reminder is due exactly at NOW
 TEN_MINUTES = timedelta(minutes=10)
@@ -410,3 +410,37 @@ async def test_deliveries_queued_when_a_fanout_is_cut_off_are_sent_by_the_next_r
     log = {d.registration_id: (d.status, d.attempts) for d in await store.list_deliveries()}
     assert again == Counter(sent=2, already_claimed=1), log
     assert sum(handler.recipients.values()) == 2
+
+
+async def test_shutdown_hands_back_the_page_claimed_ahead_too(
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
+) -> None:
+    """The next page is claimed while this one sends: at SIGTERM its claims must go back
+    unattempted with the current page's rest, or they would wait out their leases."""
+    event = _event()
+    names = [f"p{i}" for i in range(5)]
+    await _register(store, *names)
+    handler = mail_server.handler
+    handler.hold()  # p0's send stays in flight until the service is stopping
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), concurrency=1)
+    deps.page_size = 2  # pages (p0, p1), (p2, p3), (p4)
+    ref = _talk(event)
+    task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
+    await until(lambda: handler.in_flight, what="p0's send in flight")
+    claimed_ahead = delivery_key(ref, "p3", "email")
+    await until_async(
+        lambda: store.get_delivery(claimed_ahead),
+        what="the second page claimed while the first sends",
+    )
+
+    deps.stopping.set()  # what SIGTERM does
+    handler.release()
+    stopped = await task
+
+    assert stopped == Counter(sent=1, handed_back=3, cut_off=1)
+    for name in ("p1", "p2", "p3", "p4"):
+        assert await store.get_delivery(delivery_key(ref, name, "email")) is None
+    deps.stopping.clear()  # the next process
+    again = await run_fanout(deps, event, event.sessions[0], ref)
+    assert again == Counter(sent=4, already_claimed=1)
+    assert handler.recipients == Counter({f"{n}@example.org": 1 for n in names})

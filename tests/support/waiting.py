@@ -1,7 +1,8 @@
 """Wait for a condition with a deadline, never for a fixed time (STYLE.md, Tests).
 
 ``wait_until`` polls from synchronous code (a test driving a subprocess), ``until`` from a
-coroutine (a test on the event loop, which must keep turning while it waits). Both return the
+coroutine (a test on the event loop, which must keep turning while it waits), ``until_async``
+for a condition that must itself await (a store read). All return the
 condition's first truthy value, so a test can wait for and take a thing in one step.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -61,6 +62,24 @@ async def until(
     deadline = time.monotonic() + timeout_s
     while True:
         value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise ConditionTimeout(_explain(what, timeout_s))
+        await asyncio.sleep(poll_s)
+
+
+async def until_async(
+    condition: Callable[[], Awaitable[T | None]],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    poll_s: float = POLL_S / 2,
+    what: str | Callable[[], str] = "",
+) -> T:
+    """``until`` for a condition that awaits (a store read)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await condition()
         if value:
             return value
         if time.monotonic() >= deadline:
