@@ -6,7 +6,8 @@ base units (seconds) in histogram names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -35,6 +36,25 @@ class Metrics:
     delivery_seconds: Histogram
     registrations: Gauge
     config_reloads: Counter
+    # labelled children by label values: ``labels()`` costs a lock and a tuple check (about
+    # 2 µs) and a fan-out counts every delivery and times every send
+    _children: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+
+    def delivered(self, channel: str, outcome: str) -> Any:
+        """``deliveries.labels(channel, outcome)``, looked up once."""
+        key = ("deliveries", channel, outcome)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.deliveries.labels(channel, outcome)
+        return child
+
+    def send_duration(self, channel: str) -> Any:
+        """``delivery_seconds.labels(channel)``, looked up once."""
+        key = ("delivery_seconds", channel)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.delivery_seconds.labels(channel)
+        return child
 
     def render(self) -> bytes:
         """The Prometheus text exposition of everything above."""

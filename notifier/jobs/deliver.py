@@ -81,7 +81,7 @@ async def deliver(
     ):
         claim = _Claim(deps, writer, key, target.token, target.claimed_at, slot)
         outcome = await _attempt_until_done(deps, deps.channels[channel_name], claim, compose)
-    deps.metrics.deliveries.labels(channel_name, outcome).inc()
+    deps.metrics.delivered(channel_name, outcome).inc()
     return outcome
 
 
@@ -244,7 +244,7 @@ async def _timed_send(
     try:
         return await channel.send(message)
     finally:
-        deps.metrics.delivery_seconds.labels(channel.name).observe(time.perf_counter() - began)
+        deps.metrics.send_duration(channel.name).observe(time.perf_counter() - began)
 
 
 async def _interrupted(deps: FanoutDeps, claim: _Claim, attempt: int, state: str) -> None:

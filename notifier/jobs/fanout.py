@@ -446,5 +446,5 @@ async def _skip_page(
         deps, "record_deliveries", lambda: deps.store.record_deliveries(writes, deps.clock())
     )
     for target in ours:
-        deps.metrics.deliveries.labels(target.channel, "skipped").inc()
+        deps.metrics.delivered(target.channel, "skipped").inc()
     return Counter(skipped=results.count("written"), already_claimed=len(page) - len(ours))
