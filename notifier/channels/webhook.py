@@ -47,6 +47,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -169,12 +170,18 @@ def _slot_values(message: ReminderMessage) -> tuple[str, ...]:
     """The six per-participant fields, JSON-encoded (``build_payload``'s order: ``_SLOTS``)."""
     return (
         encode_basestring(message.delivery_key),
-        encode_basestring(utc_z(message.now_utc)),
+        _sent_at(int(message.now_utc.timestamp())),
         int.__repr__(round((message.session.start_utc - message.now_utc).total_seconds())),
         encode_basestring(message.unsubscribe_url),
         "null" if message.manage_url is None else encode_basestring(message.manage_url),
         "null" if message.calendar_url is None else encode_basestring(message.calendar_url),
     )
+
+
+@lru_cache(maxsize=4)  # strftime per delivery cost more than the rest of the slots together
+def _sent_at(second: int) -> str:
+    """``sent_at`` JSON-encoded: ``utc_z`` of the whole second (it drops the fraction)."""
+    return encode_basestring(utc_z(datetime.fromtimestamp(second, UTC)))
 
 
 def _cut_payload(message: ReminderMessage) -> tuple[str, ...]:
@@ -293,6 +300,8 @@ class WebhookChannel:
                 connector=connector,
                 headers={"user-agent": self._user_agent},
                 cookie_jar=aiohttp.DummyCookieJar(),  # one receiver's cookies reach no other
+                # no timer of aiohttp's own per request: _post's asyncio.timeout bounds it all
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
                 trust_env=False,  # no HTTP(S)_PROXY: a proxy would dial past the guard
             )
         return self._session
