@@ -75,12 +75,16 @@ async def deliver(
     def compose() -> ReminderMessage:
         return _message(deps, event, session, ref, registration, key, sequence)
 
-    # every log line of this delivery names its event, session and delivery id
-    with structlog.contextvars.bound_contextvars(
+    # every log line of this delivery names its event, session and delivery id; undone with
+    # the tokens (bound_contextvars copied every bound variable to restore them: ~20 us)
+    tokens = structlog.contextvars.bind_contextvars(
         event_id=ref.event_id, session_id=ref.session_id, delivery=key, channel=channel_name
-    ):
+    )
+    try:
         claim = _Claim(deps, writer, key, target.token, target.claimed_at, slot)
         outcome = await _attempt_until_done(deps, deps.channels[channel_name], claim, compose)
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
     deps.metrics.delivered(channel_name, outcome).inc()
     return outcome
 
