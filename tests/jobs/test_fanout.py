@@ -444,3 +444,37 @@ async def test_shutdown_hands_back_the_page_claimed_ahead_too(
     again = await run_fanout(deps, event, event.sessions[0], ref)
     assert again == Counter(sent=4, already_claimed=1)
     assert handler.recipients == Counter({f"{n}@example.org": 1 for n in names})
+
+
+async def test_drain_timeout_hands_back_the_page_claimed_ahead_too(
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
+) -> None:
+    """Cancelled at the drain deadline, the page claimed ahead must not wait out its leases."""
+    event = _event()
+    names = [f"p{i}" for i in range(5)]
+    await _register(store, *names)
+    handler = mail_server.handler
+    handler.hold()  # p0's send never answers before the deadline
+    deps = fanout_deps(store, smtp_channel, Clock(NOW), concurrency=1)
+    deps.page_size = 2  # pages (p0, p1), (p2, p3), (p4)
+    ref = _talk(event)
+    task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
+    await until(lambda: handler.in_flight, what="p0's send in flight")
+    await until_async(
+        lambda: store.get_delivery(delivery_key(ref, "p3", "email")),
+        what="the second page claimed while the first sends",
+    )
+
+    deps.stopping.set()  # what drain does: stop, then cancel after shutdown_timeout_s
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    handler.release()
+
+    for name in ("p1", "p2", "p3", "p4"):
+        assert await store.get_delivery(delivery_key(ref, name, "email")) is None
+    again = await run_fanout(
+        fanout_deps(store, smtp_channel, Clock(NOW)), event, event.sessions[0], ref
+    )
+    assert again == Counter(sent=4, already_claimed=1)  # p0 was cut off mid-DATA: failed
+    assert handler.recipients == Counter({f"p{i}@example.org": 1 for i in range(1, 5)})
