@@ -47,6 +47,7 @@ def smtp() -> Iterator[SmtpServer]:
     try:
         yield server
     finally:
+        server.handler.release()  # a failed test may leave the sends held
         server.stop()
 
 
@@ -157,20 +158,25 @@ def _due_in(workspace: Workspace, seconds: float, offsets: list[timedelta]) -> R
 
 @dataclass
 class MidFanout:
-    """Replicas sending one reminder; ``struck`` (not the leader) is in the middle of its share."""
+    """Replicas sending one reminder; ``struck`` (not the leader) is in the middle of its share:
+    it holds ``claims`` deliveries claimed and not done, its sends among them held in DATA by
+    the sink until the test calls ``smtp.handler.release()``."""
 
     ref: ReminderRef
     names: list[str]
     struck: Daemon
     others: list[Daemon]
+    claims: int
 
 
 def _mid_fanout(
     workspace: Workspace, smtp: SmtpServer, url: str, people: int, count: int
 ) -> MidFanout:
-    """``count`` replicas on ``people`` registrations, slow enough a sink (30 ms a mail) that
-    the fan-out lasts; returns once a non-leader has sent a twentieth of the audience (10 at
-    least)."""
+    """``count`` replicas on ``people`` registrations, a sink of 30 ms a mail; once a
+    non-leader has sent a twentieth of the audience (10 at least), the sink holds every send
+    in DATA until the struck replica has claims open and a send held: the fault then lands
+    mid-share for sure (a replica between two chunks has nothing to take over: seen at full
+    size, where the kill at exactly 100 sent found only chunks not yet claimed)."""
     names = _names(people)
     _register(url, names)
     smtp.handler.delay_s = 0.03
@@ -184,7 +190,20 @@ def _mid_fanout(
         timeout_s=_settle_s(people),
         what=struck.log_text,
     )
-    return MidFanout(ref, names, struck, others)
+    smtp.handler.hold()
+    owner = f"{struck.process.pid}-"  # its claims' owner: pid, then a random part
+
+    def open_claims() -> int:
+        log = _deliveries(url, ref)
+        return sum(d.status == "claimed" and (d.owner or "").startswith(owner) for d in log)
+
+    wait_until(
+        lambda: smtp.handler.in_flight >= 1 and open_claims() >= 1,
+        timeout_s=30,
+        poll_s=0.2,
+        what=struck.log_text,
+    )
+    return MidFanout(ref, names, struck, others, open_claims())
 
 
 def _taken_over_and_sent(url: str, run: MidFanout) -> int:
@@ -241,7 +260,8 @@ def test_a_replica_killed_mid_fanout_has_its_chunks_taken_over(
     (XAUTOCLAIM) once they are idle for 2 x the claim lease, and its claims with new fencing
     tokens; none lost, at most its sends in flight twice."""
     run = _mid_fanout(workspace, smtp, replica_redis, fault_people, count)
-    run.struck.stop(signal.SIGKILL)
+    run.struck.stop(signal.SIGKILL)  # its sends held in DATA die with its connections
+    smtp.handler.release()
     sent_by_dead = run.struck.count("reminder_sent")
 
     chunks = _taken_over_and_sent(replica_redis, run)
@@ -255,10 +275,11 @@ def test_a_replica_killed_mid_fanout_has_its_chunks_taken_over(
     assert result.once + result.duplicates >= fault_people
     assert result.statuses == {"sent": fault_people}, result
     assert chunks >= 1, chunks  # its share was taken over: its chunks ...
-    assert claims >= 1, claims  # ... and its claims, with newer fencing tokens
+    assert claims >= run.claims, (claims, run.claims)  # ... and its claims, with new tokens
     print(
         f"SIGKILL 1 of {count} replicas mid fan-out | {result.row()} | sent by it {sent_by_dead},"
-        f" by the others {sent_by_others} | chunks taken over {chunks}, claims {claims}"
+        f" by the others {sent_by_others} | its open claims {run.claims}; chunks taken over"
+        f" {chunks}, claims {claims}"
     )
 
 
@@ -301,6 +322,7 @@ def test_a_replica_paused_past_its_lease_has_its_late_writes_refused(
     so the log stays right."""
     run = _mid_fanout(workspace, smtp, replica_redis, fault_people, 2)
     run.struck.process.send_signal(signal.SIGSTOP)
+    smtp.handler.release()  # its held sends are accepted: it cannot record them while stopped
     try:
         chunks = _taken_over_and_sent(replica_redis, run)
     finally:
@@ -319,6 +341,6 @@ def test_a_replica_paused_past_its_lease_has_its_late_writes_refused(
     assert result.statuses["sent"] == fault_people
     refused = run.struck.count("delivery_taken_over")
     print(
-        f"SIGSTOP a replica past its lease | {result.row()} | chunks taken over {chunks},"
-        f" late writes refused {refused}"
+        f"SIGSTOP a replica past its lease | {result.row()} | its open claims {run.claims};"
+        f" chunks taken over {chunks}, late writes refused {refused}"
     )
