@@ -26,7 +26,7 @@ from notifier.store import Store
 from tests.support.clock import Clock
 from tests.support.events import event_yaml, load_test_event
 from tests.support.fanout import NOW, fanout_deps, registration
-from tests.support.faults import REPORT, tally
+from tests.support.faults import REPORT, EventCounts, tally
 from tests.support.reminders import webhook_channel
 from tests.support.waiting import until
 from tests.support.webhooks import Receiver, Reply, serve_receiver
@@ -89,8 +89,7 @@ async def test_a_webhook_answer_mix_is_retried_failed_disabled_or_expired_as_eac
     with capture_logs() as logs:
         task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
 
-        def ended(name: str) -> int:
-            return sum(e["event"] == name for e in logs)
+        ended = EventCounts(logs)  # new entries only, at each poll
 
         await until(
             lambda: (
@@ -98,6 +97,7 @@ async def test_a_webhook_answer_mix_is_retried_failed_disabled_or_expired_as_eac
                 and ended("delivery_failed") >= settle["failed"]
             ),
             timeout_s=600,  # a deadline for 2,000 on a loaded machine
+            poll_s=0.2,
             what=lambda: f"{ended('reminder_sent')} sent, {ended('delivery_failed')} failed",
         )
         clock.advance(START - NOW)  # the session starts: the endless 500s stop here

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from notifier.records import ChannelName, ReminderRef, delivery_key
 from notifier.store.base import Store
@@ -113,6 +114,25 @@ class Report:
                 f" | {t.lost} | {t.wrong_log} | {statuses} |"
             )
         return "\n".join(out) + "\n"
+
+
+class EventCounts:
+    """How often each event name is in a ``capture_logs()`` list, read incrementally.
+
+    A wait's condition: summing the whole list at every poll costs O(events) each time, and at
+    full size an SMTP or webhook mix logs hundreds of thousands of retries, so the poll (on the
+    fan-out's own event loop) became the bottleneck of the scenario it was waiting for.
+    """
+
+    def __init__(self, logs: Sequence[Mapping[str, Any]]) -> None:
+        self._logs, self._seen = logs, 0
+        self._counts: Counter[str] = Counter()
+
+    def __call__(self, name: str) -> int:
+        new = self._logs[self._seen :]
+        self._seen += len(new)
+        self._counts.update(str(entry["event"]) for entry in new)
+        return self._counts[name]
 
 
 def _short(test_id: str) -> str:
