@@ -51,7 +51,7 @@ def fault_people(request: pytest.FixtureRequest) -> int:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    """Tallies made during a test are filed under its id (tests/support/faults.REPORT)."""
+    """The tallies a test files (``REPORT.add``) go under its id (tests/support/faults.REPORT)."""
     REPORT.current = item.nodeid
     try:
         return (yield)

@@ -28,7 +28,7 @@ from tests.support.daemon import EVENT_ID, Workspace
 from tests.support.events import soon
 from tests.support.faketime import FakeClock
 from tests.support.fanout import registration
-from tests.support.faults import Tally
+from tests.support.faults import REPORT, Tally
 from tests.support.processes import Children
 from tests.support.smtp import SmtpServer, start_smtp_server
 from tests.support.waiting import wait_until
@@ -107,15 +107,19 @@ def test_a_clock_jump_across_the_due_instant_sends_once_or_skips_as_the_lateness
         log = {d.registration_id: d.status for d in _store_call(workspace, None)}
 
     copies = smtp.handler.recipients
-    result = Tally(
-        expected=len(names),
-        once=sum(copies[f"{n}@example.org"] == 1 for n in names),
-        duplicates=sum(max(0, copies[f"{n}@example.org"] - 1) for n in names),
-        lost=sum(
-            copies[f"{n}@example.org"] == 0 and log.get(n) in (None, "claimed") for n in names
-        ),
-        wrong_log=sum((copies[f"{n}@example.org"] > 0) != (log.get(n) == "sent") for n in names),
-        statuses=Counter(log.values()),
+    result = REPORT.add(
+        Tally(
+            expected=len(names),
+            once=sum(copies[f"{n}@example.org"] == 1 for n in names),
+            duplicates=sum(max(0, copies[f"{n}@example.org"] - 1) for n in names),
+            lost=sum(
+                copies[f"{n}@example.org"] == 0 and log.get(n) in (None, "claimed") for n in names
+            ),
+            wrong_log=sum(
+                (copies[f"{n}@example.org"] > 0) != (log.get(n) == "sent") for n in names
+            ),
+            statuses=Counter(log.values()),
+        )
     )
     assert (result.lost, result.duplicates, result.wrong_log) == (0, 0, 0), result
     assert result.statuses == {outcome: len(names)}

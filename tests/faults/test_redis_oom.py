@@ -22,7 +22,7 @@ from notifier.store import open_store
 from tests.support.clock import Clock
 from tests.support.events import event_yaml, load_test_event
 from tests.support.fanout import NOW, fanout_deps, registration
-from tests.support.faults import tally
+from tests.support.faults import REPORT, tally
 from tests.support.redis import RedisServer
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import until
@@ -64,7 +64,7 @@ async def test_redis_out_of_memory_mid_fanout_pauses_it_and_it_finishes_once_roo
             mailed_while_full = len(handler.received)
             assert server.command("CONFIG SET maxmemory 0") == "+OK"  # room again
             counts = await task
-        result = await tally(store, ref, handler.recipients, names)
+        result = REPORT.add(await tally(store, ref, handler.recipients, names))
         fanout = await store.get_fanout(ref)
     finally:
         await store.aclose()

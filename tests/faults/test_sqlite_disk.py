@@ -24,7 +24,7 @@ from notifier.store import open_store
 from tests.support.daemon import EVENT_ID, Workspace
 from tests.support.events import soon
 from tests.support.fanout import registration
-from tests.support.faults import Tally
+from tests.support.faults import REPORT, Tally
 from tests.support.mounts import fill, read_only, small_tmpfs
 from tests.support.processes import Children
 from tests.support.smtp import SmtpServer, start_smtp_server
@@ -142,7 +142,7 @@ def test_a_full_disk_at_the_due_instant_pauses_the_fanout_until_space_is_back(
             what=daemon.log_text,
         )
         assert daemon.stop() == 0
-        result = _count(smtp, workspace, names)
+        result = REPORT.add(_count(smtp, workspace, names))
 
     assert "database or disk is full" in daemon.log_text()
     assert mailed_while_full < len(names)
@@ -174,7 +174,7 @@ def test_a_read_only_data_folder_is_refused_at_start_and_the_reminder_sent_once_
             what=writable.log_text,
         )
         assert writable.stop() == 0
-        result = _count(smtp, workspace, names)
+        result = REPORT.add(_count(smtp, workspace, names))
 
     assert code == 1
     assert "notifier.db: unable to open database file" in refused.log_text()

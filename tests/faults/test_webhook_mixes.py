@@ -26,7 +26,7 @@ from notifier.store import Store
 from tests.support.clock import Clock
 from tests.support.events import event_yaml, load_test_event
 from tests.support.fanout import NOW, fanout_deps, registration
-from tests.support.faults import tally
+from tests.support.faults import REPORT, EventCounts, tally
 from tests.support.reminders import webhook_channel
 from tests.support.waiting import until
 from tests.support.webhooks import Receiver, Reply, serve_receiver
@@ -89,8 +89,7 @@ async def test_a_webhook_answer_mix_is_retried_failed_disabled_or_expired_as_eac
     with capture_logs() as logs:
         task = asyncio.create_task(run_fanout(deps, event, event.sessions[0], ref))
 
-        def ended(name: str) -> int:
-            return sum(e["event"] == name for e in logs)
+        ended = EventCounts(logs)  # new entries only, at each poll
 
         await until(
             lambda: (
@@ -98,13 +97,14 @@ async def test_a_webhook_answer_mix_is_retried_failed_disabled_or_expired_as_eac
                 and ended("delivery_failed") >= settle["failed"]
             ),
             timeout_s=600,  # a deadline for 2,000 on a loaded machine
+            poll_s=0.2,
             what=lambda: f"{ended('reminder_sent')} sent, {ended('delivery_failed')} failed",
         )
         clock.advance(START - NOW)  # the session starts: the endless 500s stop here
         counts = await task
 
     copies = Counter(path for path, status in receiver.answered if 200 <= status < 300)
-    result = await tally(store, ref, copies, names, channel="webhook", address=_path)
+    result = REPORT.add(await tally(store, ref, copies, names, channel="webhook", address=_path))
     assert (result.lost, result.duplicates, result.wrong_log) == (0, 0, 0), result
     assert result.statuses == settle, result.statuses
     assert counts["sent"] == result.once == settle["sent"]

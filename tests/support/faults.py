@@ -5,19 +5,20 @@
 (delivered but not logged ``sent``, or logged ``sent`` but never delivered). ``unknown``
 records are not wrong: they say the reminder may have gone.
 
-Every :class:`Tally` made while a fault test runs lands in :data:`REPORT` under that test's id,
-so tests/faults/conftest.py prints (and can write as Markdown) one table for the whole suite
-without each test having to hand its counts over.
+A test files the counts it asserts with :meth:`Report.add` (``REPORT.add(result)``, before
+its asserts, so a failed scenario shows its counts too); they land in :data:`REPORT` under
+that test's id, and tests/faults/conftest.py prints (and can write as Markdown) one table for
+the whole suite. Counts taken to poll a wait's condition are never filed.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from notifier.records import ChannelName, ReminderRef, delivery_key
 from notifier.store.base import Store
@@ -58,9 +59,6 @@ class Tally:
     wrong_log: int
     statuses: Counter[str]
 
-    def __post_init__(self) -> None:
-        REPORT.add(self)
-
     def row(self) -> str:
         """The counts as docs/reliability.md prints them."""
         return f"{self.expected} | {self.once} | {self.duplicates} | {self.lost}"
@@ -74,20 +72,10 @@ class Report:
     tallies: dict[str, list[Tally]] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
 
-    quiet: bool = False  # polling while waiting: those interim counts are not the result
-
-    def add(self, tally: Tally) -> None:
-        if not self.quiet:
-            self.tallies.setdefault(self.current or "(outside a test)", []).append(tally)
-
-    @contextmanager
-    def polling(self) -> Iterator[None]:
-        """Counts taken inside are interim (a wait's condition), left out of the table."""
-        self.quiet = True
-        try:
-            yield
-        finally:
-            self.quiet = False
+    def add(self, tally: Tally) -> Tally:
+        """File ``tally`` as a result of the test running now; returns it."""
+        self.tallies.setdefault(self.current or "(outside a test)", []).append(tally)
+        return tally
 
     def rows(self) -> list[tuple[str, str, Tally | None]]:
         """(test id, outcome, tally): one row per tally, or one without for a test that had none."""
@@ -126,6 +114,25 @@ class Report:
                 f" | {t.lost} | {t.wrong_log} | {statuses} |"
             )
         return "\n".join(out) + "\n"
+
+
+class EventCounts:
+    """How often each event name is in a ``capture_logs()`` list, read incrementally.
+
+    A wait's condition: summing the whole list at every poll costs O(events) each time, and at
+    full size an SMTP or webhook mix logs hundreds of thousands of retries, so the poll (on the
+    fan-out's own event loop) became the bottleneck of the scenario it was waiting for.
+    """
+
+    def __init__(self, logs: Sequence[Mapping[str, Any]]) -> None:
+        self._logs, self._seen = logs, 0
+        self._counts: Counter[str] = Counter()
+
+    def __call__(self, name: str) -> int:
+        new = self._logs[self._seen :]
+        self._seen += len(new)
+        self._counts.update(str(entry["event"]) for entry in new)
+        return self._counts[name]
 
 
 def _short(test_id: str) -> str:
