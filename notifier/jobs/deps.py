@@ -79,6 +79,23 @@ class FirstAttempts:
         await self._none.wait()
 
 
+class Unwritten:
+    """Outcomes of sends that gave their slot back and still wait for the store, counted for
+    the whole process (every fan-out and shared chunk of it): past ``limit``, a send keeps its
+    slot until its outcome is written. A store outage thus stops sending after at most
+    ``limit`` sends whose outcome is only in memory, and a crash can resend at most the sends
+    in flight (``concurrency``) plus ``limit``: the at-least-once bound in the README."""
+
+    LIMIT = 64
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def has_room(self) -> bool:
+        return self.count < self.limit
+
+
 class SendSlot:
     """One send's hold on ``FanoutDeps.concurrency``, given back once: when the channel has
     answered and only the outcome's store write is left (:meth:`OutcomeWriter.has_room`
@@ -116,6 +133,7 @@ class FanoutDeps:
     owner: str = field(default_factory=new_owner)
     page_size: int = PAGE_SIZE  # the audience is read, claimed and recorded this many at a time
     first_attempts: FirstAttempts = field(default_factory=FirstAttempts)
+    unwritten: Unwritten = field(default_factory=Unwritten)
 
 
 async def stored(

@@ -18,10 +18,6 @@ from notifier.jobs.deps import FanoutDeps, stored
 from notifier.records import DeliveryWrite, WriteResult
 
 MAX_BATCH = 500
-# outcomes of sends that gave their slot back and wait for the store: past this many, a send
-# keeps its slot until its outcome is written, so a store outage still stops the fan-out
-# after a bounded number of sends whose outcome is only in memory
-MAX_BACKLOG = 64
 # a batch waits up to LINGER_S for LINGER_BATCH writes: a round trip per few writes cost more
 # CPU than the sends (sends do not wait for it: they gave their slots back, see has_room)
 LINGER_S = 0.02
@@ -33,19 +29,17 @@ _Pending = tuple[DeliveryWrite, "asyncio.Future[WriteResult]"]
 class OutcomeWriter:
     """Group commit of delivery outcomes for one fan-out."""
 
-    def __init__(
-        self, deps: FanoutDeps, max_batch: int = MAX_BATCH, max_backlog: int = MAX_BACKLOG
-    ) -> None:
+    def __init__(self, deps: FanoutDeps, max_batch: int = MAX_BATCH) -> None:
         self._deps = deps
-        self._max_batch, self._max_backlog = max_batch, max_backlog
+        self._max_batch = max_batch
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._unwritten = 0  # writes accepted and not yet answered by the store
         self._filled = asyncio.Event()  # LINGER_BATCH writes are pending
 
     def has_room(self) -> bool:
-        """Whether a send may give its slot back before its outcome is written."""
-        return self._unwritten < self._max_backlog
+        """Whether a send may give its slot back before its outcome is written (the process's
+        count of such outcomes, ``deps.unwritten``, is below its limit)."""
+        return self._deps.unwritten.has_room()
 
     async def write(self, write: DeliveryWrite) -> None:
         """Write one outcome, retried over a store outage until the store takes it.
@@ -54,7 +48,7 @@ class OutcomeWriter:
         take it back; it is written with its batch."""
         future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
-        self._unwritten += 1
+        self._deps.unwritten.count += 1  # accepted, not yet answered by the store
         if len(self._pending) >= LINGER_BATCH:
             self._filled.set()
         future.add_done_callback(self._answered)
@@ -67,7 +61,7 @@ class OutcomeWriter:
             raise StoreError(f"delivery {write.key!r} was never claimed; claim it first")
 
     def _answered(self, _: asyncio.Future[WriteResult]) -> None:
-        self._unwritten -= 1
+        self._deps.unwritten.count -= 1
 
     async def _linger(self) -> None:
         """Wait a moment for a fuller batch, unless it is full, shutdown has begun, or a
