@@ -29,6 +29,7 @@ from notifier.errors import (
     UnknownDeliveryError,
 )
 from notifier.events import Event, Session
+from notifier.jobs.ahead import hold_until_due, stamp_utc
 from notifier.jobs.deps import FanoutDeps, RetryPolicy, SendSlot, stored
 from notifier.jobs.outcomes import OutcomeWriter
 from notifier.records import (
@@ -103,7 +104,7 @@ def _message(
         session=session,
         registration=registration,
         offset=timedelta(seconds=ref.offset_s),
-        now_utc=deps.clock(),
+        now_utc=stamp_utc(deps, ref),
         unsubscribe_url=f"{deps.public_base_url.rstrip('/')}/unsubscribe/{token}",
         sequence=sequence,
         event=event,
@@ -169,6 +170,9 @@ async def _attempt_until_done(
                 return "handed_back"
             await claim.keep(attempt)  # the last store write before the send: may be slow
             message = compose()
+            if attempt == 0 and (held := await hold_until_due(deps, message.ref)) is not None:
+                await release(deps, claim.key)  # not sent: the claim goes back
+                return held
             # after the last store write and right before the send (nothing awaited between),
             # so a slow store can never let a send start once the session has begun
             if deps.clock() >= message.ref.start_utc:
