@@ -112,7 +112,8 @@ async def test_a_reminder_fired_ahead_is_not_sent_before_its_due_instant(
     assert mail["To"] == "ada@example.org"
     # composed ahead, it says it was sent at its instant, not when it was composed
     assert parsedate_to_datetime(mail["Date"]) == NOW + LEAD
-    assert delivery is not None and (delivery.status, delivery.attempts) == ("sent", 1)
+    assert delivery is not None
+    assert (delivery.status, delivery.attempts) == ("sent", 1)
 
 
 async def test_shutdown_during_the_lead_hands_the_prepared_claims_back(
@@ -127,7 +128,8 @@ async def test_shutdown_during_the_lead_hands_the_prepared_claims_back(
         assert await service.deps.store.get_delivery(key) is None  # handed back
         fanout = await service.deps.store.get_fanout(_ref())
     assert read_outbox(settings.resolved_outbox_dir) == []
-    assert fanout is not None and fanout.status == "started"  # the catch-up pass comes back
+    assert fanout is not None
+    assert fanout.status == "started"
 
     clock.advance(LEAD)  # restarted at the due instant: the catch-up pass sends it
     async with open_service(settings, clock=clock) as service:
