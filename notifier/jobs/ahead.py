@@ -52,14 +52,21 @@ async def hold_until_due(deps: FanoutDeps, ref: ReminderRef) -> str | None:
     moved or was cancelled during the wait). A no-op with prepare-ahead off."""
     if deps.prepare_ahead_s <= 0:
         return None
-    due, waited = due_utc(ref), False
-    while (left_s := (due - deps.clock()).total_seconds()) > 0 and not deps.stopping.is_set():
-        waited = True
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(min(left_s, RECHECK_S)):
-                await deps.stopping.wait()
+    waited = await sleep_until(deps, due_utc(ref), deps.stopping)
     if deps.stopping.is_set():
         return "handed_back"
     # only a prepared send looks again: one begun after its instant keeps today's rule (the
     # chunk's session was looked up when the chunk was taken)
     return "abandoned" if waited and not deps.planned(ref) else None
+
+
+async def sleep_until(deps: FanoutDeps, instant: datetime, stop: asyncio.Event) -> bool:
+    """Until ``instant`` by ``deps.clock`` (re-read at least every ``RECHECK_S``) or ``stop``;
+    whether it waited at all."""
+    waited = False
+    while (left_s := (instant - deps.clock()).total_seconds()) > 0 and not stop.is_set():
+        waited = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(min(left_s, RECHECK_S)):
+                await stop.wait()
+    return waited
