@@ -103,8 +103,16 @@ async def _seed(url: str, n: int) -> None:
     )
 
 
-def ours(folder: Path, store_url: str, n: int, per_second: int, children: Children) -> Lateness:
-    """The real daemon sends N reminders due from a few seconds after it is started."""
+def ours(
+    folder: Path,
+    store_url: str,
+    n: int,
+    per_second: int,
+    children: Children,
+    settings: dict[str, str] | None = None,
+) -> Lateness:
+    """The real daemon sends N reminders due from a few seconds after it is started
+    (``settings``: more of its settings, e.g. ``prepare_ahead_s="0"`` to compare)."""
     stage = Stage(folder, store_url, children)
     asyncio.run(_seed(store_url, n))
     dues = due_instants(whole_seconds_ahead(LEAD_S), n, per_second)
@@ -113,7 +121,7 @@ def ours(folder: Path, store_url: str, n: int, per_second: int, children: Childr
         stage.write_event({"talk": due + reminder}, REMINDER_S, event_id(i))
     # not --until-idle: its idle check loads every job from the job store five times a
     # second, under the scheduler's lock; the service in production never does that
-    daemon = stage.start()
+    daemon = stage.start(**(settings or {}))
     before_s = dues[0].timestamp() - CPU_FROM_S - time.time()
     wait_until(lambda: time.time() >= dues[0].timestamp() - CPU_FROM_S, timeout_s=before_s + 60)
     cpu_began = cpu_s(daemon.pid)  # start-up done: from here the CPU is the reminders'
@@ -187,11 +195,13 @@ async def _raw_timers(port: int, first_due: datetime, n: int, per_second: int) -
         await (await pool.get()).quit()
 
 
-def measure(store_url: str, n: int, per_second: int) -> dict[str, Any]:
+def measure(
+    store_url: str, n: int, per_second: int, settings: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Both sides, the ceiling first; the figures as the suite prints and stores them."""
     with tempfile.TemporaryDirectory(prefix="notifier-due-") as folder, Children() as children:
         raw = ceiling(Path(folder) / "ceiling", n, per_second, children)
-        ours_ = ours(Path(folder) / "ours", store_url, n, per_second, children)
+        ours_ = ours(Path(folder) / "ours", store_url, n, per_second, children, settings)
     return {
         "n": n,
         "per_second": per_second,
@@ -225,6 +235,9 @@ def main() -> None:
     parser.add_argument("--per-second", type=int, default=10)
     parser.add_argument("--port", type=int)
     parser.add_argument("--first-due", type=float)
+    parser.add_argument(
+        "--prepare-ahead-s", help="the daemon's NOTIFIER_PREPARE_AHEAD_S (0: off; default 2)"
+    )
     args = parser.parse_args()
     if args.step == "ceiling":
         first_due = datetime.fromtimestamp(args.first_due, UTC)
@@ -232,7 +245,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="notifier-due-db-") as folder:
         url = args.store or f"sqlite:///{folder}/notifier.db"
-        print(line(measure(url, args.n, args.per_second)), flush=True)
+        more = {} if args.prepare_ahead_s is None else {"prepare_ahead_s": args.prepare_ahead_s}
+        print(line(measure(url, args.n, args.per_second, more)), flush=True)
 
 
 if __name__ == "__main__":

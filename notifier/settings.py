@@ -160,6 +160,14 @@ class Settings(BaseSettings):
         description="How long a replica waits for new chunks, and how often it looks for"
         " chunks a dead replica left (idle for 2 x claim_lease_s).",
     )
+    prepare_ahead_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="Reminder jobs fire this long before their due instant: the fan-out is"
+        " begun, the first page claimed and composed, and each send waits for the instant;"
+        " 0 turns it off. At most a quarter of claim_lease_s is used.",
+    )
     retry_base_s: float = Field(2.0, gt=0, description="First retry delay; doubles each time.")
     retry_max_s: float = Field(300.0, gt=0, description="Longest retry delay.")
     config_debounce_ms: int = Field(500, ge=0, description="Wait for edits to settle.")

@@ -20,7 +20,7 @@ Adding a channel (a chat room, an SMS gateway):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -62,6 +62,18 @@ class Channel(Protocol):
 
     async def aclose(self) -> None:
         """Close pooled connections; in-flight sends are done or cancelled first."""
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """A channel that can compose a message before its due instant and send it later (prepare
+    ahead, ``jobs/ahead.py``): what is left at the instant is the transmission."""
+
+    def prepare(self, message: ReminderMessage) -> Callable[[], Awaitable[str]]:
+        """Compose ``message`` now; the returned call sends it, as :meth:`Channel.send`."""
+
+    def warm(self) -> None:
+        """Open what a send will need (a pooled connection) in the background; never raises."""
 
 
 @runtime_checkable

@@ -15,6 +15,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from email.message import EmailMessage
+from functools import partial
 from typing import Any, Literal
 
 import aiosmtplib
@@ -82,15 +83,43 @@ class SmtpChannel:
         self._idle: asyncio.Queue[tuple[_Client, float]] = asyncio.Queue()
         self._closed = False
         self._composer = WireComposer(sender=sender, public_base_url=public_base_url)
+        self._pool_size = pool_size
+        self._warming: set[asyncio.Task[None]] = set()
 
     async def send(self, message: ReminderMessage) -> str:
         """Deliver one reminder; return its Message-ID."""
+        return await self.prepare(message)()
+
+    def prepare(self, message: ReminderMessage) -> Callable[[], Awaitable[str]]:
+        """Compose one reminder now (the CPU of a send); the returned call transmits it."""
         wire = self._composer.compose(message)
         if wire is None:  # only the full composer can write it (an SMTPUTF8 address)
             email_message = compose_email(
                 message, sender=self._sender, public_base_url=self._public_base_url
             )
-            return await self.send_email(email_message)
+            return partial(self.send_email, email_message)
+        return partial(self._send_wire, wire)
+
+    def warm(self) -> None:
+        """Open a pooled connection in the background if the pool has room (prepare ahead: a
+        send at the due instant then finds one open instead of connecting, ~25 ms)."""
+        if self._closed or self._idle.qsize() + len(self._warming) >= self._pool_size:
+            return
+        task = asyncio.create_task(self._warm_one())
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+
+    async def _warm_one(self) -> None:
+        try:
+            client = await self._open()
+        except DeliveryError:
+            return  # the send meets it again, and retries as always
+        if self._closed:
+            _drop(client)
+        else:
+            self._idle.put_nowait((client, time.monotonic()))
+
+    async def _send_wire(self, wire: WireEmail) -> str:
         await self._with_client(wire.recipient, lambda client: self._transmit_wire(client, wire))
         return wire.message_id
 
@@ -133,6 +162,9 @@ class SmtpChannel:
     async def aclose(self) -> None:
         """Say QUIT on every idle connection; sends still running close theirs when done."""
         self._closed = True
+        for task in list(self._warming):
+            task.cancel()
+        await asyncio.gather(*self._warming, return_exceptions=True)
         while not self._idle.empty():
             client, _ = self._idle.get_nowait()
             transport = client.transport

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import structlog
 
-from notifier.channels.base import Channel, ReminderMessage
+from notifier.channels.base import Channel, Preparing, ReminderMessage
 from notifier.errors import (
     ClaimLostError,
+    DeliveryError,
     GoneDeliveryError,
     PermanentDeliveryError,
     StoreError,
@@ -29,6 +31,7 @@ from notifier.errors import (
     UnknownDeliveryError,
 )
 from notifier.events import Event, Session
+from notifier.jobs.ahead import due_utc, hold_until_due, stamp_utc
 from notifier.jobs.deps import FanoutDeps, RetryPolicy, SendSlot, stored
 from notifier.jobs.outcomes import OutcomeWriter
 from notifier.records import (
@@ -107,7 +110,7 @@ def _message(
         session=session,
         registration=registration,
         offset=timedelta(seconds=ref.offset_s),
-        now_utc=deps.clock(),
+        now_utc=stamp_utc(deps, ref),
         unsubscribe_url=f"{deps.public_base_url.rstrip('/')}/unsubscribe/{token}",
         sequence=sequence,
         event=event,
@@ -173,6 +176,10 @@ async def _attempt_until_done(
                 return "handed_back"
             await claim.keep(attempt)  # the last store write before the send: may be slow
             message = compose()
+            send = _sender(deps, channel, message)  # composed here: before the wait, if any
+            if attempt == 0 and (held := await hold_until_due(deps, message.ref)) is not None:
+                await release(deps, claim.key)  # not sent: the claim goes back
+                return held
             # after the last store write and right before the send (nothing awaited between),
             # so a slow store can never let a send start once the session has begun
             if deps.clock() >= message.ref.start_utc:
@@ -183,7 +190,7 @@ async def _attempt_until_done(
             attempt += 1
             state = "sending"
             try:
-                receipt = await _timed_send(deps, channel, message, first=attempt == 1)
+                receipt = await _timed_send(deps, channel, message, send, first=attempt == 1)
             except TransientDeliveryError as exc:
                 state = "idle"
                 outcome = await _after_transient(deps, claim, message, attempt, exc)
@@ -237,8 +244,28 @@ async def release(deps: FanoutDeps, key: str) -> None:
         log.warning("delivery_release_failed", error=str(exc))
 
 
+def _sender(
+    deps: FanoutDeps, channel: Channel, message: ReminderMessage
+) -> Callable[[], Awaitable[str]]:
+    """The send of ``message``, composed now if the channel can (``Preparing``), and its
+    connection opened meanwhile if it is composed ahead of its due instant."""
+    if isinstance(channel, Preparing):
+        if deps.prepare_ahead_s > 0 and deps.clock() < due_utc(message.ref):
+            channel.warm()
+        try:
+            return channel.prepare(message)
+        except DeliveryError:
+            pass  # raised again by the send itself, where every outcome is handled
+    return partial(channel.send, message)
+
+
 async def _timed_send(
-    deps: FanoutDeps, channel: Channel, message: ReminderMessage, *, first: bool
+    deps: FanoutDeps,
+    channel: Channel,
+    message: ReminderMessage,
+    send: Callable[[], Awaitable[str]],
+    *,
+    first: bool,
 ) -> str:
     """One attempt, measured: its duration, and on the first one how late it went out."""
     if first:
@@ -246,7 +273,7 @@ async def _timed_send(
         deps.metrics.lateness_seconds.observe(max(0.0, (deps.clock() - due).total_seconds()))
     began = time.perf_counter()
     try:
-        return await channel.send(message)
+        return await send()
     finally:
         deps.metrics.send_duration(channel.name).observe(time.perf_counter() - began)
 

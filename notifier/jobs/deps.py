@@ -23,7 +23,7 @@ import structlog
 from notifier.channels.base import Channel
 from notifier.errors import ClaimLostError, StoreError
 from notifier.metrics import Metrics
-from notifier.records import ChannelName
+from notifier.records import ChannelName, ReminderRef
 from notifier.store.base import Store
 
 log = structlog.get_logger("notifier.fanout")
@@ -31,6 +31,10 @@ T = TypeVar("T")
 STORE_RETRY_BASE_S = 0.2  # a store outage: first wait, doubling up to STORE_RETRY_MAX_S
 STORE_RETRY_MAX_S = 5.0
 PAGE_SIZE = 500  # registrations read, claimed and recorded per round trip
+
+
+def _always_planned(ref: ReminderRef) -> bool:
+    return True
 
 
 def new_owner() -> str:
@@ -134,6 +138,11 @@ class FanoutDeps:
     page_size: int = PAGE_SIZE  # the audience is read, claimed and recorded this many at a time
     first_attempts: FirstAttempts = field(default_factory=FirstAttempts)
     unwritten: Unwritten = field(default_factory=Unwritten)
+    # prepare ahead (jobs/ahead.py): jobs fire this early and sends wait for the due instant
+    prepare_ahead_s: float = 0.0
+    # whether the running config still plans a reminder (the service sets it): a session moved
+    # during the prepare-ahead wait is not sent at its old instant
+    planned: Callable[[ReminderRef], bool] = _always_planned
 
 
 async def stored(

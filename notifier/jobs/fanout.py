@@ -64,8 +64,9 @@ log = structlog.get_logger("notifier.fanout")
 # catch-up pass comes back for it (a handed-back claim, or one another owner still holds)
 # or the rest of the audience never read (shutdown cut the walk short: "cut_off")
 # or a shared chunk whose session the replica did not know ("not_here": its config is behind)
+# or a prepared send whose session moved during the wait ("abandoned": see jobs/ahead.py)
 FIRST_PAGE = 50
-UNFINISHED = ("handed_back", "claimed_elsewhere", "cut_off", "not_here")
+UNFINISHED = ("handed_back", "claimed_elsewhere", "cut_off", "not_here", "abandoned")
 
 
 async def run_fanout(

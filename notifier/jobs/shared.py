@@ -20,6 +20,7 @@ from datetime import datetime
 import structlog
 
 from notifier.events import Event, Session
+from notifier.jobs.ahead import due_utc, sleep_until
 from notifier.jobs.deps import FanoutDeps, stored
 from notifier.jobs.fanout import (
     deliver_range,
@@ -91,6 +92,10 @@ async def wait_round(
     deps: FanoutDeps, queue: WorkQueue, ref: ReminderRef, round_: int, stop: asyncio.Event
 ) -> None:
     """Until every chunk of the round is done, another round began, or ``stop``."""
+    if deps.prepare_ahead_s > 0:
+        # prepared ahead, a round ends at its due instant at the earliest: no polling before
+        # (twenty fan-outs in their lead polled the store 200 times a second, issue #15)
+        await sleep_until(deps, due_utc(ref), stop)
     while not stop.is_set():
         progress = await stored(deps, "work_progress", lambda: queue.progress(ref))
         if progress is None or progress.round != round_:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
 from notifier.events import Event
+from notifier.jobs.ahead import fire_at_utc
 from notifier.jobs.plan import reminders_of
 from notifier.jobs.scheduler import REMINDER_FUNC
 from notifier.records import ReminderRef
@@ -58,12 +59,15 @@ def ref_from_kwargs(kwargs: dict[str, Any]) -> ReminderRef:
     return ReminderRef(kwargs["event_id"], kwargs["session_id"], start, int(kwargs["offset_s"]))
 
 
-def desired_jobs(events: Iterable[Event], now: datetime) -> dict[str, JobSpec]:
-    """Jobs for every planned reminder still in the future; past ones are the catch-up's."""
+def desired_jobs(
+    events: Iterable[Event], now: datetime, ahead: timedelta = timedelta(0)
+) -> dict[str, JobSpec]:
+    """Jobs for every planned reminder still in the future; past ones are the catch-up's.
+    Each fires ``ahead`` of its due instant (prepare ahead: ``jobs/ahead.py``)."""
     return {
         reminder.job_id: JobSpec(
             reminder.job_id,
-            reminder.send_at_utc,
+            fire_at_utc(reminder.send_at_utc, ahead),
             int(reminder.lateness.total_seconds()),
             job_kwargs(reminder.ref),
         )

@@ -149,6 +149,8 @@ def _fanout_deps(
         retry=RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_max_s),
         lease_s=settings.claim_lease_s,
         page_size=settings.chunk_size,
+        # a claim waits through the lead on a lease counted from the claim: keep it well inside
+        prepare_ahead_s=min(settings.prepare_ahead_s, settings.claim_lease_s / 4),
         clock=clock,
         stopping=asyncio.Event(),
         metrics=metrics,

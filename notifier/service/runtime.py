@@ -84,10 +84,13 @@ class Service:
         self.watching = asyncio.Event()  # set once the config watcher sees edits
         self.in_flight: dict[str, asyncio.Task[Any]] = {}
         self.stop = asyncio.Event()
+        # a send prepared ahead asks, once its instant comes, whether the config still plans it
+        deps.planned = lambda ref: self.lookup(ref) is not None
 
     # -- job set -----------------------------------------------------------------------
     async def sync_jobs(self) -> None:
-        desired = desired_jobs(self.events.values(), self.deps.clock())
+        ahead = timedelta(seconds=self.deps.prepare_ahead_s)
+        desired = desired_jobs(self.events.values(), self.deps.clock(), ahead)
         result = await asyncio.to_thread(apply_jobs, self.scheduler, desired)
         self.deps.metrics.jobs_scheduled.set(len(desired))
         log.info(

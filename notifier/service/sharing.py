@@ -23,12 +23,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
 
 from notifier.errors import StoreError
+from notifier.jobs.ahead import due_utc
 from notifier.jobs.shared import deliver_chunk
+from notifier.records import Chunk
 from notifier.store.work import LeaderLease, WorkItem, WorkQueue
 
 if TYPE_CHECKING:  # the runtime's Service; imported for types only
@@ -36,6 +39,7 @@ if TYPE_CHECKING:  # the runtime's Service; imported for types only
 
 log = structlog.get_logger("notifier.service")
 CHUNKS_AT_ONCE = 8
+AHEAD_MAX = 64  # first chunks waiting for their due instant, beyond CHUNKS_AT_ONCE
 
 
 class Leadership:
@@ -101,14 +105,25 @@ class _Running:
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
         self.failed: list[BaseException] = []
+        self._chunks: dict[asyncio.Task[None], Chunk] = {}
 
     def start(self, service: Service, queue: WorkQueue, item: WorkItem) -> None:
         task = asyncio.create_task(_run_chunk(service, queue, item))
         self.tasks.add(task)
+        self._chunks[task] = item.chunk
         task.add_done_callback(self._finished)
+
+    def busy(self, now: datetime) -> int:
+        """Chunks that count against ``CHUNKS_AT_ONCE``: all but the first chunks (short, one
+        per fan-out) prepared ahead and waiting for their due instant, up to ``AHEAD_MAX`` of
+        them. Ten reminders due each second, prepared a second ahead, held all eight places
+        while they waited, and the next second's were prepared late (issue #15)."""
+        waiting = sum(1 for c in self._chunks.values() if not c.after_id and due_utc(c.ref) > now)
+        return len(self.tasks) - min(waiting, AHEAD_MAX)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
+        self._chunks.pop(task, None)
         if not task.cancelled() and (error := task.exception()) is not None:
             self.failed.append(error)
 
@@ -131,7 +146,7 @@ async def consume_forever(service: Service) -> None:
     try:
         while not service.stop.is_set():
             running.check()
-            room = CHUNKS_AT_ONCE - len(running.tasks)
+            room = CHUNKS_AT_ONCE - running.busy(service.deps.clock())
             if room <= 0:
                 await asyncio.wait(
                     running.tasks, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED
