@@ -15,16 +15,14 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from notifier.records import ReminderRef, delivery_key
 from notifier.service import Service, drain, open_service
 from notifier.settings import Settings
-from notifier.store import open_store
 from tests.support.clock import Clock
 from tests.support.events import EVENT_ID, event_yaml
-from tests.support.fanout import NOW, SIGNING_SECRET, registration
+from tests.support.fanout import NOW
 from tests.support.mail import read_outbox
+from tests.support.service import service_settings
 from tests.support.waiting import until
 
 TEN_MINUTES = timedelta(minutes=10)
@@ -46,25 +44,7 @@ class CountingClock(Clock):
 
 
 async def _prepare(tmp_path: Path, store_url: str) -> Settings:
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    (config / "side-events.yaml").write_text(event_yaml({"talk": START}), encoding="utf-8")
-    store = await open_store(store_url)
-    try:
-        await store.add_registration(registration("ada"))
-    finally:
-        await store.aclose()
-    return Settings(
-        config=[config],
-        data_dir=tmp_path,
-        store_url=store_url,
-        redis_allow_volatile=True,  # the test's redis-server keeps no AOF
-        email_backend="file",
-        reconcile_interval_s=3600,
-        prepare_ahead_s=2.0,
-        signing_secret=SecretStr(SIGNING_SECRET),
-        http_port=0,  # no HTTP API: the default port 8000 is shared by every test run
-    )
+    return await service_settings(tmp_path, store_url, START, prepare_ahead_s=2.0)
 
 
 def _ref(start: datetime = START) -> ReminderRef:

@@ -8,55 +8,19 @@ scheduler thread never fires a job itself: only ``reconcile`` (and the tests) st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from notifier.records import Registration, ReminderRef, delivery_key
+from notifier.records import ReminderRef, delivery_key
 from notifier.service import Service, drain, open_service
-from notifier.settings import Settings
 from notifier.store import open_store
 from tests.support.clock import Clock
-from tests.support.events import EVENT_ID, event_yaml
-from tests.support.fanout import NOW, SIGNING_SECRET, registration
+from tests.support.events import EVENT_ID
+from tests.support.fanout import NOW, registration
 from tests.support.mail import plain_text, read_outbox
+from tests.support.service import service_settings
 
 TEN_MINUTES = timedelta(minutes=10)
-
-
-async def _prepare(
-    tmp_path: Path,
-    store_url: str,
-    start: datetime,
-    *,
-    reminders: tuple[str, ...] = ("10m",),
-    people: Iterable[Registration] = (registration("ada"),),
-) -> Settings:
-    """Config with one session "talk" at ``start``, people registered, and the settings."""
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    (config / "side-events.yaml").write_text(
-        event_yaml({"talk": start}, reminders=reminders), encoding="utf-8"
-    )
-    store = await open_store(store_url)
-    try:
-        for person in people:
-            await store.add_registration(person)
-    finally:
-        await store.aclose()
-    return Settings(
-        config=[config],
-        data_dir=tmp_path,
-        store_url=store_url,
-        redis_allow_volatile=True,  # the test's redis-server keeps no AOF
-        email_backend="file",
-        reconcile_interval_s=3600,
-        signing_secret=SecretStr(SIGNING_SECRET),
-        # no HTTP API: the default port 8000 is shared by every test run on the machine
-        http_port=0,
-    )
 
 
 def _ref(start: datetime, offset: timedelta = TEN_MINUTES) -> ReminderRef:
@@ -73,7 +37,7 @@ async def test_reminder_missed_by_30s_fires_once_on_start_and_not_again_after_re
 ) -> None:
     """A crash just before a reminder must not lose it, and restarts must not repeat it."""
     start = NOW + TEN_MINUTES - timedelta(seconds=30)  # the 10m reminder was due 30 s ago
-    settings = await _prepare(tmp_path, store_url, start)
+    settings = await service_settings(tmp_path, store_url, start)
     clock = Clock(NOW)
 
     async with open_service(settings, clock=clock) as service:
@@ -100,7 +64,7 @@ async def test_reminder_sent_late_says_how_soon_the_session_really_starts(
 ) -> None:
     """A late reminder must not claim the planned lead time; people plan by what it says."""
     start = NOW + timedelta(minutes=8)  # due 2 min ago: within the 2.5 min lateness
-    settings = await _prepare(tmp_path, store_url, start)
+    settings = await service_settings(tmp_path, store_url, start)
 
     async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
@@ -116,7 +80,7 @@ async def test_due_reminder_past_its_lateness_is_recorded_skipped_without_email(
 ) -> None:
     """A 10-minute reminder 3 minutes late misleads more than it helps; the log says so."""
     start = NOW + timedelta(minutes=7)  # due 3 min ago; 10m allows 2.5 min
-    settings = await _prepare(tmp_path, store_url, start)
+    settings = await service_settings(tmp_path, store_url, start)
 
     async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
@@ -136,7 +100,7 @@ async def test_reminders_of_a_session_already_started_are_recorded_skipped(
 ) -> None:
     """Nothing is sent once the session started, and each missed reminder is on record."""
     start = NOW - timedelta(minutes=1)
-    settings = await _prepare(tmp_path, store_url, start, reminders=("1h", "10m"))
+    settings = await service_settings(tmp_path, store_url, start, reminders=("1h", "10m"))
 
     async with open_service(settings, clock=Clock(NOW)) as service:
         await _finish(service)
@@ -157,7 +121,7 @@ async def test_fanout_left_started_by_a_crash_is_rerun_without_sending_twice(
 ) -> None:
     """A crash mid-fan-out must reach the rest, and those already mailed must not get it again."""
     start = NOW + TEN_MINUTES - timedelta(seconds=30)
-    settings = await _prepare(
+    settings = await service_settings(
         tmp_path, store_url, start, people=[registration("ada"), registration("bob")]
     )
     ref = _ref(start)
@@ -188,7 +152,7 @@ async def test_fanout_left_started_by_a_crash_is_rerun_without_sending_twice(
 async def test_future_reminders_are_left_to_the_scheduler(tmp_path: Path, store_url: str) -> None:
     """Reconcile only catches up; firing early would send a reminder before its time."""
     start = NOW + timedelta(hours=1)  # the 10m reminder is due in 50 minutes
-    settings = await _prepare(tmp_path, store_url, start)
+    settings = await service_settings(tmp_path, store_url, start)
 
     async with open_service(settings, clock=Clock(NOW)) as service:
         assert service.in_flight == {}
@@ -208,7 +172,7 @@ async def test_deliveries_handed_back_at_shutdown_are_sent_after_a_restart(
 ) -> None:
     """Shutdown hands unattempted deliveries back; if no later run picks them up, they are lost."""
     start = NOW + TEN_MINUTES
-    settings = await _prepare(
+    settings = await service_settings(
         tmp_path, store_url, start, people=[registration("ada"), registration("bob")]
     )
     clock = Clock(NOW - timedelta(seconds=1))  # the reminder is not due yet at start-up
