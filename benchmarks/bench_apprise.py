@@ -1,6 +1,6 @@
 """Broadcasts through Apprise: notifications/s, and how long the event loop stalls meanwhile.
 
-Run: .venv/bin/python benchmarks/bench_apprise.py [--posts N] [--concurrency C]
+Run: .venv/bin/python -m benchmarks.bench_apprise [--posts N] [--concurrency C]
 Posts N reminders with C in flight to a local receiver speaking Apprise's ``json://`` schema
 (an aiohttp server on its own thread and loop), three ways:
 

@@ -1,6 +1,6 @@
 """Cold start of ``notifier convert`` beside a bare ``python -c pass``, in the same run.
 
-Run: .venv/bin/python benchmarks/bench_cli.py [--runs N]
+Run: .venv/bin/python -m benchmarks.bench_cli [--runs N]
 Each command runs as a fresh process, the two alternating (A B A B …) so drift on a shared
 machine hits both alike; prints the median and minimum wall time of each, and the median of
 the pairwise differences beside the ceiling we hold (0.15 s above the floor). ``-X importtime``

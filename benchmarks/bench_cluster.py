@@ -1,6 +1,6 @@
 """Claims and outcomes per second: one redis-server against a three-master Redis Cluster.
 
-Run: .venv/bin/python benchmarks/bench_cluster.py [--deliveries N] [--concurrency C]
+Run: .venv/bin/python -m benchmarks.bench_cluster [--deliveries N] [--concurrency C]
 Starts its own redis-server and its own cluster (three ``--cluster-enabled`` masters joined by
 ``redis-cli --cluster create``; the tests' helpers) on free ports, never the shared one on
 6379. For each store it claims N deliveries with a lease and records each sent (the two

@@ -1,6 +1,6 @@
 """CPU per reminder email: composed in full for each participant, or once per variant.
 
-Run: python benchmarks/bench_compose.py [--messages N]
+Run: python -m benchmarks.bench_compose [--messages N]
 Both write the same bytes (tests/channels/test_wire_bytes.py checks that) for N participants
 of one reminder spread over the 12 recorded variants (zones, languages, attendance): the full
 composer (``compose_email`` and flattening, what every send did before #15) and the wire

@@ -1,7 +1,7 @@
 """The fan-out's store work: claims one by one vs in batches, and the memory of reading an
 audience in pages vs as one list, each beside the raw client's ceiling (#15.2, #15.3).
 
-Run: .venv/bin/python benchmarks/bench_fanout_store.py [--claims N] [--people N]
+Run: .venv/bin/python -m benchmarks.bench_fanout_store [--claims N] [--people N]
 Both stores: SQLite in a temporary folder, Redis on its own redis-server on a free port (never
 the shared one on 6379). Claims: ``claim_lease`` per key, ``claim_leases`` per page of 500, and
 the raw ceiling (aiosqlite: one INSERT per transaction / one transaction of 500; redis-py:

@@ -1,6 +1,6 @@
 """Listing-time throughput: our parser against python-dateutil on the same corpus strings.
 
-Run: .venv/bin/python benchmarks/bench_parse.py [--rounds N]
+Run: .venv/bin/python -m benchmarks.bench_parse [--rounds N]
 Both parse every time string of tests/times/corpus/listing_times.yaml (day headings left out)
 in the same run, with the context each string's page gives (dateutil gets the day or year as
 its default and the venue zone for a naive result). Prints strings/s, how many each read

@@ -1,6 +1,6 @@
 """The participant's pages' own costs: the zone picker, a registration's feed, a session's .ics.
 
-Run: .venv/bin/python benchmarks/bench_participant.py [--rounds N]
+Run: .venv/bin/python -m benchmarks.bench_participant [--rounds N]
 Prints medians and p95 beside the ceilings we hold; figures only, nothing asserts on time. The
 zone picker's first call loads CLDR's data (the pages build it in a worker thread, so that
 load never blocks the loop); later calls format 400-odd labels with zoneinfo's offsets. Each

@@ -1,6 +1,6 @@
 """Event-loop lag while 10,000 reminder jobs are synced into a real Redis job store.
 
-Run: .venv/bin/python benchmarks/bench_sync.py [--jobs N]
+Run: .venv/bin/python -m benchmarks.bench_sync [--jobs N]
 Starts its own redis-server on a free port (never the shared one on 6379), syncs N jobs
 through asyncio.to_thread as the daemon does, and prints how late a 5 ms ticker on the loop
 ran meanwhile, beside the ceiling we hold. Figures only: nothing asserts on time.

@@ -1,6 +1,6 @@
 """How fast listing times resolve and config files load: figures beside a ceiling.
 
-Run: .venv/bin/python benchmarks/bench_times.py [--quick]
+Run: .venv/bin/python -m benchmarks.bench_times [--quick]
 Nothing here asserts on time (machines are shared and noisy); it prints what it measured
 next to the ceiling we hold ourselves to, and says OVER when a figure is above it.
 """

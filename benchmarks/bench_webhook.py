@@ -1,6 +1,6 @@
 """Webhook throughput: our aiohttp channel against an httpx client doing the same signed POSTs.
 
-Run: .venv/bin/python benchmarks/bench_webhook.py [--requests N] [--concurrency C]
+Run: .venv/bin/python -m benchmarks.bench_webhook [--requests N] [--concurrency C]
 Both post N signed reminder payloads with C in flight to a local aiohttp receiver (loopback,
 allowed by the address guard) and print requests/s beside our floor. The client was chosen by
 this measurement (PRODUCT.md reports about 8,000/s for aiohttp and 550/s for httpx on this
