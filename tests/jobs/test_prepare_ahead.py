@@ -23,7 +23,7 @@ from tests.support.events import EVENT_ID, event_yaml
 from tests.support.fanout import NOW
 from tests.support.mail import read_outbox
 from tests.support.service import service_settings
-from tests.support.waiting import until
+from tests.support.waiting import until, until_async
 
 TEN_MINUTES = timedelta(minutes=10)
 CLAIM_TIMEOUT_S = 30.0
@@ -60,12 +60,12 @@ async def _fired_ahead(service: Service, clock: CountingClock) -> str:
 
     async def claimed() -> bool:
         delivery = await service.deps.store.get_delivery(key)
-        return delivery is not None and delivery.status == "claimed"
+        if delivery is not None and delivery.status == "claimed":
+            return True
+        assert service.in_flight, "the fan-out ended without claiming"
+        return False
 
-    async with asyncio.timeout(CLAIM_TIMEOUT_S):
-        while not await claimed():
-            assert service.in_flight, "the fan-out ended without claiming"
-            await asyncio.sleep(0.01)  # a poll, not a measurement
+    await until_async(claimed, timeout_s=CLAIM_TIMEOUT_S, what="the delivery claimed ahead")
     seen = clock.reads
     await until(lambda: clock.reads >= seen + 3, what="the prepared send re-read the clock")
     return key
