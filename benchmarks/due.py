@@ -147,7 +147,7 @@ def ours(
 
 def _logged_at(log: Path, event: str) -> datetime | None:
     for line in log.read_text("utf-8", errors="replace").splitlines():
-        if line.startswith("{") and f'"event": "{event}"' in line:
+        if line.startswith("{") and f'"event":"{event}"' in line:
             return datetime.fromisoformat(json.loads(line)["timestamp"])
     return None
 

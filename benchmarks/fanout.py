@@ -27,6 +27,7 @@ from notifier.channels import make_channels
 from notifier.events import Event, Session
 from notifier.jobs.fanout import FanoutDeps, RetryPolicy, run_fanout
 from notifier.logs import configure_logging
+from notifier.memory import settle_memory
 from notifier.metrics import make_metrics
 from notifier.records import Attendance, Registration, ReminderRef
 from notifier.settings import Settings
@@ -122,6 +123,7 @@ async def run(args: argparse.Namespace) -> None:
     event, session = event_and_session(due_utc + OFFSET)
     ref = ReminderRef(EVENT_ID, session.id, session.start_utc, int(OFFSET.total_seconds()))
     sent = metrics.deliveries.labels(args.channel, "sent")
+    settle_memory()  # as `notifier run` does once started
     try:
         began, cpu_began = time.perf_counter(), time.process_time()
         fanout = asyncio.create_task(run_fanout(deps, event, session, ref))

@@ -45,23 +45,20 @@ class OutcomeWriter:
         """Write one outcome, retried over a store outage until the store takes it.
 
         An outcome is a fact (the mail went out): a caller cancelled while it waits does not
-        take it back; it is written with its batch."""
+        take it back; it is written with its batch (the future it awaits is only the answer,
+        so it is awaited without a shield: a shield per write cost a future and a callback)."""
         future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
         self._deps.unwritten.count += 1  # accepted, not yet answered by the store
         if len(self._pending) >= LINGER_BATCH:
             self._filled.set()
-        future.add_done_callback(self._answered)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="outcome-writer")
-        result = await asyncio.shield(future)
+        result = await future
         if result == "taken_over":
             raise ClaimLostError(f"delivery {write.key!r}: its claim was taken over; not written")
         if result == "missing":
             raise StoreError(f"delivery {write.key!r} was never claimed; claim it first")
-
-    def _answered(self, _: asyncio.Future[WriteResult]) -> None:
-        self._deps.unwritten.count -= 1
 
     async def _linger(self) -> None:
         """Wait a moment for a fuller batch, unless it is full, shutdown has begun, or a
@@ -85,6 +82,7 @@ class OutcomeWriter:
             try:
                 results = await self._record([write for write, _ in batch])
             except BaseException as exc:  # cancelled at exit: the waiters must not hang
+                self._deps.unwritten.count -= len(batch) + len(self._pending)
                 for _, future in batch + self._pending:
                     if future.done():
                         continue
@@ -94,6 +92,7 @@ class OutcomeWriter:
                         future.cancel()
                 self._pending.clear()
                 raise
+            self._deps.unwritten.count -= len(batch)
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)

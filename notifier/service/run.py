@@ -8,6 +8,7 @@ import signal
 
 import structlog
 
+from notifier.memory import settle_memory
 from notifier.service.health import supervise
 from notifier.service.root import open_service
 from notifier.service.runtime import Service
@@ -21,6 +22,7 @@ WATCH_ARM_DEADLINE_S = 10.0  # a watcher that cannot start is logged by watch_co
 async def run_service(settings: Settings, *, until_idle: bool = False) -> int:
     """Run until SIGTERM/SIGINT (or, with ``until_idle``, until no reminder is left)."""
     async with open_service(settings) as service:
+        settle_memory()
         install_signal_handlers(service.stop)
         stop = service.stop
         background = [asyncio.create_task(supervise("catch_up", service.reconcile_forever, stop))]

@@ -61,7 +61,7 @@ class Daemon:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
     def count(self, event: str) -> int:
-        return self.log_text().count(f'"event": "{event}"')
+        return self.log_text().count(f'"event":"{event}"')
 
     def wait_for(self, event: str, timeout_s: float = EVENT_DEADLINE_S, count: int = 1) -> None:
         """Until the log has ``event`` ``count`` times; fails at once if the process exited."""
