@@ -48,8 +48,15 @@ def make_token(secret: str, purpose: str, registration_id: str) -> str:
     ``tests/security/test_tokens.py`` compares the two.
     """
     value = _payload(registration_id)
-    mac = hmac.digest(_signing_key(secret, purpose), value, "sha1")
-    return (value + b"." + urlsafe_b64encode(mac).rstrip(b"=")).decode()
+    mac = _signer(secret, purpose).copy()  # the keyed state copied: no key set-up per token
+    mac.update(value)
+    return (value + b"." + urlsafe_b64encode(mac.digest()).rstrip(b"=")).decode()
+
+
+@lru_cache(maxsize=32)
+def _signer(secret: str, purpose: str) -> hmac.HMAC:
+    """HMAC-SHA1 keyed for one purpose, never updated itself: each token signs a copy."""
+    return hmac.new(_signing_key(secret, purpose), digestmod=hashlib.sha1)
 
 
 @lru_cache(maxsize=4)  # a delivery signs three links for one registration: encode it once
