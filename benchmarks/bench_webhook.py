@@ -16,12 +16,12 @@ import time
 import httpx
 from aiohttp import web
 
-from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_secret
+from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_key
 from notifier.channels.webhook import build_payload
 from tests.support.reminders import webhook_reminder_message
 
 FLOOR_REQUESTS_PER_S = 1000.0
-SECRET = webhook_secret("bench-secret", "bench")
+KEY = webhook_key("bench-secret", "bench")
 
 
 def _message(url: str, i: int) -> ReminderMessage:
@@ -59,7 +59,7 @@ async def _run(send: object, total: int, concurrency: int) -> float:
 async def main(total: int, concurrency: int) -> None:
     runner, url = await _receiver()
     channel = WebhookChannel(
-        secret_for=lambda r: SECRET, guard=AddressGuard(["127.0.0.0/8"]), pool_size=concurrency
+        key_for=lambda r: KEY, guard=AddressGuard(["127.0.0.0/8"]), pool_size=concurrency
     )
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency)) as client:
 
