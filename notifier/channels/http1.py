@@ -230,7 +230,7 @@ class Http1Client:
             raise TransientDeliveryError(message) from exc
         except OSError as exc:  # refused, reset, EOF, TLS: the receiver may be back later
             raise TransientDeliveryError(f"{target.where}: {_reason(exc)}") from exc
-        self._release(connection)
+        self._release(connection, loop)
         return result
 
     async def aclose(self) -> None:
@@ -311,10 +311,10 @@ class Http1Client:
             self._ssl = ssl.create_default_context()
         return self._ssl
 
-    def _release(self, connection: _Connection) -> None:
+    def _release(self, connection: _Connection, loop: asyncio.AbstractEventLoop) -> None:
         transport = connection.transport
         if connection.reusable and not self._closed and transport and not transport.is_closing():
-            connection.idle_since = self._bind().time()
+            connection.idle_since = loop.time()
             self._idle.setdefault(connection.origin, []).append(connection)
             self._wake()
         else:

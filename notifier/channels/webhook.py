@@ -64,6 +64,7 @@ from notifier.errors import (
     SettingsError,
     TransientDeliveryError,
 )
+from notifier.events import Session
 from notifier.records import ChannelName, Registration
 from notifier.settings import Settings
 from notifier.times import format_duration, utc_z
@@ -146,7 +147,9 @@ class PayloadTemplates:
 
     def __init__(self, max_templates: int = _MAX_TEMPLATES) -> None:
         self._max = max_templates
-        self._templates: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        # by the session's id, not the session: hashing every field of it per body cost more
+        # than the lookup; the value holds the session, so that id is not reused while kept
+        self._templates: OrderedDict[Hashable, tuple[Session, tuple[str, ...]]] = OrderedDict()
 
     def body(self, message: ReminderMessage) -> bytes:
         literals = self._template(message)
@@ -160,16 +163,16 @@ class PayloadTemplates:
         key = (
             message.event_id,
             message.event_name,
-            message.session,
+            id(message.session),
             message.registration.timezone,
             message.offset,
         )
         found = self._templates.get(key)
-        if found is not None:
+        if found is not None and found[0] is message.session:
             self._templates.move_to_end(key)
-            return found
+            return found[1]
         literals = _cut_payload(message)
-        self._templates[key] = literals
+        self._templates[key] = (message.session, literals)
         if len(self._templates) > self._max:
             self._templates.popitem(last=False)
         return literals
