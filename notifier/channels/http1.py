@@ -203,11 +203,11 @@ class Http1Client:
             )
         )
         loop = self._loop or self._bind()
-        if self._watchdog is None:
-            self._watchdog = loop.create_task(self._watch())
         deadline = loop.time() + self._timeout_s
         try:
             connection = await self._acquire(target, deadline)
+            if self._watchdog is None:  # after waiting: it may have ended with nothing to watch
+                self._watchdog = loop.create_task(self._watch())
             answer = connection.request(data, deadline)
             self._busy.add(connection)
             try:
@@ -344,8 +344,11 @@ class Http1Client:
         return True
 
     async def _wait_turn(self, deadline: float, front: bool) -> None:
-        waiter: asyncio.Future[None] = self._bind().create_future()
+        loop = self._bind()
+        waiter: asyncio.Future[None] = loop.create_future()
         entry = (waiter, deadline)
+        if self._watchdog is None:
+            self._watchdog = loop.create_task(self._watch())
         if front:
             self._waiting.appendleft(entry)
         else:
@@ -368,11 +371,11 @@ class Http1Client:
         while self._open or self._waiting or self._dialling:
             await asyncio.sleep(self._tick_s)
             now = self._bind().time()
-            for connection in [c for c in self._busy if c.deadline <= now]:
-                connection.fail(TimeoutError())
-            for waiter, deadline in self._waiting:
+            for waiter, deadline in self._waiting:  # first: a place freed below is not theirs
                 if deadline <= now and not waiter.done():
                     waiter.set_exception(TimeoutError())
+            for connection in [c for c in self._busy if c.deadline <= now]:
+                connection.fail(TimeoutError())
             stale = now - self._keepalive_s
             for idle in list(self._idle.values()):
                 for connection in [c for c in idle if c.idle_since <= stale]:
