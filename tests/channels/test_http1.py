@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import trustme
+from hypothesis import given
+from hypothesis import strategies as st
 from yarl import URL
 
 from notifier.channels.http1 import ANSWER_LIMIT, Answer, Http1Client, Target
@@ -382,3 +384,39 @@ async def test_a_certificate_for_another_name_is_refused_as_transient() -> None:
         finally:
             await channel.aclose()
         assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    "path_qs",
+    [
+        pytest.param("/hooks/a-b_c.d~e!$&'()*+,;=:@?x=1&y=2/3?z", id="plain"),
+        pytest.param("/a/./b/../c", id="dot-segments"),
+        pytest.param("/%7euser?q=%41", id="percent"),
+        pytest.param("/a b/ü?q=ö", id="space-and-unicode"),
+        pytest.param("?q=1", id="query-only"),
+        pytest.param("", id="empty"),
+        pytest.param("/a#fragment", id="fragment"),
+        pytest.param("/a?", id="empty-query"),
+    ],
+)
+async def test_the_channel_sends_the_path_and_query_as_yarl_writes_them(
+    raw: RawServer, path_qs: str
+) -> None:
+    """Paths are taken as written only when yarl would write them so; the rest go through yarl."""
+    channel = webhook_channel()
+    try:
+        await channel.send(webhook_reminder_message(raw.url("/first")))  # the origin is read
+        url = f"http://127.0.0.1:{raw.port}{path_qs}"
+        await channel.send(webhook_reminder_message(url))
+    finally:
+        await channel.aclose()
+    assert raw.requests[1].path == URL(url).raw_path_qs
+
+
+@given(st.text(alphabet="/?#%.:@!$&'()*+,;=-_~ aZ09ü\\[]", max_size=24))
+def test_a_path_taken_as_written_is_what_yarl_would_send(path_qs: str) -> None:
+    """The shortcut past yarl must never change what the receiver is asked for."""
+    url = f"http://hooks.example.org:8080/{path_qs}"
+    channel = webhook_channel(allowed=())
+    channel._target("http://hooks.example.org:8080/seen")  # the origin is read and kept
+    assert channel._target(url)[1] == URL(url).raw_path_qs
