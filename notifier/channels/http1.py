@@ -40,6 +40,7 @@ Answer = tuple[int, str | None, bytes]  # status, Retry-After, the first 64 KiB 
 Origin = tuple[str, str, int]  # scheme, host, port: what a connection may be reused for
 ANSWER_LIMIT = 64 * 1024  # a longer answer is cut here and its connection dropped
 _TICK_S = 0.5
+_NOT_HTTP = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,8 @@ class _Connection(asyncio.Protocol):
         self._size = 0
 
     def request(self, data: bytes, deadline: float) -> asyncio.Future[Answer]:
-        assert self.transport is not None  # noqa: S101  # set by connection_made, before use
+        if self.transport is None:  # cannot happen: connection_made runs before it is handed out
+            raise ConnectionResetError(errno.ENOTCONN, "the connection was never made")
         self.answer = self.loop.create_future()
         self.deadline, self.reusable = deadline, False
         self._status, self._retry_after, self._framed, self._size = 0, None, False, 0
@@ -101,8 +103,12 @@ class _Connection(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:  # malformed, or an upgrade we never asked for
+        except _NOT_HTTP as exc:  # malformed, or a protocol switch nobody asked for
             self.fail(exc)
+
+    def on_message_begin(self) -> None:
+        if self.answer is None:  # a second answer to one request: the stream is out of step
+            self.reusable = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -129,7 +135,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.pool.forget(self)
-        if self.answer is not None and self._status and not self._framed:
+        if exc is None and self.answer is not None and self._status and not self._framed:
             self._finish(reusable=False)  # HTTP/1.0 style: the answer ended with the connection
         else:
             reason = "the receiver closed the connection before a complete answer"
@@ -225,7 +231,7 @@ class Http1Client:
         except socket.gaierror as exc:
             message = f"{target.where}: cannot resolve ({_reason(exc)})"
             raise TransientDeliveryError(message) from exc
-        except httptools.HttpParserError as exc:
+        except _NOT_HTTP as exc:
             message = f"{target.where}: the answer is not HTTP ({type(exc).__name__})"
             raise TransientDeliveryError(message) from exc
         except OSError as exc:  # refused, reset, EOF, TLS: the receiver may be back later
@@ -240,7 +246,7 @@ class Http1Client:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)
         for connection in list(self._open):
-            self.discard(connection)
+            connection.fail(ConnectionAbortedError(errno.ECONNABORTED, "the client shut down"))
         while self._waiting:
             waiter, _ = self._waiting.popleft()
             if not waiter.done():

@@ -17,7 +17,7 @@ from yarl import URL
 from notifier.channels.http1 import ANSWER_LIMIT, Answer, Http1Client, Target
 from notifier.channels.ssrf import AddressGuard, GuardedLookup, parse_webhook_url
 from notifier.errors import PermanentDeliveryError, TransientDeliveryError
-from tests.support.raw_http import RawReply, RawServer, serve_raw
+from tests.support.raw_http import OK, RawReply, RawServer, serve_raw
 from tests.support.reminders import webhook_channel, webhook_reminder_message
 from tests.support.smtp import Certificates
 from tests.support.waiting import until
@@ -245,6 +245,18 @@ async def test_an_answer_over_64_kib_is_cut_and_its_connection_dropped(
     assert raw.accepted == 2
 
 
+async def test_a_connection_that_answered_twice_to_one_request_is_not_reused(
+    raw: RawServer, make_client: MakeClient
+) -> None:
+    """The extra answer would be taken as the next request's: its reminder's status would lie."""
+    failed = b"HTTP/1.1 500 Oops\r\nContent-Length: 10\r\n\r\n"  # its body never comes
+    raw.answer(RawReply(OK + failed))
+    client = make_client()
+    assert await post(client, raw.url()) == (200, None, b"noted")
+    assert await post(client, raw.url()) == (200, None, b"noted")
+    assert raw.accepted == 2
+
+
 async def test_a_receiver_closing_before_a_complete_answer_is_transient(
     raw: RawServer, make_client: MakeClient
 ) -> None:
@@ -254,11 +266,23 @@ async def test_a_receiver_closing_before_a_complete_answer_is_transient(
         await post(make_client(), raw.url("/hook?token=secret"))
 
 
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        pytest.param(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", id="another-protocol"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", id="bad-length"),
+        pytest.param(
+            b"HTTP/1.1 101 Switching Protocols\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+            id="unasked-upgrade",
+        ),
+    ],
+)
 async def test_a_malformed_answer_is_transient_and_the_next_post_works(
-    raw: RawServer, make_client: MakeClient
+    raw: RawServer, make_client: MakeClient, garbage: bytes
 ) -> None:
     """A broken proxy in front of a receiver is a temporary fault, and must not poison the pool."""
-    raw.answer(RawReply(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"))
+    raw.answer(RawReply(garbage))
     client = make_client()
     with pytest.raises(TransientDeliveryError, match="not HTTP") as caught:
         await post(client, raw.url("/hook?token=secret"))
