@@ -211,7 +211,10 @@ class Http1Client:
         loop = self._loop or self._bind()
         deadline = loop.time() + self._timeout_s
         try:
-            connection = await self._acquire(target, deadline)
+            # no coroutine for the common case: an idle connection is there to take
+            connection = self._idle_connection(target.origin) or await self._acquire(
+                target, deadline
+            )
             if self._watchdog is None:  # after waiting: it may have ended with nothing to watch
                 self._watchdog = loop.create_task(self._watch())
             answer = connection.request(data, deadline)
@@ -253,16 +256,23 @@ class Http1Client:
                 waiter.set_exception(ConnectionAbortedError(errno.ECONNABORTED, "shut down"))
         await asyncio.sleep(0)  # let the transports run connection_lost before the loop ends
 
+    def _idle_connection(self, origin: Origin) -> _Connection | None:
+        """The most recently used idle connection to ``origin`` (the least likely to have
+        timed out at the receiver), dropping any the receiver closed meanwhile."""
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.transport is not None and not connection.transport.is_closing():
+                return connection
+            self.discard(connection)
+        return None
+
     async def _acquire(self, target: Target, deadline: float) -> _Connection:
-        """An idle connection to the origin, a new one if the pool has room, else wait."""
+        """A new connection if the pool has room, else an idle one once freed, else wait."""
         front = False
         while True:
-            idle = self._idle.get(target.origin)
-            while idle:
-                connection = idle.pop()  # the most recent: the least likely to be timed out
-                if connection.transport is not None and not connection.transport.is_closing():
-                    return connection
-                self.discard(connection)
+            if connection := self._idle_connection(target.origin):
+                return connection
             if self.open_connections < self._pool_size:
                 return await self._dial(target, deadline)
             if not self._drop_oldest_idle():
