@@ -77,6 +77,7 @@ _PLAIN_PATH = re.compile(r"(?:/[\w\-.~!$&'()*+,;=:@]*)+(?:\?[\w\-.~!$&'()*+,;=:@
 _PATH_START = re.compile(r"[/?#]")
 _MAX_TEMPLATES = 512  # payload skeletons kept (zones x reminders in flight), least recent out
 # what differs between participants of one reminder and zone: filled into the skeleton
+_Template = tuple[Session, datetime, tuple[str, ...]]  # the session, its start in UTC, literals
 _SLOTS = ("delivery_id", "sent_at", "starts_in_s", "unsubscribe_url", "manage_url", "calendar_url")
 
 
@@ -149,17 +150,18 @@ class PayloadTemplates:
         self._max = max_templates
         # by the session's id, not the session: hashing every field of it per body cost more
         # than the lookup; the value holds the session, so that id is not reused while kept
-        self._templates: OrderedDict[Hashable, tuple[Session, tuple[str, ...]]] = OrderedDict()
+        self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
 
     def body(self, message: ReminderMessage) -> bytes:
-        literals = self._template(message)
-        values = _slot_values(message)
+        start_utc, literals = self._template(message)
+        values = _slot_values(message, start_utc)
         pieces = [literals[0]]
         for value, literal in zip(values, literals[1:], strict=True):
             pieces += (value, literal)
         return "".join(pieces).encode()
 
-    def _template(self, message: ReminderMessage) -> tuple[str, ...]:
+    def _template(self, message: ReminderMessage) -> tuple[datetime, tuple[str, ...]]:
+        """The session's start in UTC (a conversion per body otherwise) and the literals."""
         key = (
             message.event_id,
             message.event_name,
@@ -170,20 +172,20 @@ class PayloadTemplates:
         found = self._templates.get(key)
         if found is not None and found[0] is message.session:
             self._templates.move_to_end(key)
-            return found[1]
-        literals = _cut_payload(message)
-        self._templates[key] = (message.session, literals)
+            return found[1], found[2]
+        template = (message.session, message.session.start_utc, _cut_payload(message))
+        self._templates[key] = template
         if len(self._templates) > self._max:
             self._templates.popitem(last=False)
-        return literals
+        return template[1], template[2]
 
 
-def _slot_values(message: ReminderMessage) -> tuple[str, ...]:
+def _slot_values(message: ReminderMessage, start_utc: datetime) -> tuple[str, ...]:
     """The six per-participant fields, JSON-encoded (``build_payload``'s order: ``_SLOTS``)."""
     return (
         encode_basestring(message.delivery_key),
         _sent_at(int(message.now_utc.timestamp())),
-        int.__repr__(round((message.session.start_utc - message.now_utc).total_seconds())),
+        int.__repr__(round((start_utc - message.now_utc).total_seconds())),
         encode_basestring(message.unsubscribe_url),
         "null" if message.manage_url is None else encode_basestring(message.manage_url),
         "null" if message.calendar_url is None else encode_basestring(message.calendar_url),
