@@ -28,9 +28,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httptools
 from yarl import URL
 
+from notifier.channels._http1_connection import ANSWER_LIMIT, NOT_HTTP, Answer, Connection, Origin
 from notifier.channels.ssrf import GuardedLookup
 from notifier.errors import (
     BlockedDestinationError,
@@ -38,11 +38,9 @@ from notifier.errors import (
     TransientDeliveryError,
 )
 
-Answer = tuple[int, str | None, bytes]  # status, Retry-After, the first 64 KiB of the body
-Origin = tuple[str, str, int]  # scheme, host, port: what a connection may be reused for
-ANSWER_LIMIT = 64 * 1024  # a longer answer is cut here and its connection dropped
+__all__ = ["ANSWER_LIMIT", "Answer", "Http1Client", "Origin", "Target"]
+
 _TICK_S = 0.5
-_NOT_HTTP = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,92 +68,6 @@ class Target:
         )
 
 
-class _Connection(asyncio.Protocol):
-    """One keep-alive connection: one request at a time, its answer parsed as it arrives."""
-
-    def __init__(self, pool: Http1Client, loop: asyncio.AbstractEventLoop, origin: Origin) -> None:
-        self.pool, self.loop, self.origin = pool, loop, origin
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.answer: asyncio.Future[Answer] | None = None
-        self.deadline = self.idle_since = 0.0  # loop time
-        self.reusable = False
-        self._status, self._framed = 0, False
-        self._retry_after: str | None = None
-        self._body: list[bytes] = []
-        self._size = 0
-
-    def request(self, data: bytes, deadline: float) -> asyncio.Future[Answer]:
-        if self.transport is None:  # cannot happen: connection_made runs before it is handed out
-            raise ConnectionResetError(errno.ENOTCONN, "the connection was never made")
-        self.answer = self.loop.create_future()
-        self.deadline, self.reusable = deadline, False
-        self._status, self._retry_after, self._framed, self._size = 0, None, False, 0
-        self._body = []
-        self.transport.write(data)
-        return self.answer
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a stream transport
-
-    def data_received(self, data: bytes) -> None:
-        if self.answer is None:  # bytes nobody asked for: this connection cannot be trusted
-            self.pool.discard(self)
-            return
-        try:
-            self.parser.feed_data(data)
-        except _NOT_HTTP as exc:  # malformed, or a protocol switch nobody asked for
-            self.fail(exc)
-
-    def on_message_begin(self) -> None:
-        if self.answer is None:  # a second answer to one request: the stream is out of step
-            self.reusable = False
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        name = name.lower()
-        if name == b"retry-after":
-            self._retry_after = value.decode("latin-1")
-        elif name in (b"content-length", b"transfer-encoding"):
-            self._framed = True  # else the body runs to EOF (see connection_lost)
-
-    def on_headers_complete(self) -> None:
-        self._status = self.parser.get_status_code()
-
-    def on_body(self, body: bytes) -> None:
-        if self._size < ANSWER_LIMIT:
-            self._body.append(body[: ANSWER_LIMIT - self._size])
-        self._size += len(body)
-        if self._size > ANSWER_LIMIT:
-            self._finish(reusable=False)  # the rest stays unread: the connection goes
-
-    def on_message_complete(self) -> None:
-        if 100 <= self._status < 200:  # an interim answer (103 Early Hints): the real one follows
-            self._status, self._retry_after, self._framed = 0, None, False
-            return
-        self._finish(self.parser.should_keep_alive())
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.pool.forget(self)
-        if exc is None and self.answer is not None and self._status and not self._framed:
-            self._finish(reusable=False)  # HTTP/1.0 style: the answer ended with the connection
-        else:
-            reason = "the receiver closed the connection before a complete answer"
-            self.fail(exc or ConnectionResetError(errno.ECONNRESET, reason))
-
-    def fail(self, exc: BaseException) -> None:
-        """End the pending request with ``exc`` and drop the connection."""
-        answer, self.answer = self.answer, None
-        if answer is not None and not answer.done():
-            answer.set_exception(exc)
-        self.pool.discard(self)
-
-    def _finish(self, reusable: bool) -> None:
-        answer, self.answer = self.answer, None
-        if answer is not None and not answer.done():
-            self.reusable = reusable
-            answer.set_result((self._status, self._retry_after, b"".join(self._body)))
-
-
 class Http1Client:
     """POSTs over pooled HTTP/1.1 connections; see the module docstring for what it does."""
 
@@ -173,9 +85,9 @@ class Http1Client:
         self._agent_line = f"User-Agent: {user_agent}\r\n"
         self._ssl, self._keepalive_s = ssl_context, keepalive_s
         self._tick_s = min(_TICK_S, timeout_s / 4)
-        self._idle: dict[Origin, list[_Connection]] = {}
-        self._busy: set[_Connection] = set()
-        self._open: set[_Connection] = set()
+        self._idle: dict[Origin, list[Connection]] = {}
+        self._busy: set[Connection] = set()
+        self._open: set[Connection] = set()
         self._dialling = 0
         self._waiting: deque[tuple[asyncio.Future[None], float]] = deque()
         self._watchdog: asyncio.Task[None] | None = None
@@ -235,7 +147,7 @@ class Http1Client:
         except socket.gaierror as exc:
             message = f"{target.where}: cannot resolve ({_reason(exc)})"
             raise TransientDeliveryError(message) from exc
-        except _NOT_HTTP as exc:
+        except NOT_HTTP as exc:
             message = f"{target.where}: the answer is not HTTP ({type(exc).__name__})"
             raise TransientDeliveryError(message) from exc
         except OSError as exc:  # refused, reset, EOF, TLS: the receiver may be back later
@@ -257,7 +169,7 @@ class Http1Client:
                 waiter.set_exception(ConnectionAbortedError(errno.ECONNABORTED, "shut down"))
         await asyncio.sleep(0)  # let the transports run connection_lost before the loop ends
 
-    def _idle_connection(self, origin: Origin) -> _Connection | None:
+    def _idle_connection(self, origin: Origin) -> Connection | None:
         """The most recently used idle connection to ``origin`` (the least likely to have
         timed out at the receiver), dropping any the receiver closed meanwhile."""
         idle = self._idle.get(origin)
@@ -268,7 +180,7 @@ class Http1Client:
             self.discard(connection)
         return None
 
-    async def _acquire(self, target: Target, deadline: float) -> _Connection:
+    async def _acquire(self, target: Target, deadline: float) -> Connection:
         """A new connection if the pool has room, else an idle one once freed, else wait."""
         front = False
         while True:
@@ -280,7 +192,7 @@ class Http1Client:
                 await self._wait_turn(deadline, front)
                 front = True  # woken but beaten to it: first in line again
 
-    async def _dial(self, target: Target, deadline: float) -> _Connection:
+    async def _dial(self, target: Target, deadline: float) -> Connection:
         self._dialling += 1
         try:
             async with asyncio.timeout_at(deadline):  # per new connection, not per request
@@ -298,7 +210,7 @@ class Http1Client:
         self._open.add(connection)
         return connection
 
-    async def _connect(self, origin: Origin, addresses: tuple[str, ...]) -> _Connection:
+    async def _connect(self, origin: Origin, addresses: tuple[str, ...]) -> Connection:
         """Dial the checked addresses in order; the last failure if none answers."""
         scheme, host, port = origin
         tls = self._tls_context() if scheme == "https" else None
@@ -307,7 +219,7 @@ class Http1Client:
         for address in addresses:
             try:
                 _, connection = await loop.create_connection(
-                    lambda: _Connection(self, loop, origin),
+                    lambda: Connection(self, loop, origin),
                     address,
                     port,
                     ssl=tls,
@@ -328,7 +240,7 @@ class Http1Client:
             self._ssl = ssl.create_default_context()
         return self._ssl
 
-    def _release(self, connection: _Connection, loop: asyncio.AbstractEventLoop) -> None:
+    def _release(self, connection: Connection, loop: asyncio.AbstractEventLoop) -> None:
         transport = connection.transport
         if connection.reusable and not self._closed and transport and not transport.is_closing():
             connection.idle_since = loop.time()
@@ -337,13 +249,13 @@ class Http1Client:
         else:
             self.discard(connection)
 
-    def discard(self, connection: _Connection) -> None:
+    def discard(self, connection: Connection) -> None:
         """Close ``connection`` now (never to be reused) and free its place in the pool."""
         if connection.transport is not None:
             connection.transport.abort()
         self.forget(connection)
 
-    def forget(self, connection: _Connection) -> None:
+    def forget(self, connection: Connection) -> None:
         """``connection`` is closed: out of the pool, and its place goes to the next waiter."""
         if connection in self._open:
             self._open.discard(connection)
