@@ -284,6 +284,10 @@ class Http1Client:
             self._waiting.append(entry)
         try:
             await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._wake()  # woken and cancelled at once: the turn goes to the next in line
+            raise
         finally:
             if entry in self._waiting:
                 self._waiting.remove(entry)

@@ -332,6 +332,26 @@ async def test_cancelling_a_post_aborts_its_connection(
     assert await post(client, raw.url()) == (200, None, b"noted")
 
 
+async def test_a_waiter_cancelled_as_its_turn_comes_passes_the_turn_on(
+    raw: RawServer, make_client: MakeClient
+) -> None:
+    """Shutdown cancels sends in a burst; a turn lost with one would stall the next for good."""
+    raw.answer(RawReply(None))
+    client = make_client(pool_size=1)
+    first = asyncio.create_task(post(client, raw.url()))
+    await until(lambda: raw.requests, what="the first request at the receiver")
+    second = asyncio.create_task(post(client, raw.url()))
+    third = asyncio.create_task(post(client, raw.url()))
+    await asyncio.sleep(0)  # both queue for the one connection
+    first.cancel()  # its connection goes, and the turn to the second
+    await asyncio.sleep(0)  # the first ends; the second is woken but has not run yet
+    second.cancel()
+    assert await third == (200, None, b"noted")
+    for task in (first, second):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def test_a_header_value_with_a_line_break_is_refused_and_nothing_is_sent(
     raw: RawServer, make_client: MakeClient
 ) -> None:
