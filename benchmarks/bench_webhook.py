@@ -1,10 +1,10 @@
-"""Webhook throughput: our aiohttp channel against an httpx client doing the same signed POSTs.
+"""Webhook throughput: our channel against an httpx client doing the same signed POSTs.
 
 Run: .venv/bin/python -m benchmarks.bench_webhook [--requests N] [--concurrency C]
 Both post N signed reminder payloads with C in flight to a local aiohttp receiver (loopback,
-allowed by the address guard) and print requests/s beside our floor. The client was chosen by
-this measurement (PRODUCT.md reports about 8,000/s for aiohttp and 550/s for httpx on this
-kind of machine). Figures only: nothing asserts on time.
+allowed by the address guard) and print requests/s beside our floor. The receiver shares the
+process (and its one core) with the client: for the client alone against a receiver of its
+own, see ``python -m benchmarks.ceilings http1``. Figures only: nothing asserts on time.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import time
 import httpx
 from aiohttp import web
 
-from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_secret
+from notifier.channels import AddressGuard, ReminderMessage, WebhookChannel, webhook_key
 from notifier.channels.webhook import build_payload
 from tests.support.reminders import webhook_reminder_message
 
 FLOOR_REQUESTS_PER_S = 1000.0
-SECRET = webhook_secret("bench-secret", "bench")
+KEY = webhook_key("bench-secret", "bench")
 
 
 def _message(url: str, i: int) -> ReminderMessage:
@@ -59,7 +59,7 @@ async def _run(send: object, total: int, concurrency: int) -> float:
 async def main(total: int, concurrency: int) -> None:
     runner, url = await _receiver()
     channel = WebhookChannel(
-        secret_for=lambda r: SECRET, guard=AddressGuard(["127.0.0.0/8"]), pool_size=concurrency
+        key_for=lambda r: KEY, guard=AddressGuard(["127.0.0.0/8"]), pool_size=concurrency
     )
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency)) as client:
 
@@ -77,7 +77,7 @@ async def main(total: int, concurrency: int) -> None:
             await runner.cleanup()
     verdict = "ok" if ours >= FLOOR_REQUESTS_PER_S else "UNDER"
     print(
-        f"webhook channel (aiohttp)  {ours:8.0f} req/s  floor {FLOOR_REQUESTS_PER_S:.0f}  {verdict}"
+        f"webhook channel (http1)    {ours:8.0f} req/s  floor {FLOOR_REQUESTS_PER_S:.0f}  {verdict}"
     )
     print(f"httpx, same payloads       {theirs:8.0f} req/s  (for comparison)")
 

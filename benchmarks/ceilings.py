@@ -1,11 +1,13 @@
 """The raw-library ceilings the send benchmarks compare us with, each in a process of its own.
 
-Run: python -m benchmarks.ceilings smtp|http -n N --port P [--connections C]
+Run: python -m benchmarks.ceilings smtp|http|http1 -n N --port P [--connections C]
 
 ``smtp``: aiosmtplib alone, C connections opened first, each sending its share of N messages
 (one reminder's real bytes, built once) to the same loopback sink as ours. ``http``: aiohttp
 alone, one session with C connections and C requests in flight, posting a body as large as our
-payload to the same receiver. Nothing else runs: no store, no claims, no composing. Prints one
+payload to the same receiver. ``http1``: the same with the webhook channel's own client
+(:mod:`notifier.channels.http1`) alone: what the channel's transport costs with nothing of the
+channel around it. Nothing else runs: no store, no claims, no composing, no signing. Prints one
 JSON line like :mod:`benchmarks.fanout`.
 """
 
@@ -20,10 +22,13 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import aiosmtplib
+from yarl import URL
 
 from benchmarks.fanout import SECRET, event_and_session, registration
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import compose_email
+from notifier.channels.http1 import Http1Client, Target
+from notifier.channels.ssrf import AddressGuard, GuardedLookup
 from notifier.channels.webhook import build_payload
 from notifier.records import ReminderRef, delivery_key
 
@@ -92,14 +97,42 @@ async def http(n: int, port: int, in_flight: int) -> float:
         return time.perf_counter() - began
 
 
+async def http1(n: int, port: int, in_flight: int) -> float:
+    message = sample_message()
+    body = json.dumps(build_payload(message), separators=(",", ":")).encode()
+    target = Target.of(URL(f"http://{HOST}:{port}/"))
+    fields = (("content-type", "application/json"),)
+    guard = AddressGuard(["127.0.0.0/8"])
+    client = Http1Client(
+        GuardedLookup(guard), pool_size=in_flight, timeout_s=10.0, user_agent="ceiling/1"
+    )
+    slots = asyncio.Semaphore(in_flight)
+
+    async def one(i: int) -> None:
+        async with slots:
+            status, _, _ = await client.post(target, f"/hook/r{i}", fields, body)
+            if status >= 300:
+                raise RuntimeError(f"the receiver answered {status}")
+
+    try:
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - began
+    finally:
+        await client.aclose()
+
+
+KINDS = {"smtp": smtp, "http": http, "http1": http1}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=("smtp", "http"))
+    parser.add_argument("kind", choices=tuple(KINDS))
     parser.add_argument("-n", type=int, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, required=True)
     args = parser.parse_args()
-    run = smtp if args.kind == "smtp" else http
+    run = KINDS[args.kind]
     cpu_began = time.process_time()
     elapsed = asyncio.run(run(args.n, args.port, args.connections))
     cpu_s = time.process_time() - cpu_began

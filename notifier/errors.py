@@ -112,8 +112,8 @@ class PermanentDeliveryError(DeliveryError):
 class BlockedDestinationError(PermanentDeliveryError, OSError):
     """A webhook URL or address the guard refuses; retrying will not make it public.
 
-    An ``OSError`` too: aiohttp's connector passes on only OSErrors from its resolver (inside
-    ``ClientConnectorDNSError.os_error``), which is how the channel tells refusal from DNS trouble.
+    An ``OSError`` too: it is a connection that may not be made, and callers that catch
+    connection errors around a dial see it as one (the webhook client catches it first).
     """
 
 

@@ -13,7 +13,12 @@ from notifier.channels.compose import compose_email
 from notifier.channels.email import SmtpChannel, TlsMode, make_email_channel
 from notifier.channels.outbox import OutboxChannel
 from notifier.channels.ssrf import AddressGuard, check_destination, check_url
-from notifier.channels.webhook import WebhookChannel, make_webhook_channel, webhook_secret
+from notifier.channels.webhook import (
+    WebhookChannel,
+    make_webhook_channel,
+    webhook_key,
+    webhook_secret,
+)
 from notifier.records import ChannelName
 from notifier.settings import Settings
 
@@ -45,5 +50,6 @@ __all__ = [
     "check_url",
     "compose_email",
     "make_channels",
+    "webhook_key",
     "webhook_secret",
 ]

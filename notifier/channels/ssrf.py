@@ -4,15 +4,15 @@ A webhook URL is whatever a participant typed. Unguarded, the service would POST
 Redis, to the cloud metadata service at 169.254.169.254, or to anything else on its network.
 The checks sit where they cannot be stepped around:
 
-* :func:`parse_webhook_url` reads the URL as aiohttp will (yarl, IDNA included: fullwidth
-  ``１２７.０.０.１`` becomes ``127.0.0.1``) and refuses other schemes, userinfo, and hosts that
-  are neither a host name nor a canonical IP address. ``2130706433``, ``0177.0.0.1``,
-  ``0x7f.1`` and ``127.1`` are refused, not normalised: the OS resolver reads them all as
-  127.0.0.1, ``ipaddress`` reads none of them, and no real receiver is written that way. It
-  puts IP-literal hosts before the guard, because aiohttp dials those without its resolver.
-* :class:`GuardedResolver` is the connector's resolver. It drops every address the guard
-  refuses, so aiohttp only dials an address that was checked, and DNS rebinding has no gap
-  between check and connect to use.
+* :func:`parse_webhook_url` reads the URL as the webhook client will (yarl, IDNA included:
+  fullwidth ``１２７.０.０.１`` becomes ``127.0.0.1``) and refuses other schemes, userinfo,
+  and hosts that are neither a host name nor a canonical IP address. ``2130706433``,
+  ``0177.0.0.1``, ``0x7f.1`` and ``127.1`` are refused, not normalised: the OS resolver reads
+  them all as 127.0.0.1, ``ipaddress`` reads none of them, and no real receiver is written
+  that way. It judges IP-literal hosts itself: those are dialled with no lookup.
+* :class:`GuardedLookup` resolves host names for the client (:mod:`.http1`) and keeps only
+  the addresses the guard allows; the client dials those by IP, so the address checked is
+  the address connected to, and DNS rebinding has no second lookup to answer differently.
 * :func:`check_destination` runs the same checks when someone registers, so a bad URL is refused
   with a field name instead of failing every reminder later.
 """
@@ -26,8 +26,6 @@ import socket
 from collections.abc import Sequence
 from functools import lru_cache
 
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
 from notifier.errors import N_, BlockedDestinationError, RegistrationError, SettingsError
@@ -141,9 +139,9 @@ def check_url(url: str) -> None:
 
 
 def parse_webhook_url(url: str, guard: AddressGuard) -> URL:
-    """``url`` as aiohttp reads it, refused if unsafe; an IP-literal host is guarded here.
+    """``url`` as the client reads it, refused if unsafe; an IP-literal host is guarded here.
 
-    Host names are left to :class:`GuardedResolver`, which judges what they resolve to.
+    Host names are left to :class:`GuardedLookup`, which judges what they resolve to.
     """
     parsed, literal = _read(url)
     if literal is not None and (why := guard.refusal(literal)):
@@ -192,33 +190,56 @@ def _literal_address(host: str) -> IPAddress | None:
     return None
 
 
-class GuardedResolver(AbstractResolver):
-    """aiohttp's resolver minus every address the guard refuses: only checked ones are dialled.
+def allowed_addresses(host: str, found: Sequence[str], guard: AddressGuard) -> tuple[str, ...]:
+    """The addresses of ``found`` (what ``host`` resolved to) the guard allows, in order.
 
-    Make it inside the running loop (aiohttp's :class:`ThreadedResolver` binds to it).
+    Refuses (:class:`BlockedDestinationError`) when none is left, naming a few and why.
+    """
+    kept = tuple(address for address in found if guard.allows(address))
+    if not kept:
+        refused = ", ".join(f"{a} ({guard.refusal(a)})" for a in found[:4])
+        raise BlockedDestinationError(
+            f"{host} resolves only to addresses webhooks may not reach: "
+            f"{refused or 'none at all'}; {_HOW_TO_FIX}"
+        )
+    return kept
+
+
+class GuardedLookup:
+    """Host names to the addresses the guard allows, looked up off the loop, kept 30 s.
+
+    The caller dials only what this returns, by IP: the address checked is the address
+    connected to, so DNS rebinding finds no second lookup to answer differently. Only
+    allowed answers are kept; refusals and failures are asked again next time.
     """
 
-    def __init__(self, guard: AddressGuard, resolver: AbstractResolver | None = None) -> None:
-        self._guard = guard
-        self._resolver = resolver or ThreadedResolver()
+    def __init__(self, guard: AddressGuard, *, ttl_s: float = 30.0, max_names: int = 1024) -> None:
+        self._guard, self._ttl_s, self._max_names = guard, ttl_s, max_names
+        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._resolver.resolve(host, port, family)
-        kept = [result for result in found if self._guard.allows(result["host"])]
-        if not kept:
-            refused = ", ".join(
-                f"{r['host']} ({self._guard.refusal(r['host'])})" for r in found[:4]
-            )
-            raise BlockedDestinationError(
-                f"{host} resolves only to addresses webhooks may not reach: "
-                f"{refused or 'none at all'}; {_HOW_TO_FIX}"
-            )
+    async def addresses(self, host: str, port: int) -> tuple[str, ...]:
+        """The allowed addresses of ``host``; ``socket.gaierror`` when it does not resolve."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        cached = self._cache.get(host)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        kept = allowed_addresses(host, await look_up(host, port), self._guard)
+        if len(self._cache) >= self._max_names:
+            self._cache.clear()  # a few lookups again beat an unbounded cache
+        self._cache[host] = (now + self._ttl_s, kept)
         return kept
 
-    async def close(self) -> None:
-        await self._resolver.close()
+
+async def look_up(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, once each and in the resolver's order.
+
+    Off the loop (``loop.getaddrinfo`` runs in the default executor); ``AI_ADDRCONFIG`` as
+    aiohttp's resolver asks: no IPv6 answers on a host without IPv6. Raises ``socket.gaierror``.
+    """
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 async def check_destination(url: str, guard: AddressGuard, *, timeout_s: float = 5.0) -> None:
@@ -234,17 +255,16 @@ async def check_destination(url: str, guard: AddressGuard, *, timeout_s: float =
     host = parsed.raw_host or ""
     if _literal_address(host) is not None:
         return  # already judged by parse_webhook_url
-    resolver = ThreadedResolver()
     try:
         async with asyncio.timeout(timeout_s):
-            found = await resolver.resolve(host, parsed.port or 0, socket.AF_UNSPEC)
+            found = await look_up(host, parsed.port or 0)
     except TimeoutError as exc:
         message = f"{host} did not resolve within {timeout_s:g} s; check the host name"
         raise RegistrationError("webhook_url", message, msgid=UNRESOLVED_URL) from exc
     except OSError as exc:
         message = f"cannot resolve {host} ({exc.strerror or exc}); check the host name"
         raise RegistrationError("webhook_url", message, msgid=UNRESOLVED_URL) from exc
-    for result in found:
-        if why := guard.refusal(result["host"]):
-            message = f"{host} resolves to {result['host']}, which is {why}; {_HOW_TO_FIX}"
+    for address in found:
+        if why := guard.refusal(address):
+            message = f"{host} resolves to {address}, which is {why}; {_HOW_TO_FIX}"
             raise RegistrationError("webhook_url", message, msgid=BLOCKED_URL)

@@ -1,4 +1,4 @@
-"""Webhooks: one signed JSON POST per reminder, through one pooled aiohttp session.
+"""Webhooks: one signed JSON POST per reminder, over pooled HTTP/1.1 (:mod:`.http1`).
 
 Payload version "1" (``application/json``, UTF-8; ``//`` notes are not part of it)::
 
@@ -26,7 +26,8 @@ Headers follow Standard Webhooks (https://www.standardwebhooks.com/): ``webhook-
 ``msg_`` plus 32 hex digits of sha256(delivery_id), the same on every retry so receivers can
 drop duplicates; ``webhook-timestamp`` is the attempt's Unix time in seconds;
 ``webhook-signature`` is ``v1,`` plus the base64 HMAC-SHA256 of ``{id}.{timestamp}.{body}``,
-keyed with the registration's ``whsec_`` secret (:func:`webhook_secret`).
+keyed with the registration's ``whsec_`` secret (:func:`webhook_secret`, the text form of
+:func:`webhook_key`, which the channel signs with).
 
 Answers: 2xx is delivered; 410 disables the webhook; 3xx and other 4xx fail for good
 (redirects are not followed: they could lead past the address guard); 408, 429 and 5xx are
@@ -35,12 +36,13 @@ retried, after ``Retry-After`` when the receiver sends one (an hour at most).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -52,38 +54,47 @@ from json.encoder import encode_basestring
 from typing import cast
 from zoneinfo import ZoneInfo
 
-import aiohttp
-from yarl import URL
-
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import safe_link, zone_for_message
-from notifier.channels.ssrf import AddressGuard, GuardedResolver, parse_webhook_url
+from notifier.channels.http1 import Http1Client, Target
+from notifier.channels.ssrf import AddressGuard, GuardedLookup, parse_webhook_url
 from notifier.errors import (
-    BlockedDestinationError,
     GoneDeliveryError,
     PermanentDeliveryError,
     SettingsError,
     TransientDeliveryError,
 )
+from notifier.events import Session
 from notifier.records import ChannelName, Registration
 from notifier.settings import Settings
 from notifier.times import format_duration, utc_z
 
 PAYLOAD_VERSION = "1"
 _MAX_RETRY_AFTER_S = 3600.0
-_MAX_ANSWER_BYTES = 64 * 1024  # longer answers are left unread and their connection dropped
-_DNS_CACHE_S = 30  # caches only addresses the guard let through
+_MAX_ORIGINS = 1024  # receivers whose URL's origin is kept read (a fan-out reaches a few)
+# a path and query yarl would write as they are: taken as written, with no URL parse per send
+_PLAIN_PATH = re.compile(r"(?:/[\w\-.~!$&'()*+,;=:@]*)+(?:\?[\w\-.~!$&'()*+,;=:@/?]+)?", re.ASCII)
+_PATH_START = re.compile(r"[/?#]")
 _MAX_TEMPLATES = 512  # payload skeletons kept (zones x reminders in flight), least recent out
 # what differs between participants of one reminder and zone: filled into the skeleton
+_Template = tuple[Session, datetime, tuple[str, ...]]  # the session, its start in UTC, literals
 _SLOTS = ("delivery_id", "sent_at", "starts_in_s", "unsubscribe_url", "manage_url", "calendar_url")
 
 
-def webhook_secret(server_secret: str, registration_id: str) -> str:
-    """``whsec_…`` for one registration, derived from the server's signing secret.
+def webhook_key(server_secret: str, registration_id: str) -> bytes:
+    """The HMAC key of one registration, derived from the server's signing secret.
 
     Nothing to store: every replica with the same NOTIFIER_SIGNING_SECRET derives the same key.
     """
-    key = hmac.digest(server_secret.encode(), f"webhook:{registration_id}".encode(), "sha256")
+    return hmac.digest(server_secret.encode(), f"webhook:{registration_id}".encode(), "sha256")
+
+
+def webhook_secret(server_secret: str, registration_id: str) -> str:
+    """``whsec_…``: :func:`webhook_key` as receivers configure it (Standard Webhooks' form)."""
+    return secret_text(webhook_key(server_secret, registration_id))
+
+
+def secret_text(key: bytes) -> str:
     return "whsec_" + base64.b64encode(key).decode("ascii")
 
 
@@ -137,41 +148,44 @@ class PayloadTemplates:
 
     def __init__(self, max_templates: int = _MAX_TEMPLATES) -> None:
         self._max = max_templates
-        self._templates: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        # by the session's id, not the session: hashing every field of it per body cost more
+        # than the lookup; the value holds the session, so that id is not reused while kept
+        self._templates: OrderedDict[Hashable, _Template] = OrderedDict()
 
     def body(self, message: ReminderMessage) -> bytes:
-        literals = self._template(message)
-        values = _slot_values(message)
+        start_utc, literals = self._template(message)
+        values = _slot_values(message, start_utc)
         pieces = [literals[0]]
         for value, literal in zip(values, literals[1:], strict=True):
             pieces += (value, literal)
         return "".join(pieces).encode()
 
-    def _template(self, message: ReminderMessage) -> tuple[str, ...]:
+    def _template(self, message: ReminderMessage) -> tuple[datetime, tuple[str, ...]]:
+        """The session's start in UTC (a conversion per body otherwise) and the literals."""
         key = (
             message.event_id,
             message.event_name,
-            message.session,
+            id(message.session),
             message.registration.timezone,
             message.offset,
         )
         found = self._templates.get(key)
-        if found is not None:
+        if found is not None and found[0] is message.session:
             self._templates.move_to_end(key)
-            return found
-        literals = _cut_payload(message)
-        self._templates[key] = literals
+            return found[1], found[2]
+        template = (message.session, message.session.start_utc, _cut_payload(message))
+        self._templates[key] = template
         if len(self._templates) > self._max:
             self._templates.popitem(last=False)
-        return literals
+        return template[1], template[2]
 
 
-def _slot_values(message: ReminderMessage) -> tuple[str, ...]:
+def _slot_values(message: ReminderMessage, start_utc: datetime) -> tuple[str, ...]:
     """The six per-participant fields, JSON-encoded (``build_payload``'s order: ``_SLOTS``)."""
     return (
         encode_basestring(message.delivery_key),
         _sent_at(int(message.now_utc.timestamp())),
-        int.__repr__(round((message.session.start_utc - message.now_utc).total_seconds())),
+        int.__repr__(round((start_utc - message.now_utc).total_seconds())),
         encode_basestring(message.unsubscribe_url),
         "null" if message.manage_url is None else encode_basestring(message.manage_url),
         "null" if message.calendar_url is None else encode_basestring(message.calendar_url),
@@ -220,43 +234,47 @@ def parse_retry_after(value: str | None, now_s: float) -> float | None:
 
 
 class WebhookChannel:
-    """POSTs signed reminders through one aiohttp session that dials only guarded addresses."""
+    """POSTs signed reminders over pooled HTTP/1.1 connections to guarded addresses only."""
 
     name: ChannelName = "webhook"
 
     def __init__(
         self,
         *,
-        secret_for: Callable[[Registration], str],
+        key_for: Callable[[Registration], bytes],
         guard: AddressGuard,
         timeout_s: float = 10.0,
         pool_size: int = 10,
         user_agent: str = "notifier-webhooks/1",
         clock: Callable[[], float] = time.time,
+        ssl_context: ssl.SSLContext | None = None,  # None: the system's CAs, verified
     ) -> None:
         if pool_size < 1 or timeout_s <= 0:
             raise SettingsError("the webhook pool size and timeout must be positive")
-        self._secret_for, self._guard, self._clock = secret_for, guard, clock
-        self._timeout_s, self._pool_size, self._user_agent = timeout_s, pool_size, user_agent
-        self._session: aiohttp.ClientSession | None = None
-        self._closed = False
+        self._key_for, self._guard, self._clock = key_for, guard, clock
+        self._http = Http1Client(
+            GuardedLookup(guard),
+            pool_size=pool_size,
+            timeout_s=timeout_s,
+            user_agent=user_agent,
+            ssl_context=ssl_context,
+        )
+        self._targets: dict[str, Target] = {}  # by the URL up to its path: scheme://host:port
         self._payloads = PayloadTemplates()
 
     async def send(self, message: ReminderMessage) -> str:
         """Deliver one reminder; return ``HTTP 200`` (the status) for the delivery log."""
-        if self._closed:
-            raise TransientDeliveryError("the webhook channel is shut down; retry after restart")
         url = message.registration.webhook_url
         if not url:
             raise PermanentDeliveryError(f"registration {message.registration.id} has no webhook")
-        target = parse_webhook_url(url, self._guard)
+        target, path_qs = self._target(url)
         body = self._payloads.body(message)
-        secret = self._secret_for(message.registration)
-        headers = _signed_headers(secret, message.delivery_key, int(self._clock()), body)
-        status, retry_after, _ = await self._post(target, body, headers)
-        if 200 <= status < 300:  # the common answer: no origin string to build
+        key = self._key_for(message.registration)
+        fields = _signed_fields(key, message.delivery_key, int(self._clock()), body)
+        status, retry_after, _ = await self._http.post(target, path_qs, fields, body)
+        if 200 <= status < 300:  # the common answer: no message to build
             return f"HTTP {status}"
-        return _judge(status, retry_after, str(target.origin()), self._clock())
+        return _judge(status, retry_after, target.where, self._clock())
 
     async def verify(self, registration: Registration, event_name: str, challenge: str) -> bool:
         """POST a signed verification request; True once the receiver echoes ``challenge``.
@@ -265,100 +283,68 @@ class WebhookChannel:
         no API answer has to (and none reveals whether a URL was registered before). The echo
         is the body ``{"challenge": "…"}`` or the bare challenge, with a 2xx status.
         """
-        if self._closed:
-            raise TransientDeliveryError("the webhook channel is shut down; retry after restart")
-        target = parse_webhook_url(registration.webhook_url or "", self._guard)
-        secret = self._secret_for(registration)
+        target, path_qs = self._target(registration.webhook_url or "")
+        key = self._key_for(registration)
         document = {
             "type": "webhook.verification",
             "version": PAYLOAD_VERSION,
             "challenge": challenge,
             "event": {"id": registration.event_id, "name": event_name},
             "registration_id": registration.id,
-            "webhook_secret": secret,
+            "webhook_secret": secret_text(key),
         }
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         delivery_id = f"verify/{registration.id}/{challenge}"
-        headers = _signed_headers(secret, delivery_id, int(self._clock()), body)
-        status, _, answer = await self._post(target, body, headers)
+        fields = _signed_fields(key, delivery_id, int(self._clock()), body)
+        status, _, answer = await self._http.post(target, path_qs, fields, body)
         return 200 <= status < 300 and _echoed(answer) == challenge
 
     async def aclose(self) -> None:
         """Close the pooled connections; a send still in flight fails as a connection error."""
-        self._closed = True
-        if self._session is not None:
-            await self._session.close()
+        await self._http.aclose()
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:  # made on first use: it needs the running loop
-            connector = aiohttp.TCPConnector(
-                resolver=GuardedResolver(self._guard),
-                limit=self._pool_size,
-                ttl_dns_cache=_DNS_CACHE_S,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                headers={"user-agent": self._user_agent},
-                cookie_jar=aiohttp.DummyCookieJar(),  # one receiver's cookies reach no other
-                # no timer of aiohttp's own per request: _post's asyncio.timeout bounds it all
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None),
-                trust_env=False,  # no HTTP(S)_PROXY: a proxy would dial past the guard
-            )
-        return self._session
+    def _target(self, url: str) -> tuple[Target, str]:
+        """Where ``url`` goes and its raw path and query.
 
-    async def _post(
-        self, target: URL, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, str | None, bytes]:
-        """(status, Retry-After, the first 64 KiB of the answer)."""
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                async with self._client().post(
-                    target, data=body, headers=headers, allow_redirects=False
-                ) as response:
-                    answer = await _drain(response)
-                    return response.status, response.headers.get("retry-after"), answer
-        except TimeoutError as exc:  # the connection is dropped with the cancelled request
-            message = f"{_where(target)}: no answer within {self._timeout_s:g} s"
-            raise TransientDeliveryError(message) from exc
-        except aiohttp.ClientConnectorDNSError as exc:
-            if isinstance(exc.os_error, BlockedDestinationError):
-                raise BlockedDestinationError(f"{_where(target)}: {exc.os_error}") from exc
-            message = f"{_where(target)}: cannot resolve ({_reason(exc)})"
-            raise TransientDeliveryError(message) from exc
-        except aiohttp.InvalidURL as exc:
-            raise PermanentDeliveryError(f"{_where(target)}: aiohttp cannot use this URL") from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise TransientDeliveryError(f"{_where(target)}: {_reason(exc)}") from exc
+        Its origin is read once (yarl, then the guard judges an IP-literal host) and kept; a
+        path yarl would write as it is (``_PLAIN_PATH``) is taken as written. A fan-out posts
+        to thousands of URLs of a few receivers: a full parse each cost 3% of its CPU.
+        """
+        cut = _PATH_START.search(url, url.find("://") + 3)
+        at = cut.start() if cut else len(url)
+        target, path_qs = self._targets.get(url[:at]), url[at:]
+        if target is not None and _PLAIN_PATH.fullmatch(path_qs) and "/." not in path_qs:
+            return target, path_qs
+        parsed = parse_webhook_url(url, self._guard)
+        if len(self._targets) >= _MAX_ORIGINS:
+            self._targets.clear()
+        target = self._targets[url[:at]] = Target.of(parsed)
+        return target, parsed.raw_path_qs
 
 
-def _signed_headers(secret: str, delivery_id: str, timestamp_s: int, body: bytes) -> dict[str, str]:
+def _signed_fields(
+    key: bytes, delivery_id: str, timestamp_s: int, body: bytes
+) -> tuple[tuple[str, str], ...]:
     """Standard Webhooks headers; the id comes from the delivery key, so retries share it."""
+    if not key:
+        raise PermanentDeliveryError("the webhook signing key is empty; check the secret")
     message_id = "msg_" + hashlib.sha256(delivery_id.encode()).hexdigest()[:32]
-    try:
-        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-    except ValueError:
-        key = b""
-    if not key:  # never quote the secret, not even a bad one
-        raise PermanentDeliveryError("the webhook secret is not whsec_ plus base64; check it")
     signed = f"{message_id}.{timestamp_s}.".encode() + body
     signature = base64.b64encode(hmac.digest(key, signed, "sha256")).decode()
-    return {
-        "content-type": "application/json",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp_s),
-        "webhook-signature": f"v1,{signature}",
-    }
+    return (
+        ("content-type", "application/json"),
+        ("webhook-id", message_id),
+        ("webhook-timestamp", str(timestamp_s)),
+        ("webhook-signature", f"v1,{signature}"),
+    )
 
 
-def _where(target: URL) -> str:
-    """``webhook http://host:port`` for messages: never the path or query (they may hold a
-    token); built only when something went wrong."""
-    return f"webhook {target.origin()}"
+def _judge(status: int, retry_after: str | None, where: str, now_s: float) -> str:
+    """The receipt for a 2xx; otherwise the error that says whether a retry may help.
 
-
-def _judge(status: int, retry_after: str | None, origin: str, now_s: float) -> str:
-    """The receipt for a 2xx; otherwise the error that says whether a retry may help."""
-    where = f"webhook {origin}: HTTP {status}"
+    ``where`` is the target's ``webhook scheme://host:port``.
+    """
+    where = f"{where}: HTTP {status}"
     if 200 <= status < 300:
         return f"HTTP {status}"
     if status == 410:
@@ -372,15 +358,6 @@ def _judge(status: int, retry_after: str | None, origin: str, now_s: float) -> s
         delay_s = parse_retry_after(retry_after, now_s)
         raise TransientDeliveryError(f"{where} (temporary)", retry_after_s=delay_s)
     raise PermanentDeliveryError(f"{where}: the receiver refused it; check its URL and logs")
-
-
-async def _drain(response: aiohttp.ClientResponse) -> bytes:
-    """Read a short answer to its end, so its connection goes back to the pool."""
-    chunks, left = [], _MAX_ANSWER_BYTES
-    while left > 0 and (chunk := await response.content.read(left)):
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def _echoed(answer: bytes) -> str | None:
@@ -398,16 +375,10 @@ def _iso(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).isoformat(timespec="seconds")
 
 
-def _reason(exc: BaseException) -> str:
-    """What failed, without aiohttp's own text (some of it quotes the whole URL)."""
-    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
 def make_webhook_channel(settings: Settings, signing_secret: str) -> WebhookChannel:
     """Signed POSTs; each registration's ``whsec_`` secret derives from ``signing_secret``."""
     return WebhookChannel(
-        secret_for=lambda registration: webhook_secret(signing_secret, registration.id),
+        key_for=lambda registration: webhook_key(signing_secret, registration.id),
         guard=AddressGuard(settings.webhook_allowed_networks),
         timeout_s=settings.webhook_timeout_s,
         pool_size=settings.send_concurrency,

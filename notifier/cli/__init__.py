@@ -1,7 +1,7 @@
 """The ``notifier`` command line.
 
 Each command lives in the module that needs it and is imported only when it runs, so
-``notifier convert`` loads the time engine and click, not FastAPI, SQLAlchemy or aiohttp
+``notifier convert`` loads the time engine and click, not FastAPI, SQLAlchemy or Apprise
 (``benchmarks/bench_cli.py`` measures the cold start). Settings are loaded here, in the
 commands, once, and passed down.
 """

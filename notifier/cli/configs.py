@@ -70,7 +70,7 @@ def validate(paths: tuple[Path, ...], strict: bool) -> None:
 def _template_problems(events: Sequence[Event]) -> list[Problem]:
     """Render errors of the organizers' own templates; the channels load only when there are any."""
     if not any(event.templates for event in events):
-        return []  # most files have none: spare `validate` the channels' imports (Babel, aiohttp)
+        return []  # most files have none: spare `validate` the channels' imports (Babel, Apprise)
     from notifier.channels.samples import check_event_templates
 
     return [problem for event in events for problem in check_event_templates(event)]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from notifier.channels import ReminderMessage
 from notifier.channels.ssrf import (
     AddressGuard,
-    GuardedResolver,
+    GuardedLookup,
+    allowed_addresses,
     check_destination,
     check_url,
     parse_webhook_url,
@@ -153,53 +152,42 @@ def test_ordinary_urls_pass_the_syntax_check(url: str) -> None:
         pytest.param("http://１２７.０.０.１/", id="fullwidth-digits"),
     ],
 )
-def test_ip_literal_hosts_are_guarded_before_aiohttp_dials_them(url: str) -> None:
-    """aiohttp connects to IP literals without asking its resolver, so the check must come first."""
+def test_ip_literal_hosts_are_guarded_before_they_are_dialled(url: str) -> None:
+    """IP literals are dialled with no lookup, so the check must come first."""
     with pytest.raises(BlockedDestinationError, match="loopback"):
         parse_webhook_url(url, AddressGuard())
 
 
-async def test_the_guarded_resolver_refuses_localhost_as_the_system_resolves_it() -> None:
-    """Names are checked after resolution: that is what aiohttp will connect to."""
-    resolver = GuardedResolver(AddressGuard())
+async def test_the_guarded_lookup_refuses_localhost_as_the_system_resolves_it() -> None:
+    """Names are checked after resolution: what they resolve to is what would be dialled."""
+    lookup = GuardedLookup(AddressGuard())
     with pytest.raises(BlockedDestinationError, match="localhost resolves only") as caught:
-        await resolver.resolve("localhost", 80, socket.AF_UNSPEC)
-    assert isinstance(caught.value, OSError)  # aiohttp's connector passes on only OSErrors
+        await lookup.addresses("localhost", 80)
     assert "loopback" in str(caught.value)
 
 
-async def test_the_guarded_resolver_keeps_allowed_addresses_of_localhost() -> None:
+async def test_the_guarded_lookup_keeps_allowed_addresses_of_localhost() -> None:
     """With loopback allowed, localhost's IPv4 address is kept and its ::1 dropped."""
-    resolver = GuardedResolver(AddressGuard(["127.0.0.0/8"]))
-    found = await resolver.resolve("localhost", 80, socket.AF_UNSPEC)
+    found = await GuardedLookup(AddressGuard(["127.0.0.0/8"])).addresses("localhost", 80)
     assert found
-    assert all(result["host"].startswith("127.") for result in found)
+    assert all(address.startswith("127.") for address in found)
 
 
-class _ScriptedDns(AbstractResolver):
-    """Stands in for a DNS server that answers with a mix of public and private addresses."""
-
-    def __init__(self, *hosts: str) -> None:
-        self.hosts = hosts
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(hostname=host, host=h, port=port, family=family, proto=0, flags=0)
-            for h in self.hosts
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-async def test_the_guarded_resolver_drops_refused_addresses_and_keeps_the_rest() -> None:
+def test_refused_addresses_are_dropped_and_the_rest_kept_in_order() -> None:
     """A name that points both outside and inside must only ever be dialled outside."""
-    dns = _ScriptedDns("10.0.0.1", "93.184.215.14", "169.254.169.254", "2606:4700:4700::1111")
-    resolver = GuardedResolver(AddressGuard(), dns)
-    found = await resolver.resolve("rebinding.example", 443, socket.AF_UNSPEC)
-    assert [r["host"] for r in found] == ["93.184.215.14", "2606:4700:4700::1111"]
+    answer = ["10.0.0.1", "93.184.215.14", "169.254.169.254", "2606:4700:4700::1111"]
+    kept = allowed_addresses("rebinding.example", answer, AddressGuard())
+    assert kept == ("93.184.215.14", "2606:4700:4700::1111")
+
+
+def test_a_name_with_only_refused_addresses_is_refused_with_the_reasons() -> None:
+    """The operator reads which address was refused and why, and how to allow a network."""
+    with pytest.raises(BlockedDestinationError) as caught:
+        allowed_addresses("inside.example", ["10.0.0.1", "169.254.169.254"], AddressGuard())
+    text = str(caught.value)
+    assert "10.0.0.1 (private (RFC 1918))" in text
+    assert "the cloud metadata service" in text
+    assert "NOTIFIER_WEBHOOK_ALLOWED_NETWORKS" in text
 
 
 async def test_a_send_to_localhost_without_the_allow_list_never_reaches_the_receiver(

@@ -53,7 +53,8 @@ SMUGGLING = "human-smuggling-central-med"  # Tue 23 May 2023 09:10 CEST = 07:10Z
 FIREARMS = "firearms-trafficking-latin-america"
 ORGANIZER_TOKEN = "organizer-test-token"  # noqa: S105  # a test value, not a secret
 SIGNING_SECRET = "link-signing-test-secret"  # noqa: S105
-WEBHOOK_SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+WEBHOOK_KEY = bytes(range(32))
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(WEBHOOK_KEY).decode()
 PUBLIC_BASE_URL = "https://reminders.example.org"
 
 SMALL_EVENT = """\
@@ -156,7 +157,7 @@ async def open_deps(setup: AppSetup) -> ApiDeps:
         # the real channel verifies receivers; tests' receivers listen on loopback
         guard, check_webhook = AddressGuard(["127.0.0.0/8"]), loopback_only
     webhooks = setup.webhooks = WebhookChannel(
-        secret_for=lambda registration: WEBHOOK_SECRET, guard=guard
+        key_for=lambda registration: WEBHOOK_KEY, guard=guard
     )
     return ApiDeps(
         store=store,

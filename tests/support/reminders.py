@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from notifier.channels import ReminderMessage, SmtpChannel, TlsMode
 from notifier.channels.ssrf import AddressGuard
-from notifier.channels.webhook import WebhookChannel, webhook_secret
+from notifier.channels.webhook import WebhookChannel, webhook_key
 from notifier.events import Event, Session
 from notifier.records import Attendance, Registration, ReminderRef, delivery_key
 from tests.support.webhooks import LOOPBACK, SERVER_SECRET
@@ -126,8 +126,8 @@ def smtp_channel(
     )
 
 
-def secret_for(registration: Registration) -> str:
-    return webhook_secret(SERVER_SECRET, registration.id)
+def key_for(registration: Registration) -> bytes:
+    return webhook_key(SERVER_SECRET, registration.id)
 
 
 def webhook_channel(
@@ -139,7 +139,7 @@ def webhook_channel(
 ) -> WebhookChannel:
     """A WebhookChannel allowed to reach loopback (the test's receiver) unless ``allowed`` says."""
     return WebhookChannel(
-        secret_for=secret_for,
+        key_for=key_for,
         guard=AddressGuard(allowed),
         timeout_s=timeout_s,
         pool_size=pool_size,

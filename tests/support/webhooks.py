@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -119,8 +120,11 @@ def _kind(body: bytes) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def serve_receiver() -> AsyncIterator[Receiver]:
-    """A receiver on 127.0.0.1, port 0, served by the running loop until the block ends."""
+async def serve_receiver(ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Receiver]:
+    """A receiver on 127.0.0.1, port 0, served by the running loop until the block ends.
+
+    With ``ssl_context`` it speaks HTTPS only (``Receiver.url`` still writes http://).
+    """
     receiver = Receiver()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", receiver.handle)
@@ -128,7 +132,7 @@ async def serve_receiver() -> AsyncIterator[Receiver]:
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, HOST, 0)
+        site = web.TCPSite(runner, HOST, 0, ssl_context=ssl_context)
         await site.start()
         receiver.port = runner.addresses[0][1]
         yield receiver
