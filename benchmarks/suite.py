@@ -56,6 +56,8 @@ class Row:
     ceiling_per_s: float
     ceiling_cpu_ms: float
     ceiling_rss_mib: float
+    # webhook rows: the channel's own HTTP/1.1 client alone (ceilings http1), beside aiohttp's
+    transport_per_s: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -73,6 +75,11 @@ class Row:
             f"{self.ours_cpu_ms:5.2f} ms CPU {self.ours_rss_mib:5.0f} MiB first {first}  |  "
             f"{library:<14} {self.ceiling_per_s:7,.0f}/s {self.ceiling_cpu_ms:5.2f} ms CPU "
             f"{self.ceiling_rss_mib:4.0f} MiB  |  ratio {self.ratio:4.2f}"
+            + (
+                ""
+                if self.transport_per_s is None
+                else f"  |  own client alone {self.transport_per_s:7,.0f}/s"
+            )
             + ("" if self.sent == self.n else f"  (sent {self.sent} of {self.n})")
         )
 
@@ -136,11 +143,13 @@ class Suite:
             ceiling["rss_mib"],
         )
 
-    def ceiling(self, channel: str, n: int) -> dict[str, Any]:
+    def ceiling(self, channel: str, n: int, kind: str | None = None) -> dict[str, Any]:
+        """The raw library's run (``kind``: ``http1`` for the webhook channel's own client)."""
         if channel == "email":
             where = ["smtp", "--port", str(self.smtp_port), "--connections", str(SMTP_CONNECTIONS)]
         else:
-            where = ["http", "--port", str(self.http_port), "--connections", str(HTTP_IN_FLIGHT)]
+            where = [kind or "http", "--port", str(self.http_port)]
+            where += ["--connections", str(HTTP_IN_FLIGHT)]
         return self.child("benchmarks.ceilings", *where, "-n", str(n))
 
 
@@ -162,7 +171,11 @@ def send_rows(
             for _ in range(repeats):
                 for store in stores:
                     ceiling = suite.ceiling(channel, n)
-                    runs[store].append(suite.fanout(channel, store, n, ceiling))
+                    row = suite.fanout(channel, store, n, ceiling)
+                    if channel == "webhook":
+                        alone = suite.ceiling(channel, n, "http1")["per_s"]
+                        row = replace(row, transport_per_s=alone)
+                    runs[store].append(row)
             for store in stores:
                 row = _median(runs[store])
                 print(row.line(), flush=True)
@@ -184,6 +197,8 @@ def _median(runs: list[Row]) -> Row:
     """Each figure's median over the runs (first send: over the runs that had one)."""
     firsts = [r.first_send_s for r in runs if r.first_send_s is not None]
     numbers = {name: statistics.median(getattr(r, name) for r in runs) for name in _FIGURES}
+    alone = [r.transport_per_s for r in runs if r.transport_per_s is not None]
+    numbers["transport_per_s"] = statistics.median(alone) if alone else None
     return replace(
         runs[0],
         first_send_s=statistics.median(firsts) if firsts else None,

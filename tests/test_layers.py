@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "notifier"
 
 # unit -> layer; a unit is a top-level module or package under notifier/
 LAYERS: dict[str, int] = {
-    # the root: errors, records (a leaf every layer speaks in), settings, logs, metrics, signing
+    # the root: errors, records (a leaf every layer speaks in), settings, logs, metrics, signing,
+    # memory (the collector's settings)
     "__init__": 0,
     "errors": 0,
     "records": 1,
@@ -25,6 +26,7 @@ LAYERS: dict[str, int] = {
     "signing": 1,
     "settings": 1,
     "metrics": 1,
+    "memory": 1,
     "times": 2,
     "events": 3,
     "configfiles": 4,
@@ -48,6 +50,7 @@ ROOT_MODULES = {
     "signing",
     "settings",
     "metrics",
+    "memory",
     "configfiles",
     "registrations",
     "i18n",

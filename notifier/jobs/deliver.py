@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache, partial
+from typing import cast
 
 import structlog
 
@@ -250,10 +251,11 @@ def _sender(
     """The send of ``message``, composed now if the channel can (``Preparing``), and its
     connection opened meanwhile if it is composed ahead of its due instant."""
     if _prepares(type(channel)):
+        preparing = cast(Preparing, channel)
         if deps.prepare_ahead_s > 0 and deps.clock() < due_utc(message.ref):
-            channel.warm()
+            preparing.warm()
         try:
-            return channel.prepare(message)
+            return preparing.prepare(message)
         except DeliveryError:
             pass  # raised again by the send itself, where every outcome is handled
     return partial(channel.send, message)

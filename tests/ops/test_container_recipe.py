@@ -230,7 +230,7 @@ def test_the_lock_pins_every_dependency_with_hashes() -> None:
         assert re.fullmatch(r"[a-z0-9._-]+(\[[a-z0-9,_-]+\])?==[^ ]+", name_pin), name_pin
         assert "--hash=sha256:" in entry, name_pin
     names = {entry.split("==")[0] for entry in entries}
-    assert {"apprise", "setuptools", "aiohttp", "pydantic"} <= names
+    assert {"apprise", "setuptools", "httptools", "orjson", "pydantic"} <= names
 
 
 def test_entrypoint_is_exec_form_notifier_run_and_sigterm_stops_it(final: Stage) -> None:
