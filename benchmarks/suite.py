@@ -120,7 +120,10 @@ class Suite:
         if store == "redis":
             self.redis.command("FLUSHALL")
             return self.redis.url
-        return f"sqlite:///{self.folder / f'{tag}.db'}"
+        path = self.folder / f"{tag}.db"
+        for stale in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            stale.unlink(missing_ok=True)  # each run seeds a fresh file (--repeats above 1)
+        return f"sqlite:///{path}"
 
     def fanout(self, channel: str, store: str, n: int, ceiling: dict[str, Any]) -> Row:
         url = self.store_url(store, f"{channel}-{n}")
