@@ -29,6 +29,7 @@ import aiosqlite
 import redis
 from redis.asyncio import Redis
 
+from benchmarks.rss import peak_rss_mib
 from notifier.records import ChannelName, Registration, ReminderRef, delivery_key
 from notifier.store import Store, open_store
 from notifier.store._codec import registration_record
@@ -178,18 +179,11 @@ async def _walk(url: str, how: str) -> int:
         await store.aclose()
 
 
-def _high_water_mib() -> float:
-    """This process's peak RSS (Linux ``VmHWM``): unlike ``ru_maxrss``, it starts afresh at
-    exec, so a child does not inherit the parent's peak."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    (line,) = [row for row in status.splitlines() if row.startswith("VmHWM:")]
-    return int(line.split()[1]) / 1024
-
-
 def _peak_rss_mib(url: str, how: str) -> tuple[float, int]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", how, "--url", url],
+        [sys.executable, "-m", "benchmarks.bench_fanout_store", "--child", how, "--url", url],
         check=True,
+        cwd=Path(__file__).resolve().parent.parent,  # the repository root: benchmarks is a package
         capture_output=True,
         text=True,
     ).stdout.split()
@@ -236,7 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         seen = asyncio.run(_walk(args.url, args.child))
-        print(_high_water_mib(), seen)
+        print(peak_rss_mib(), seen)
         return
     print(f"claims: {args.claims:,} keys; audience: {args.people:,} registrations")
     with tempfile.TemporaryDirectory() as folder:

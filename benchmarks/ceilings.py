@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +24,7 @@ import aiosmtplib
 from yarl import URL
 
 from benchmarks.fanout import SECRET, event_and_session, registration
+from benchmarks.rss import peak_rss_mib
 from notifier.channels.base import ReminderMessage
 from notifier.channels.compose import compose_email
 from notifier.channels.http1 import Http1Client, Target
@@ -140,7 +140,7 @@ def main() -> None:
         "n": args.n,
         "per_s": args.n / elapsed,
         "cpu_ms": cpu_s * 1000 / args.n,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mib": peak_rss_mib(),
     }
     print(json.dumps(result), flush=True)
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from benchmarks.rss import peak_rss_mib
 from benchmarks.seeding import fill
 from notifier.channels import make_channels
 from notifier.events import Event, Session
@@ -134,14 +134,13 @@ async def run(args: argparse.Namespace) -> None:
         for channel in channels.values():
             await channel.aclose()
         await store.aclose()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     result = {
         "n": args.n,
         "sent": counts.get("sent", 0),
         "outcomes": dict(counts),
         "per_s": counts.get("sent", 0) / elapsed_s,
         "cpu_ms": cpu_s * 1000 / max(1, args.n),
-        "rss_mib": peak_kib / 1024,
+        "rss_mib": peak_rss_mib(),
         "first_send_s": first_s,
     }
     print(json.dumps(result), flush=True)
