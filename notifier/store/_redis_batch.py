@@ -4,7 +4,6 @@ Each script call takes keys of one event only (one slot on a Redis Cluster)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -102,7 +101,7 @@ def claim_leases_call(
     rid, channel = targets[0]
     fresh = claim_record(delivery_key(ref, rid, channel), ref, rid, channel, now, owner, lease_s)
     args: list[str] = [owner, utc_text(now, "now"), lease_text(now, lease_s) or ""]
-    args += [json.dumps(fresh), f"{ref.key}/", orjson.dumps(targets).decode()]
+    args += [orjson.dumps(fresh).decode(), f"{ref.key}/", orjson.dumps(targets).decode()]
     delivery_keys = [delivery_key(ref, rid, channel) for rid, channel in targets]
     return keys.batch_and_indexes(delivery_keys, ref.event_id, ref.session_id), args
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -377,16 +376,6 @@ async def test_aclose_fails_a_post_in_flight_as_transient(
         await post(client, raw.url())
 
 
-def _has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback")
 async def test_an_ipv6_literal_is_dialled_when_its_network_is_allowed(
     make_client: MakeClient,
 ) -> None:
