@@ -43,9 +43,10 @@ def find_config_files(paths: Iterable[Path]) -> list[Path]:
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
         else:
             found.append(path)
-    unique = dict.fromkeys(p.resolve() for p in found)
-    by_resolved = {p.resolve(): p for p in found}
-    return [by_resolved[p] for p in unique]
+    by_resolved: dict[Path, Path] = {}
+    for path in found:  # resolved once each: in the order first found, named as last found
+        by_resolved[path.resolve()] = path
+    return list(by_resolved.values())
 
 
 def config_stamps(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:

@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from typing import cast
 
@@ -86,7 +86,8 @@ async def deliver(
     )
     try:
         claim = _Claim(deps, writer, key, target.token, target.claimed_at, slot)
-        outcome = await _attempt_until_done(deps, deps.channels[channel_name], claim, compose)
+        channel = deps.channels[channel_name]
+        outcome = await _attempt_until_done(deps, channel, claim, compose, due_utc(ref))
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
     deps.metrics.delivered(channel_name, outcome).inc()
@@ -164,13 +165,19 @@ class _Claim:
 
 
 async def _attempt_until_done(
-    deps: FanoutDeps, channel: Channel, claim: _Claim, compose: Callable[[], ReminderMessage]
+    deps: FanoutDeps,
+    channel: Channel,
+    claim: _Claim,
+    compose: Callable[[], ReminderMessage],
+    due: datetime,
 ) -> str:
-    """Send until sent, failed, unknown or expired; each attempt composed afresh."""
+    """Send until sent, failed, unknown or expired; each attempt composed afresh (the first
+    one after the sends due before ``due``, if composed ahead)."""
     attempt = 0
     # "sending": may have gone out; "sent", "failed", "unknown": the answer, maybe not written
     state = "idle"
     try:
+        await deps.due_first.turn(deps, due)  # composed ahead: once sends due before it are out
         while True:
             if deps.stopping.is_set():
                 await release(deps, claim.key)  # hand back: the next run sends it
@@ -283,7 +290,10 @@ async def _timed_send(
         deps.metrics.lateness_seconds.observe(max(0.0, (deps.clock() - due).total_seconds()))
     began = time.perf_counter()
     try:
-        return await send()
+        if not first:
+            return await send()
+        with deps.due_first.sending():  # due now: work for later instants waits for its answer
+            return await send()
     finally:
         deps.metrics.send_duration(channel.name).observe(time.perf_counter() - began)
 

@@ -22,6 +22,7 @@ import structlog
 
 from notifier.channels.base import Channel
 from notifier.errors import ClaimLostError, StoreError
+from notifier.jobs.ahead import DueFirst
 from notifier.metrics import Metrics
 from notifier.records import ChannelName, ReminderRef
 from notifier.store.base import Store
@@ -140,6 +141,7 @@ class FanoutDeps:
     unwritten: Unwritten = field(default_factory=Unwritten)
     # prepare ahead (jobs/ahead.py): jobs fire this early and sends wait for the due instant
     prepare_ahead_s: float = 0.0
+    due_first: DueFirst = field(default_factory=DueFirst)  # sends due now before later work
     # whether the running config still plans a reminder (the service sets it): a session moved
     # during the prepare-ahead wait is not sent at its old instant
     planned: Callable[[ReminderRef], bool] = _always_planned

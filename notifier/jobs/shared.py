@@ -13,6 +13,7 @@ so the catch-up pass publishes the reminder again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -93,20 +94,26 @@ async def wait_round(
 ) -> None:
     """Until every chunk of the round is done, another round began, or ``stop``."""
     if deps.prepare_ahead_s > 0:
-        # prepared ahead, a round ends at its due instant at the earliest: no polling before
-        # (twenty fan-outs in their lead polled the store 200 times a second, issue #15)
+        # prepared ahead, a round ends once its sends due at the instant are out: no polling
+        # before (twenty fan-outs in their lead polled the store 200 times a second), and the
+        # first look is a poll interval after the instant (ten fan-outs that all looked at the
+        # instant itself made their round trips between its sends)
         await sleep_until(deps, due_utc(ref), stop)
+        await _pause(stop)
     while not stop.is_set():
         progress = await stored(deps, "work_progress", lambda: queue.progress(ref))
         if progress is None or progress.round != round_:
             return
         if progress.total is not None and progress.done >= progress.total:
             return
-        try:
-            async with asyncio.timeout(ROUND_POLL_S):
-                await stop.wait()
-        except TimeoutError:
-            pass
+        await _pause(stop)
+
+
+async def _pause(stop: asyncio.Event) -> None:
+    """``ROUND_POLL_S``, or until ``stop``."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(ROUND_POLL_S):
+            await stop.wait()
 
 
 async def deliver_chunk(

@@ -24,6 +24,7 @@ from notifier.configfiles import ConfigSet, config_stamps, load_config_files
 from notifier.errors import StoreError
 from notifier.events import Event, Session
 from notifier.jobs import reminders_of
+from notifier.jobs.ahead import due_utc
 from notifier.jobs.fanout import FanoutDeps
 from notifier.jobs.plan import offsets_of
 from notifier.jobs.scheduler import REMINDER_FUNC, make_scheduler
@@ -196,6 +197,8 @@ class Service:
     async def _publish(self, event: Event, session: Session, ref: ReminderRef) -> None:
         """Publish the fan-out's chunks, then wait until they are all delivered (by any
         replica): the reminder is in flight here until then."""
+        # fired ahead: the store's round trips and the first page wait for sends due now
+        await self.deps.due_first.turn(self.deps, due_utc(ref))
         token = self.leadership.token
         round_ = await publish_fanout(self.deps, self.queue, event, session, ref, token)
         if round_:
@@ -277,6 +280,7 @@ class Service:
         self.health.watch("config_watch", WATCH_TICK_MS / 1000)
         while not self.stop.is_set():
             paths = [p for p in self.settings.config if p.exists()]
+            armed = False  # this watch's first tick has compared the files with those read
             try:
                 if paths:
                     async for changes in watchfiles.awatch(
@@ -287,8 +291,12 @@ class Service:
                         rust_timeout=WATCH_TICK_MS,
                         yield_on_timeout=True,  # an empty tick: the watcher is armed
                     ):
-                        if changes or self._edited_since_read():
+                        # once armed, the watcher reports every edit: the files are compared
+                        # with those read only at its first tick (a stat of every config file,
+                        # 10 ms on the loop with 200 of them, was made every second, issue #15)
+                        if changes or (not armed and self._edited_since_read()):
                             await self.reload_config()
+                        armed = True
                         self.watching.set()
                         self.health.beat("config_watch")
                     continue  # awatch ends when stop is set

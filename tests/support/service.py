@@ -26,7 +26,7 @@ async def service_settings(
     **overrides: Any,
 ) -> Settings:
     """Config with one session "talk" at ``start``, people registered, and the settings
-    (the file outbox; ``overrides`` are more settings)."""
+    (the file outbox; ``overrides`` are more settings, or others than these)."""
     config = tmp_path / "config"
     config.mkdir(exist_ok=True)
     (config / "side-events.yaml").write_text(
@@ -38,15 +38,15 @@ async def service_settings(
             await store.add_registration(person)
     finally:
         await store.aclose()
-    return Settings(
-        config=[config],
-        data_dir=tmp_path,
-        store_url=store_url,
-        redis_allow_volatile=True,  # the test's redis-server keeps no AOF
-        email_backend="file",
-        reconcile_interval_s=3600,
-        signing_secret=SecretStr(SIGNING_SECRET),
+    settings: dict[str, Any] = {
+        "config": [config],
+        "data_dir": tmp_path,
+        "store_url": store_url,
+        "redis_allow_volatile": True,  # the test's redis-server keeps no AOF
+        "email_backend": "file",
+        "reconcile_interval_s": 3600,
+        "signing_secret": SecretStr(SIGNING_SECRET),
         # no HTTP API: the default port 8000 is shared by every test run on the machine
-        http_port=0,
-        **overrides,
-    )
+        "http_port": 0,
+    }
+    return Settings(**(settings | overrides))
