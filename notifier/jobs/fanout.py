@@ -238,8 +238,8 @@ async def deliver_range(
     upto_id: str | None = None,
 ) -> Counter[str]:
     """Deliver to the audience in ``(after_id, upto_id]``: read, claim, send, record."""
-    writer = OutcomeWriter(deps)
     sends = _Sends(deps)
+    writer = OutcomeWriter(deps, sending=sends.in_flight)
     ahead = _PagesAhead(_pages(deps, event, session, ref, after_id, upto_id), deps.stopping)
     try:
         async for page, last in ahead:
@@ -381,6 +381,9 @@ class _Sends:
         self._running.add(task)
         task.add_done_callback(partial(self._finished, slot))
         return True
+
+    def in_flight(self) -> int:
+        return len(self._running)
 
     def _finished(self, slot: SendSlot, task: asyncio.Task[str]) -> None:
         self._running.discard(task)
