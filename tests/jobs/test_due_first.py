@@ -23,6 +23,7 @@ from notifier.jobs.deps import FanoutDeps
 from notifier.records import ReminderRef, delivery_key
 from notifier.service import drain, open_service
 from notifier.store import Store
+from tests.support.clock import CountingClock
 from tests.support.events import EVENT_ID, event_yaml
 from tests.support.fanout import NOW, fanout_deps, registration
 from tests.support.service import service_settings
@@ -34,17 +35,6 @@ TEN_MINUTES = timedelta(minutes=10)
 TALK = NOW + TEN_MINUTES  # its 10m reminder is due at NOW: the send due now
 PANEL = TALK + timedelta(seconds=LEAD_S)  # its reminder is due LEAD_S later: fired at NOW
 LOOKS = 3  # clock reads that show a wait looked again
-
-
-class CountingClock:
-    """The test's clock: set by hand, counting how often it is read."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now, self.reads = now, 0
-
-    def __call__(self) -> datetime:
-        self.reads += 1
-        return self.now
 
 
 def _ref(start: datetime) -> ReminderRef:

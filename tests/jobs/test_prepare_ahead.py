@@ -18,7 +18,7 @@ from pathlib import Path
 from notifier.records import ReminderRef, delivery_key
 from notifier.service import Service, drain, open_service
 from notifier.settings import Settings
-from tests.support.clock import Clock
+from tests.support.clock import CountingClock
 from tests.support.events import EVENT_ID, event_yaml
 from tests.support.fanout import NOW
 from tests.support.mail import read_outbox
@@ -29,18 +29,6 @@ TEN_MINUTES = timedelta(minutes=10)
 CLAIM_TIMEOUT_S = 30.0
 LEAD = timedelta(seconds=10)  # by the test's clock: the job fired this long before it is due
 START = NOW + TEN_MINUTES + LEAD  # the 10m reminder is due at NOW + LEAD
-
-
-class CountingClock(Clock):
-    """The test's clock, counting how often the service read it."""
-
-    def __init__(self, now: datetime) -> None:
-        super().__init__(now)
-        self.reads = 0
-
-    def __call__(self) -> datetime:
-        self.reads += 1
-        return self.now
 
 
 async def _prepare(tmp_path: Path, store_url: str) -> Settings:
