@@ -105,6 +105,7 @@ async def run(args: argparse.Namespace) -> None:
     configure_logging("info", "json")
     config = settings(args.store, args.smtp_port)
     store = await open_store(config.resolved_store_url)
+    await store.ping()  # as `notifier run` does at start: its fan-outs find the store connected
     channels = make_channels(config, SECRET)
     metrics = make_metrics()
     deps = FanoutDeps(

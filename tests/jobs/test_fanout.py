@@ -10,12 +10,13 @@ import asyncio
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from itertools import islice
 
 import pytest
 
 from notifier.channels import SmtpChannel
 from notifier.events import Event
-from notifier.jobs.fanout import RetryPolicy, run_fanout
+from notifier.jobs.fanout import RetryPolicy, page_limits, run_fanout
 from notifier.jobs.plan import Reminder
 from notifier.records import ReminderRef, delivery_key
 from notifier.store import Store, open_store
@@ -79,6 +80,37 @@ async def test_each_follower_gets_one_email_and_whole_event_registrations_count(
     fanout = await store.get_fanout(_talk(event))
     assert fanout is not None
     assert (fanout.status, fanout.counts) == ("done", {"sent": 3})
+
+
+@pytest.mark.parametrize(
+    ("page_size", "limits"),
+    [(500, [50, 200, 500, 500]), (120, [50, 120, 120]), (2, [2, 2, 2])],
+)
+def test_pages_grow_from_a_short_first_one_to_the_page_size(
+    page_size: int, limits: list[int]
+) -> None:
+    """A short first page (the first send leaves soon), then four times the last up to the
+    page size: the next page is claimed while this one sends and must not lag far behind."""
+    assert list(islice(page_limits(page_size), len(limits))) == limits
+
+
+async def test_every_follower_across_pages_of_growing_size_gets_one_email(
+    store: Store, mail_server: SmtpServer, smtp_channel: SmtpChannel
+) -> None:
+    """251 followers with pages of 500 are read as 50, 200 and 1: none skipped or doubled at
+    the edges where the page size changes."""
+    event = _event()
+    names = [f"p{i:03d}" for i in range(251)]
+    for name in names:
+        await store.add_registration(registration(name))
+    deps = fanout_deps(store, smtp_channel, Clock(NOW))
+    deps.page_size = 500
+
+    counts = await run_fanout(deps, event, event.sessions[0], _talk(event))
+
+    assert counts == Counter(sent=251)
+    assert mail_server.handler.recipients == Counter({f"{n}@example.org": 1 for n in names})
+    assert set((await _statuses(store, event)).values()) == {("sent", 1)}
 
 
 async def test_second_run_of_the_same_reminder_sends_nothing_new(
