@@ -4,9 +4,8 @@ The audience is read a page at a time (keyset by registration id, pages growing 
 ``deps.page_size``: :func:`page_limits`), and each page's deliveries are claimed in one store
 round trip; sending starts with the first page, and no more deliveries wait in memory than one
 page plus the sends in flight, so a session with 100,000 followers costs what one with 500
-does. Outcomes are written in batches
-(:class:`~notifier.jobs.outcomes.OutcomeWriter`). A reminder fired too late is recorded
-``skipped`` for everyone, page by page.
+does. Outcomes are written in batches (:class:`~notifier.jobs.outcomes.OutcomeWriter`). A
+reminder fired too late is recorded ``skipped`` for everyone, page by page.
 
 Claims carry a lease (owner, expiry, fencing token): a process that dies mid fan-out leaves its
 claims ``claimed``, the fan-out record stays ``started``, and once the leases run out the next
