@@ -167,15 +167,16 @@ async def _pages(
 def first_page_size(deps: FanoutDeps) -> int:
     """The first page (and first chunk) of a fan-out is short, so the first message goes out
     after reading and claiming a few registrations, not a whole page."""
-    return min(deps.page_size, FIRST_PAGE)
+    return next(page_limits(deps.page_size))
 
 
 def page_limits(page_size: int) -> Iterator[int]:
-    """The sizes of a range's pages: a short first one (:func:`first_page_size`), then each
-    ``RAMP`` times the last up to ``page_size``. The next page is read and claimed while this
-    one sends; a second page of 500 after a first of 50 was still on its way when those 50
-    were out (its rows decoded on the loop between the sends), and a 1,000-follower fan-out
-    stalled for it: 50, 200, 500 sends 8-11% faster (docs/benchmarks.md)."""
+    """The sizes of a range's pages: a short first one (``FIRST_PAGE``, or the page size if
+    smaller), then each ``RAMP`` times the last up to ``page_size``. The next page is read and
+    claimed while this one sends; a second page of 500 after a first of 50 was still on its
+    way when those 50 were out (its rows decoded on the loop between the sends), and a
+    1,000-follower fan-out stalled for it: 50, 200, 500 sends 8-11% faster
+    (docs/benchmarks.md)."""
     limit = min(page_size, FIRST_PAGE)
     while True:
         yield limit
